@@ -1,0 +1,1 @@
+"""Framework-free domain of Scorecard runs from GitHub: tables, database, lifecycle, scoring."""

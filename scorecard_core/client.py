@@ -1,0 +1,100 @@
+"""A small Scorecard v2 REST client over ``requests``, for hosted Scorecard and our server.
+
+It retries 408/409/429/5xx like the official SDK (honouring Retry-After), pages through lists,
+and raises :class:`ApiError` with the server's code and message.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Iterator
+
+import requests
+
+from .errors import ScorecardError
+
+RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
+
+
+class ApiError(ScorecardError):
+    """The API answered with an error."""
+
+    def __init__(self, status: int, code: str, message: str, details: dict | None = None):
+        super().__init__(f"{status} {code}: {message}", details)
+        self.status = status
+        self.code = code
+
+
+class ScorecardClient:
+    def __init__(self, base_url: str, api_key: str, timeout: float = 60.0, max_retries: int = 3):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.http = requests.Session()
+        self.http.headers.update({"Authorization": f"Bearer {api_key}", "User-Agent": "scorecard-github"})
+
+    def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None) -> Any:
+        url = f"{self.base_url}{path}"
+        for attempt in range(self.max_retries + 1):
+            try:
+                response = self.http.request(method, url, json=json, params=params, timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                if attempt == self.max_retries:
+                    raise ApiError(0, "CONNECTION_ERROR", f"cannot reach {self.base_url}: {exc}") from None
+                time.sleep(min(0.5 * 2**attempt, 8))
+                continue
+            if response.status_code in RETRY_STATUSES and attempt < self.max_retries:
+                time.sleep(_retry_delay(response, attempt))
+                continue
+            if response.status_code >= 400:
+                raise _error(response)
+            if not response.content:
+                return None
+            return response.json()
+        raise AssertionError("unreachable")
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
+
+    def post(self, path: str, body: Any) -> Any:
+        return self.request("POST", path, json=body)
+
+    def patch(self, path: str, body: Any) -> Any:
+        return self.request("PATCH", path, json=body)
+
+    def put(self, path: str, body: Any) -> Any:
+        return self.request("PUT", path, json=body)
+
+    def paginate(self, path: str, limit: int = 100, **params: Any) -> Iterator[dict[str, Any]]:
+        cursor = None
+        while True:
+            page = self.get(path, limit=limit, cursor=cursor, **params)
+            yield from page.get("data", [])
+            cursor = page.get("nextCursor")
+            if not page.get("hasMore") or not cursor:
+                return
+
+
+def _retry_delay(response: requests.Response, attempt: int) -> float:
+    header = response.headers.get("retry-after-ms")
+    if header and header.replace(".", "", 1).isdigit():
+        return min(float(header) / 1000, 60)
+    header = response.headers.get("retry-after")
+    if header and header.replace(".", "", 1).isdigit():
+        return min(float(header), 60)
+    return min(0.5 * 2**attempt, 8)
+
+
+def _error(response: requests.Response) -> ApiError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    return ApiError(
+        response.status_code,
+        str(body.get("code") or response.reason or "ERROR"),
+        str(body.get("message") or response.text[:500]),
+        body.get("details") if isinstance(body.get("details"), dict) else None,
+    )

@@ -1,0 +1,58 @@
+"""Errors a client or user can cause. Each carries a message that says what to do.
+
+The HTTP layer maps them to Scorecard's error shape ``{"code", "message", "details"}``;
+the CLI prints them without a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ScorecardError(Exception):
+    """Base class for every error this project raises on purpose."""
+
+    code = "INTERNAL_ERROR"
+    status = 500
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class BadRequest(ScorecardError):
+    code = "BAD_REQUEST"
+    status = 400
+
+
+class InvalidField(BadRequest):
+    """A named field is missing or has the wrong type or value."""
+
+    def __init__(self, field: str, problem: str):
+        super().__init__(f"`{field}` {problem}", {"field": field})
+        self.field = field
+
+
+class Unauthorized(ScorecardError):
+    code = "UNAUTHORIZED"
+    status = 401
+
+
+class NotFound(ScorecardError):
+    code = "NOT_FOUND"
+    status = 404
+
+    @classmethod
+    def of(cls, kind: str, ident: object) -> "NotFound":
+        return cls(f"{kind} {ident!s} not found", {"resource": kind, "id": str(ident)})
+
+
+class Conflict(ScorecardError):
+    code = "CONFLICT"
+    status = 409
+
+
+class PayloadTooLarge(ScorecardError):
+    code = "PAYLOAD_TOO_LARGE"
+    status = 413

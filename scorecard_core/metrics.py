@@ -1,0 +1,76 @@
+"""Metric rules (defaults, thresholds) and the immutable versions that runs score with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, select
+
+from .errors import InvalidField
+from .hashing import content_hash
+from .models import Metric, MetricVersion
+
+EVAL_TYPES = ("ai", "heuristic", "human")
+OUTPUT_TYPES = ("boolean", "int", "float")
+DEFAULT_EVAL_MODEL = "gpt-4o"
+DEFAULT_THRESHOLDS = {"int": 4, "float": 0.9}
+
+# Fields a metric version snapshots: everything that changes how a score is produced or judged.
+VERSIONED_FIELDS = (
+    "name", "description", "eval_type", "output_type", "guidelines", "prompt_template",
+    "eval_model_name", "temperature", "passing_threshold", "heuristic",
+)
+
+
+def apply_rules(metric: Metric) -> None:
+    """Fill Scorecard's defaults and reject thresholds outside the output type's range."""
+    if metric.eval_type not in EVAL_TYPES:
+        raise InvalidField("evalType", f"must be one of {', '.join(EVAL_TYPES)}")
+    if metric.output_type not in OUTPUT_TYPES:
+        raise InvalidField("outputType", f"must be one of {', '.join(OUTPUT_TYPES)}")
+    if metric.output_type == "boolean":
+        metric.passing_threshold = None
+    elif metric.passing_threshold is None:
+        metric.passing_threshold = DEFAULT_THRESHOLDS[metric.output_type]
+    elif metric.output_type == "int" and not (1 <= metric.passing_threshold <= 5):
+        raise InvalidField("passingThreshold", "must be between 1 and 5 for an int metric")
+    elif metric.output_type == "float" and not (0 <= metric.passing_threshold <= 1):
+        raise InvalidField("passingThreshold", "must be between 0 and 1 for a float metric")
+    if metric.eval_type == "ai":
+        metric.eval_model_name = metric.eval_model_name or DEFAULT_EVAL_MODEL
+        if metric.temperature is None:
+            metric.temperature = 0.0
+    if metric.temperature is not None and not (0 <= metric.temperature <= 2):
+        raise InvalidField("temperature", "must be between 0 and 2")
+
+
+def metric_config(metric: Metric) -> dict[str, Any]:
+    return {name: getattr(metric, name) for name in VERSIONED_FIELDS}
+
+
+def snapshot(session: Session, metric: Metric) -> MetricVersion:
+    """The version matching the metric's current config, created on first use."""
+    config = metric_config(metric)
+    digest = content_hash(config)
+    existing = session.exec(
+        select(MetricVersion).where(MetricVersion.metric_id == metric.id, MetricVersion.config_hash == digest)
+    ).first()
+    if existing:
+        return existing
+    version = MetricVersion(metric_id=metric.id, config_hash=digest, config=config)
+    session.add(version)
+    session.flush()
+    return version
+
+
+def passes(output_type: str, threshold: float | None, score: dict[str, Any] | None) -> bool | None:
+    """Pass/fail of one score: boolean true; int and float at or above the threshold."""
+    if not score:
+        return None
+    if output_type == "boolean":
+        value = score.get("binaryScore")
+        return value if isinstance(value, bool) else None
+    value = score.get("intScore" if output_type == "int" else "floatScore")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value >= (threshold if threshold is not None else DEFAULT_THRESHOLDS[output_type])

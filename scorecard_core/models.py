@@ -1,0 +1,197 @@
+"""SQLModel tables for the data model: projects, testsets, metrics, systems, runs, records, scores.
+
+IDs follow Scorecard's wire format: integers (serialised as numeric strings) for projects,
+testsets, testcases, metrics, runs and records; UUID strings for systems, system versions and
+metric versions. Every schema change goes through an Alembic migration (``migrations/``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+JsonType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+def json_column(nullable: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(JsonType, nullable=nullable))
+
+
+def timestamp() -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+def parent(table: str, ondelete: str = "CASCADE", nullable: bool = False, type_: Any = Integer) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(type_, ForeignKey(f"{table}.id", ondelete=ondelete), nullable=nullable, index=True),
+    )
+
+
+class Project(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = ""
+    description: str = ""
+    created_at: datetime = timestamp()
+
+
+class Testset(SQLModel, table=True):
+    __test__ = False
+    id: Optional[int] = Field(default=None, primary_key=True)
+    project_id: int = parent("project")
+    name: str
+    description: str = ""
+    json_schema: dict = json_column()
+    field_mapping: dict = json_column()
+    created_at: datetime = timestamp()
+
+
+class Testcase(SQLModel, table=True):
+    __test__ = False
+    id: Optional[int] = Field(default=None, primary_key=True)
+    testset_id: int = parent("testset")
+    json_data: dict = json_column()
+    validation_errors: Optional[list] = json_column(nullable=True)
+    created_at: datetime = timestamp()
+
+
+class Metric(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    project_id: int = parent("project")
+    name: str
+    description: Optional[str] = None
+    eval_type: str
+    output_type: str
+    guidelines: str = ""
+    prompt_template: Optional[str] = None
+    eval_model_name: Optional[str] = None
+    temperature: Optional[float] = None
+    passing_threshold: Optional[float] = None
+    # Our extension: which built-in heuristic scores this metric, and how (see scoring/).
+    heuristic: Optional[dict] = json_column(nullable=True)
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
+
+
+class MetricVersion(SQLModel, table=True):
+    """An immutable snapshot of a metric's configuration, taken when a run uses it."""
+
+    __tablename__ = "metric_version"
+    __table_args__ = (UniqueConstraint("metric_id", "config_hash"),)
+    id: str = Field(default_factory=new_uuid, primary_key=True)
+    # Not a foreign key: runs keep their snapshot when the metric itself is deleted.
+    metric_id: int = Field(index=True)
+    config_hash: str
+    config: dict = json_column()
+    created_at: datetime = timestamp()
+
+
+class MetricGroup(SQLModel, table=True):
+    __tablename__ = "metric_group"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    project_id: int = parent("project")
+    name: str
+    description: str = ""
+    metric_ids: list = json_column()
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
+
+
+class System(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("project_id", "name"),)
+    id: str = Field(default_factory=new_uuid, primary_key=True)
+    project_id: int = parent("project")
+    name: str
+    description: str = ""
+    production_version_id: Optional[str] = None
+    created_at: datetime = timestamp()
+
+
+class SystemVersion(SQLModel, table=True):
+    __tablename__ = "system_version"
+    __table_args__ = (UniqueConstraint("system_id", "config_hash"),)
+    id: str = Field(default_factory=new_uuid, primary_key=True)
+    system_id: str = parent("system", type_=String)
+    name: str
+    config_hash: str
+    config: dict = json_column()
+    created_at: datetime = timestamp()
+
+
+class Run(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    project_id: int = parent("project")
+    testset_id: Optional[int] = parent("testset", ondelete="SET NULL", nullable=True)
+    system_id: Optional[str] = None
+    system_version_id: Optional[str] = None
+    metric_ids: list = json_column()
+    metric_version_ids: list = json_column()
+    num_expected_records: Optional[int] = None
+    num_records: int = 0
+    num_scores: int = 0
+    status: str = "awaiting_execution"
+    source: str = "api"
+    notes: str = ""
+    git: Optional[dict] = json_column(nullable=True)
+    error: Optional[str] = None
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
+
+
+class Record(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("run_id", "idempotency_key"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: int = parent("run")
+    testcase_id: Optional[int] = Field(default=None, index=True)
+    inputs: dict = json_column()
+    expected: dict = json_column()
+    outputs: dict = json_column()
+    error: Optional[str] = None
+    idempotency_key: Optional[str] = None
+    otel_link_id: Optional[str] = None
+    session_id: Optional[str] = None
+    created_at: datetime = timestamp()
+
+
+class Score(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("record_id", "metric_version_id"),
+        Index("ix_score_run_status", "run_id", "status"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    run_id: int = parent("run")
+    record_id: int = parent("record")
+    metric_version_id: str
+    # pending -> scored | error; human scores are "pending" until someone enters them.
+    status: str = "pending"
+    score: Optional[dict] = json_column(nullable=True)
+    error: Optional[str] = None
+    user_id: str = "background-job"
+    validation_errors: Optional[list] = json_column(nullable=True)
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_key"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str
+    prefix: str
+    key_hash: str = Field(unique=True, index=True)
+    created_at: datetime = timestamp()
+    revoked_at: Optional[datetime] = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )

@@ -1,0 +1,211 @@
+"""Runs and their records: creation, batch ingestion with idempotency, and automatic status.
+
+Status moves on its own: ``awaiting_execution`` -> ``running_execution`` on the first record ->
+``awaiting_scoring`` once records reach ``numExpectedRecords`` (or when execution is ended
+explicitly).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
+
+from sqlalchemy import func, insert, update
+from sqlmodel import Session, select
+
+from .errors import InvalidField, NotFound
+from .metrics import snapshot
+from .models import Metric, Record, Run, SystemVersion, Testcase, Testset, utcnow
+
+EXECUTING = ("pending", "awaiting_execution", "running_execution")
+STATUSES = EXECUTING + ("awaiting_scoring", "running_scoring", "awaiting_human_scoring", "completed", "error")
+SOURCES = ("api", "kickoff", "playground", "monitor", "github")
+
+
+@dataclass
+class RecordInput:
+    inputs: dict[str, Any]
+    expected: dict[str, Any]
+    outputs: dict[str, Any]
+    testcase_id: Optional[int] = None
+    idempotency_key: Optional[str] = None
+    error: Optional[str] = None
+    otel_link_id: Optional[str] = None
+    session_id: Optional[str] = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def create_run(
+    session: Session,
+    project_id: int,
+    metric_ids: list[int],
+    testset_id: int | None = None,
+    system_version_id: str | None = None,
+    source: str = "api",
+    notes: str = "",
+    git: dict | None = None,
+) -> Run:
+    testset = None
+    if testset_id is not None:
+        testset = session.get(Testset, testset_id)
+        if testset is None or testset.project_id != project_id:
+            raise NotFound.of("testset", testset_id)
+    version = None
+    if system_version_id is not None:
+        version = session.get(SystemVersion, system_version_id)
+        if version is None:
+            raise NotFound.of("system version", system_version_id)
+    metrics = load_metrics(session, project_id, metric_ids)
+    expected = None
+    if testset is not None:
+        expected = session.exec(select(func.count()).where(Testcase.testset_id == testset.id)).one()
+    run = Run(
+        project_id=project_id,
+        testset_id=testset_id,
+        system_id=version.system_id if version else None,
+        system_version_id=system_version_id,
+        metric_ids=[m.id for m in metrics],
+        metric_version_ids=[snapshot(session, m).id for m in metrics],
+        num_expected_records=expected,
+        source=source,
+        notes=notes,
+        git=git,
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def load_metrics(session: Session, project_id: int, metric_ids: Iterable[int]) -> list[Metric]:
+    ids = list(dict.fromkeys(metric_ids))
+    found = {m.id: m for m in session.exec(select(Metric).where(Metric.id.in_(ids))).all()} if ids else {}
+    for metric_id in ids:
+        metric = found.get(metric_id)
+        if metric is None or metric.project_id != project_id:
+            raise NotFound(f"metric {metric_id} not found in project {project_id}", {"field": "metricIds"})
+    return [found[i] for i in ids]
+
+
+def get_run(session: Session, run_id: int) -> Run:
+    run = session.get(Run, run_id)
+    if run is None:
+        raise NotFound.of("run", run_id)
+    return run
+
+
+def add_records(session: Session, run_id: int, items: list[RecordInput]) -> list[Record]:
+    """Insert records, returning one per item in order; items whose idempotency key the run
+    already holds (or that repeat a key within the batch) return the stored record instead."""
+    # Lock the run first: on SQLite this takes the write lock before any read, on PostgreSQL
+    # a row lock, so concurrent uploads of the same keys cannot both insert.
+    locked = session.execute(update(Run).where(Run.id == run_id).values(updated_at=utcnow()))
+    if locked.rowcount == 0:
+        raise NotFound.of("run", run_id)
+    _check_testcases(session, run_id, items)
+
+    keys = [i.idempotency_key for i in items if i.idempotency_key]
+    by_key: dict[str, Record] = {}
+    if keys:
+        stored = session.exec(
+            select(Record).where(Record.run_id == run_id, Record.idempotency_key.in_(keys))
+        ).all()
+        by_key = {r.idempotency_key: r for r in stored}
+
+    fresh_rows: list[dict[str, Any]] = []
+    seen = set(by_key)
+    for item in items:
+        key = item.idempotency_key
+        if key in seen:
+            continue
+        if key:
+            seen.add(key)
+        fresh_rows.append(_row(run_id, item))
+
+    created: list[Record] = []
+    if fresh_rows:
+        created = list(
+            session.scalars(insert(Record).returning(Record, sort_by_parameter_order=True), fresh_rows).all()
+        )
+        _count_new_records(session, run_id, len(created))
+
+    fresh = iter(created)
+    result: list[Record] = []
+    for item in items:
+        key = item.idempotency_key
+        if not key:
+            result.append(next(fresh))
+            continue
+        if key not in by_key:
+            by_key[key] = next(fresh)
+        result.append(by_key[key])
+    return result
+
+
+def _row(run_id: int, item: RecordInput) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "testcase_id": item.testcase_id,
+        "inputs": item.inputs,
+        "expected": item.expected,
+        "outputs": item.outputs,
+        "error": item.error,
+        "idempotency_key": item.idempotency_key,
+        "otel_link_id": item.otel_link_id,
+        "session_id": item.session_id,
+        "created_at": utcnow(),
+    }
+
+
+def _check_testcases(session: Session, run_id: int, items: list[RecordInput]) -> None:
+    ids = {i.testcase_id for i in items if i.testcase_id is not None}
+    if not ids:
+        return
+    known = set(session.exec(select(Testcase.id).where(Testcase.id.in_(ids))).all())
+    missing = sorted(ids - known)
+    if missing:
+        raise NotFound(f"testcase {missing[0]} not found", {"field": "testcaseId", "id": str(missing[0])})
+
+
+def _count_new_records(session: Session, run_id: int, count: int) -> None:
+    run = session.get(Run, run_id, populate_existing=True)
+    run.num_records += count
+    if run.status in EXECUTING:
+        run.status = "running_execution"
+        if run.num_expected_records and run.num_records >= run.num_expected_records:
+            run.status = "awaiting_scoring"
+    session.add(run)
+
+
+def end_execution(session: Session, run: Run) -> None:
+    """Records are complete (or the uploader gave up on the rest): scoring may finish."""
+    if run.status in EXECUTING:
+        run.status = "awaiting_scoring"
+        run.updated_at = utcnow()
+        session.add(run)
+
+
+def update_run(session: Session, run: Run, notes: str | None, status: str | None) -> Run:
+    if status is not None:
+        if status != "awaiting_scoring":
+            raise InvalidField("status", "can only be set to `awaiting_scoring` (ends execution)")
+        end_execution(session, run)
+    if notes is not None:
+        run.notes = notes
+        run.updated_at = utcnow()
+        session.add(run)
+    return run
+
+
+def get_record(session: Session, record_id: int) -> Record:
+    record = session.get(Record, record_id)
+    if record is None:
+        raise NotFound.of("record", record_id)
+    return record
+
+
+def delete_record(session: Session, record: Record) -> None:
+    run = session.get(Run, record.run_id)
+    session.delete(record)
+    if run is not None:
+        run.num_records = max(0, run.num_records - 1)
+        session.add(run)

@@ -1,0 +1,68 @@
+"""Scores: one per record and metric version, in Scorecard's shapes.
+
+``{"binaryScore": bool}``, ``{"intScore": 1-5}`` or ``{"floatScore": 0-1}``, each with an optional
+``reasoning``. A score that does not fit its metric's output type is stored anyway, with
+``validationErrors``, as Scorecard does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from .errors import NotFound
+from .models import MetricVersion, Record, Run, Score, utcnow
+
+SCORE_KEYS = {"boolean": "binaryScore", "int": "intScore", "float": "floatScore"}
+
+
+def validation_errors(output_type: str, score: dict[str, Any]) -> list[dict[str, str]] | None:
+    key = SCORE_KEYS[output_type]
+    value = score.get(key)
+    errors = []
+    if key not in score:
+        errors.append({"path": f"/{key}", "message": f"a {output_type} metric's score needs `{key}`"})
+    elif output_type == "boolean" and not isinstance(value, bool):
+        errors.append({"path": f"/{key}", "message": "must be true or false"})
+    elif output_type == "int" and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5):
+        errors.append({"path": f"/{key}", "message": "must be an integer from 1 to 5"})
+    elif output_type == "float" and (
+        isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1
+    ):
+        errors.append({"path": f"/{key}", "message": "must be a number from 0 to 1"})
+    if "reasoning" in score and not isinstance(score["reasoning"], str):
+        errors.append({"path": "/reasoning", "message": "must be a string"})
+    return errors or None
+
+
+def put_score(session: Session, record: Record, metric_version_id: str, score: dict[str, Any], user_id: str) -> Score:
+    run = session.get(Run, record.run_id)
+    version = session.get(MetricVersion, metric_version_id)
+    if version is None or metric_version_id not in run.metric_version_ids:
+        raise NotFound(
+            f"metric config {metric_version_id} is not used by run {run.id}; use one of its metricVersionIds",
+            {"field": "metricConfigId"},
+        )
+    existing = session.exec(
+        select(Score).where(Score.record_id == record.id, Score.metric_version_id == metric_version_id)
+    ).first()
+    row = existing or Score(run_id=run.id, record_id=record.id, metric_version_id=metric_version_id)
+    row.score = score
+    row.user_id = user_id
+    row.status = "scored"
+    row.error = None
+    row.validation_errors = validation_errors(version.config["output_type"], score)
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    count_scores(session, run)
+    return row
+
+
+def count_scores(session: Session, run: Run) -> None:
+    run.num_scores = session.exec(
+        select(func.count()).where(Score.run_id == run.id, Score.status == "scored")
+    ).one()
+    session.add(run)

@@ -1,0 +1,38 @@
+"""The self-hosted Scorecard server: a Flask app factory serving the v2 REST API."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from flask import Flask
+
+from scorecard_core import db
+from scorecard_core.settings import Settings
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` overrides settings read from the environment, e.g.
+    ``{"DATABASE_URL": "sqlite:///...", "PUBLIC_URL": "http://127.0.0.1:8000"}``."""
+    app = Flask(__name__)
+    overrides = dict(config or {})
+    defaults = Settings()
+    app.config.update(
+        DATABASE_URL=defaults.database_url,
+        PUBLIC_URL=defaults.public_url,
+        MAX_CONTENT_LENGTH=defaults.max_body_bytes,
+        UPGRADE_DATABASE=True,
+    )
+    app.config.update(overrides)
+    app.json.sort_keys = False
+
+    if app.config["UPGRADE_DATABASE"]:
+        db.upgrade(app.config["DATABASE_URL"])
+    app.extensions["scorecard.engine"] = db.make_engine(app.config["DATABASE_URL"])
+
+    from . import database, errors
+    from .api import api
+
+    database.init_app(app)
+    app.register_blueprint(api)
+    errors.init_app(app)
+    return app

@@ -1,0 +1,71 @@
+"""The ``/api/v2`` blueprint: authentication, the error shape, and one module per resource."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from scorecard_core import apikeys
+from scorecard_core.errors import ScorecardError, Unauthorized
+
+from .. import database
+from . import metrics, openapi, projects, records, runs, systems, testsets
+
+api = Blueprint("api", __name__, url_prefix="/api/v2")
+
+PUBLIC_ENDPOINTS = {"api.openapi.document"}
+
+HTTP_CODES = {
+    400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "TOO_MANY_REQUESTS",
+}
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None):
+    return jsonify({"code": code, "message": message, "details": details or {}}), status
+
+
+@api.before_request
+def authenticate():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthorized("Missing API key: send `Authorization: Bearer <key>` (create one with `scorecard api-key create`)")
+    if apikeys.verify(database.session(), key.strip()) is None:
+        raise Unauthorized("Invalid or revoked API key")
+    return None
+
+
+@api.errorhandler(ScorecardError)
+def handle_scorecard_error(exc: ScorecardError):
+    database.session().rollback()
+    return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+@api.errorhandler(HTTPException)
+def handle_http_error(exc: HTTPException):
+    status = exc.code or 500
+    message = exc.description or exc.name
+    if status == 413:
+        message = "Request body is larger than the 15 MB limit; send fewer items per request"
+    return error_response(status, HTTP_CODES.get(status, "ERROR"), message)
+
+
+@api.errorhandler(IntegrityError)
+def handle_conflict(_exc: IntegrityError):
+    database.session().rollback()
+    return error_response(409, "CONFLICT", "The change conflicts with existing data (a duplicate name?); nothing was saved")
+
+
+@api.errorhandler(OperationalError)
+def handle_database_unavailable(_exc: OperationalError):
+    database.session().rollback()
+    return error_response(503, "SERVICE_UNAVAILABLE", "The database is busy or unreachable; retry shortly")
+
+
+for module in (projects, testsets, metrics, systems, runs, records, openapi):
+    api.register_blueprint(module.bp)

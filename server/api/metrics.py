@@ -1,0 +1,178 @@
+"""Metrics and metric groups.
+
+Editing a metric never changes runs that already used it: runs score with metric versions,
+immutable snapshots taken when the run is created.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Optional
+
+from flask import Blueprint
+from sqlmodel import select
+
+from scorecard_core import wire
+from scorecard_core.errors import NotFound
+from scorecard_core.metrics import apply_rules
+from scorecard_core.models import Metric, MetricGroup, utcnow
+from scorecard_core.runs import load_metrics
+
+from .. import database
+from .projects import load_project
+from .parsing import Body, NumericId, paginate, parse, path_id
+
+bp = Blueprint("metrics", __name__)
+
+
+class MetricFields(Body):
+    eval_type: Literal["ai", "heuristic", "human"]
+    output_type: Literal["boolean", "int", "float"]
+    description: Optional[str] = None
+    guidelines: Optional[str] = None
+    prompt_template: Optional[str] = None
+    eval_model_name: Optional[str] = None
+    temperature: Optional[float] = None
+    passing_threshold: Optional[float] = None
+    heuristic: Optional[dict[str, Any]] = None
+
+
+class MetricCreate(MetricFields):
+    name: str
+
+
+class MetricUpdate(MetricFields):
+    name: Optional[str] = None
+
+
+class MetricGroupCreate(Body):
+    name: str
+    description: str = ""
+    metric_ids: list[NumericId] = []
+
+
+class MetricGroupUpdate(Body):
+    name: Optional[str] = None
+    description: Optional[str] = None
+    metric_ids: Optional[list[NumericId]] = None
+
+
+def load_metric(metric_id: str) -> Metric:
+    metric = database.session().get(Metric, path_id(metric_id, "metric"))
+    if metric is None:
+        raise NotFound.of("metric", metric_id)
+    return metric
+
+
+def _apply(metric: Metric, body: MetricFields) -> None:
+    for name in body.model_fields_set:
+        value = getattr(body, name)
+        if name == "guidelines" and value is None:
+            value = ""
+        setattr(metric, name, value)
+    apply_rules(metric)
+
+
+@bp.post("/projects/<project_id>/metrics")
+def create_metric(project_id: str):
+    project = load_project(project_id)
+    body = parse(MetricCreate)
+    metric = Metric(project_id=project.id, name=body.name, eval_type=body.eval_type, output_type=body.output_type)
+    _apply(metric, body)
+    session = database.session()
+    session.add(metric)
+    session.commit()
+    return wire.metric(metric), 201
+
+
+@bp.get("/projects/<project_id>/metrics")
+def list_metrics(project_id: str):
+    project = load_project(project_id)
+    statement = select(Metric).where(Metric.project_id == project.id)
+    return paginate(database.session(), statement, Metric.id, lambda rows: [wire.metric(m) for m in rows])
+
+
+@bp.get("/metrics/<metric_id>")
+def get_metric(metric_id: str):
+    return wire.metric(load_metric(metric_id))
+
+
+@bp.patch("/metrics/<metric_id>")
+def update_metric(metric_id: str):
+    metric = load_metric(metric_id)
+    body = parse(MetricUpdate)
+    _apply(metric, body)
+    metric.updated_at = utcnow()
+    session = database.session()
+    session.add(metric)
+    session.commit()
+    return wire.metric(metric)
+
+
+@bp.delete("/metrics/<metric_id>")
+def delete_metric(metric_id: str):
+    metric = load_metric(metric_id)
+    session = database.session()
+    session.delete(metric)
+    session.commit()
+    return {"success": True}
+
+
+def load_group(group_id: str) -> MetricGroup:
+    group = database.session().get(MetricGroup, path_id(group_id, "metric group"))
+    if group is None:
+        raise NotFound.of("metric group", group_id)
+    return group
+
+
+@bp.post("/projects/<project_id>/metric-groups")
+def create_metric_group(project_id: str):
+    project = load_project(project_id)
+    body = parse(MetricGroupCreate)
+    session = database.session()
+    metrics = load_metrics(session, project.id, body.metric_ids)
+    group = MetricGroup(
+        project_id=project.id, name=body.name, description=body.description, metric_ids=[m.id for m in metrics]
+    )
+    session.add(group)
+    session.commit()
+    return wire.metric_group(group), 201
+
+
+@bp.get("/projects/<project_id>/metric-groups")
+def list_metric_groups(project_id: str):
+    project = load_project(project_id)
+    statement = select(MetricGroup).where(MetricGroup.project_id == project.id)
+    return paginate(
+        database.session(), statement, MetricGroup.id, lambda rows: [wire.metric_group(g) for g in rows]
+    )
+
+
+@bp.get("/metric-groups/<group_id>")
+def get_metric_group(group_id: str):
+    return wire.metric_group(load_group(group_id))
+
+
+@bp.patch("/metric-groups/<group_id>")
+def update_metric_group(group_id: str):
+    group = load_group(group_id)
+    body = parse(MetricGroupUpdate)
+    session = database.session()
+    if body.name is not None:
+        group.name = body.name
+    if body.description is not None:
+        group.description = body.description
+    if body.metric_ids is not None:
+        group.metric_ids = [m.id for m in load_metrics(session, group.project_id, body.metric_ids)]
+    group.updated_at = utcnow()
+    session.add(group)
+    session.commit()
+    return wire.metric_group(group)
+
+
+@bp.delete("/metric-groups/<group_id>")
+def delete_metric_group(group_id: str):
+    group = load_group(group_id)
+    session = database.session()
+    session.delete(group)
+    session.commit()
+    return {"success": True}

@@ -1,0 +1,121 @@
+"""Records and scores.
+
+``POST /runs/{id}/records`` is Scorecard's one-at-a-time call; ``/records/batch`` is ours, with
+an idempotency key per item (explicit, or testcaseId + trial) so retried and resumed uploads
+never create duplicates.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Optional
+
+from flask import Blueprint
+from pydantic import Field
+from sqlmodel import select
+
+from scorecard_core import runs as run_logic
+from scorecard_core import scores as score_logic
+from scorecard_core import wire
+from scorecard_core.models import Record, Score
+
+from .. import database
+from .parsing import Body, NumericId, paginate, parse, path_id
+from .runs import load_run
+
+bp = Blueprint("records", __name__)
+
+MAX_RECORDS_PER_BATCH = 1000
+
+
+class RecordCreate(Body):
+    inputs: dict[str, Any]
+    expected: dict[str, Any] = {}
+    outputs: dict[str, Any]
+    testcase_id: Optional[NumericId] = None
+    otel_link_id: Optional[str] = None
+    session_id: Optional[str] = None
+    error: Optional[str] = None
+
+
+class BatchItem(RecordCreate):
+    trial: int = Field(default=0, ge=0)
+    idempotency_key: Optional[str] = Field(default=None, min_length=1, max_length=200)
+
+    def key(self) -> str | None:
+        if self.idempotency_key:
+            return self.idempotency_key
+        if self.testcase_id is not None:
+            return f"testcase:{self.testcase_id}:trial:{self.trial}"
+        return None
+
+
+class RecordBatch(Body):
+    items: list[BatchItem] = Field(min_length=1, max_length=MAX_RECORDS_PER_BATCH)
+
+
+class ScoreUpsert(Body):
+    score: dict[str, Any] = {}
+    user_id: Optional[str] = None
+
+
+def _record_input(item: RecordCreate, key: str | None) -> run_logic.RecordInput:
+    return run_logic.RecordInput(
+        inputs=item.inputs, expected=item.expected, outputs=item.outputs, testcase_id=item.testcase_id,
+        idempotency_key=key, error=item.error, otel_link_id=item.otel_link_id, session_id=item.session_id,
+    )
+
+
+@bp.post("/runs/<run_id>/records")
+def create_record(run_id: str):
+    run = load_run(run_id)
+    body = parse(RecordCreate)
+    session = database.session()
+    (record,) = run_logic.add_records(session, run.id, [_record_input(body, None)])
+    session.commit()
+    return wire.record(record), 201
+
+
+@bp.post("/runs/<run_id>/records/batch")
+def create_records(run_id: str):
+    run = load_run(run_id)
+    body = parse(RecordBatch)
+    session = database.session()
+    records = run_logic.add_records(session, run.id, [_record_input(i, i.key()) for i in body.items])
+    session.commit()
+    return {"items": [wire.record(r) for r in records]}, 201
+
+
+def _with_scores(records: list[Record]) -> list[dict[str, Any]]:
+    by_record: dict[int, list[Score]] = defaultdict(list)
+    if records:
+        ids = [r.id for r in records]
+        for score in database.session().exec(select(Score).where(Score.record_id.in_(ids)).order_by(Score.id)):
+            by_record[score.record_id].append(score)
+    return [wire.record(r, by_record[r.id]) for r in records]
+
+
+@bp.get("/runs/<run_id>/records")
+def list_records(run_id: str):
+    run = load_run(run_id)
+    statement = select(Record).where(Record.run_id == run.id)
+    return paginate(database.session(), statement, Record.id, _with_scores)
+
+
+@bp.delete("/records/<record_id>")
+def delete_record(record_id: str):
+    session = database.session()
+    record = run_logic.get_record(session, path_id(record_id, "record"))
+    run_logic.delete_record(session, record)
+    session.commit()
+    return {"success": True}
+
+
+@bp.put("/records/<record_id>/scores/<metric_config_id>")
+def upsert_score(record_id: str, metric_config_id: str):
+    session = database.session()
+    record = run_logic.get_record(session, path_id(record_id, "record"))
+    body = parse(ScoreUpsert)
+    score = score_logic.put_score(session, record, metric_config_id, body.score, body.user_id or "api")
+    session.commit()
+    return wire.score(score)

@@ -1,0 +1,88 @@
+"""Runs: create, list (newest first), retrieve, and our PATCH for notes / ending execution."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from flask import Blueprint
+from pydantic import Field
+from sqlmodel import select
+
+from scorecard_core import runs as run_logic
+from scorecard_core import wire
+from scorecard_core.models import Run
+
+from .. import database
+from .projects import load_project
+from .parsing import Body, NumericId, paginate, parse, path_id
+
+bp = Blueprint("runs", __name__)
+
+
+class GitContext(Body):
+    repo: Optional[str] = None
+    ref: Optional[str] = None
+    sha: Optional[str] = None
+    pr_number: Optional[int] = None
+    actions_run_url: Optional[str] = None
+
+
+class RunCreate(Body):
+    metric_ids: list[NumericId]
+    testset_id: Optional[NumericId] = None
+    system_version_id: Optional[str] = None
+    source: Literal[run_logic.SOURCES] = "api"  # type: ignore[valid-type]
+    notes: str = Field(default="", max_length=100_000)
+    git: Optional[GitContext] = None
+
+
+class RunUpdate(Body):
+    notes: Optional[str] = Field(default=None, max_length=100_000)
+    status: Optional[str] = None
+
+
+def load_run(run_id: str) -> Run:
+    return run_logic.get_run(database.session(), path_id(run_id, "run"))
+
+
+@bp.post("/projects/<project_id>/runs")
+def create_run(project_id: str):
+    project = load_project(project_id)
+    body = parse(RunCreate)
+    session = database.session()
+    run = run_logic.create_run(
+        session,
+        project.id,
+        body.metric_ids,
+        testset_id=body.testset_id,
+        system_version_id=body.system_version_id,
+        source=body.source,
+        notes=body.notes,
+        git=body.git.model_dump(by_alias=True, exclude_none=True) if body.git else None,
+    )
+    session.commit()
+    return wire.run(run), 201
+
+
+@bp.get("/projects/<project_id>/runs")
+def list_runs(project_id: str):
+    project = load_project(project_id)
+    statement = select(Run).where(Run.project_id == project.id)
+    return paginate(
+        database.session(), statement, Run.id, lambda rows: [wire.run(r) for r in rows], newest_first=True
+    )
+
+
+@bp.get("/runs/<run_id>")
+def get_run(run_id: str):
+    return wire.run(load_run(run_id))
+
+
+@bp.patch("/runs/<run_id>")
+def update_run(run_id: str):
+    run = load_run(run_id)
+    body = parse(RunUpdate)
+    session = database.session()
+    run_logic.update_run(session, run, notes=body.notes, status=body.status)
+    session.commit()
+    return wire.run(run)

@@ -1,0 +1,106 @@
+"""The ``scorecard`` command: serve, upgrade the database, manage API keys, run the demo."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from scorecard_core import apikeys, db
+from scorecard_core.errors import ScorecardError
+from scorecard_core.settings import default_database_url
+
+
+def _database_option(func):
+    return click.option(
+        "--database-url", envvar="SCORECARD_DATABASE_URL", default=None,
+        help="SQLAlchemy URL (default: SQLite in $SCORECARD_DATA_DIR).",
+    )(func)
+
+
+class ScorecardGroup(click.Group):
+    """Prints our own errors as one line and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ScorecardError as exc:
+            click.echo(f"error: {exc.message}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=ScorecardGroup)
+def main() -> None:
+    """Scorecard runs from GitHub: self-hosted Scorecard-compatible server and tools."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@_database_option
+def serve(host: str, port: int, threads: int, database_url: str | None) -> None:
+    """Upgrade the database, then serve the API (production-grade WSGI server)."""
+    import waitress
+
+    from server import create_app
+
+    config = {"DATABASE_URL": database_url} if database_url else {}
+    app = create_app(config)
+    click.echo(f"Scorecard server on http://{host}:{port}  (API: http://{host}:{port}/api/v2)", err=True)
+    waitress.serve(app, host=host, port=port, threads=threads, ident="scorecard", _quiet=True)
+
+
+@main.group(name="db")
+def db_group() -> None:
+    """Database schema management."""
+
+
+@db_group.command()
+@_database_option
+def upgrade(database_url: str | None) -> None:
+    """Apply every pending migration (user data is kept)."""
+    url = database_url or default_database_url()
+    db.upgrade(url)
+    click.echo(f"database is up to date: {db.redacted(url)}")
+
+
+@main.group(name="api-key")
+def api_key_group() -> None:
+    """Create, list and revoke API keys."""
+
+
+def _session(database_url: str | None):
+    url = database_url or default_database_url()
+    db.upgrade(url)
+    return db.session_scope(db.make_engine(url))
+
+
+@api_key_group.command("create")
+@click.option("--name", required=True, help="A label to recognise the key by.")
+@_database_option
+def create_key(name: str, database_url: str | None) -> None:
+    """Create a key and print it once (only its hash is stored)."""
+    with _session(database_url) as session:
+        _row, plaintext = apikeys.create_key(session, name)
+    click.echo(plaintext)
+
+
+@api_key_group.command("revoke")
+@click.argument("name_or_prefix")
+@_database_option
+def revoke_key(name_or_prefix: str, database_url: str | None) -> None:
+    """Revoke the active keys with this name (or key prefix)."""
+    with _session(database_url) as session:
+        revoked = apikeys.revoke(session, name_or_prefix)
+    click.echo(f"revoked {len(revoked)} key(s)")
+
+
+@api_key_group.command("list")
+@_database_option
+def list_keys(database_url: str | None) -> None:
+    """List keys: name, prefix, created, revoked."""
+    with _session(database_url) as session:
+        for row in apikeys.list_keys(session):
+            state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+            click.echo(f"{row.name}\t{row.prefix}…\t{row.created_at:%Y-%m-%d}\t{state}")
