@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sys
+import tempfile
+import threading
+from pathlib import Path
 
 import click
 
@@ -104,3 +107,37 @@ def list_keys(database_url: str | None) -> None:
         for row in apikeys.list_keys(session):
             state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
             click.echo(f"{row.name}\t{row.prefix}…\t{row.created_at:%Y-%m-%d}\t{state}")
+
+
+@main.command()
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Where the demo's SQLite database goes (default: a new temporary directory).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=0, type=int, help="Port to serve on (default: any free port).")
+@click.option("--serve/--no-serve", default=None,
+              help="Keep serving after the demo (default: only when run in a terminal).")
+def demo(data_dir: Path | None, host: str, port: int, serve: bool | None) -> None:
+    """Run the demo: server on SQLite, seeded project, URL and API key printed."""
+    from server import demo as demo_module
+
+    data_dir = data_dir or Path(tempfile.mkdtemp(prefix="scorecard-demo-"))
+    click.echo(f"==> starting the Scorecard server (SQLite in {data_dir})", err=True)
+    server, key, project = demo_module.start(data_dir, host, port)
+    click.echo("==> seeded the demo project through the REST API", err=True)
+    click.echo(f"Server URL:   {server.url}")
+    click.echo(f"API base URL: {server.url}/api/v2")
+    click.echo(f"API key:      {key}")
+    click.echo(f"Project:      {project.project_id}  testset {project.testset_id}  "
+               f"metrics {','.join(project.metric_ids)}  system version {project.system_version_id}")
+    if serve is None:
+        serve = sys.stdin.isatty() and sys.stdout.isatty()
+    if not serve:
+        server.stop()
+        click.echo(f"(server stopped; serve the same data again with: "
+                   f"scorecard serve --database-url sqlite:///{data_dir / 'scorecard.db'})", err=True)
+        return
+    click.echo("Serving until Ctrl-C.", err=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()

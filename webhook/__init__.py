@@ -1,0 +1,1 @@
+"""The GitHub webhook service: dispatches workflows and posts results back (in progress)."""
