@@ -147,6 +147,8 @@ class Run(SQLModel, table=True):
     notes: str = ""
     git: Optional[dict] = json_column(nullable=True)
     error: Optional[str] = None
+    # Per-metric scored / pending / errored counts and records created / expected.
+    status_detail: Optional[dict] = json_column(nullable=True)
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 
@@ -170,13 +172,19 @@ class Score(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("record_id", "metric_version_id"),
         Index("ix_score_run_status", "run_id", "status"),
+        Index("ix_score_claim", "status", "scored_by"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
     run_id: int = parent("run")
     record_id: int = parent("record")
     metric_version_id: str
-    # pending -> scored | error; human scores are "pending" until someone enters them.
+    # ai | heuristic | human (see scoring.lifecycle.scored_by): lets the scoring engine claim
+    # its work without a join.
+    scored_by: str = Field(default="human", sa_column_kwargs={"server_default": "human"})
+    # pending -> running (claimed until lease_until) -> scored | error. Human scores stay
+    # pending until someone enters them.
     status: str = "pending"
+    lease_until: Optional[datetime] = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     score: Optional[dict] = json_column(nullable=True)
     error: Optional[str] = None
     user_id: str = "background-job"

@@ -16,9 +16,8 @@ from sqlmodel import Session, select
 from .errors import InvalidField, NotFound
 from .metrics import snapshot
 from .models import Metric, Record, Run, SystemVersion, Testcase, Testset, utcnow
+from .scoring.lifecycle import EXECUTING, add_pending_scores, refresh_run, run_versions
 
-EXECUTING = ("pending", "awaiting_execution", "running_execution")
-STATUSES = EXECUTING + ("awaiting_scoring", "running_scoring", "awaiting_human_scoring", "completed", "error")
 SOURCES = ("api", "kickoff", "playground", "monitor", "github")
 
 
@@ -126,7 +125,9 @@ def add_records(session: Session, run_id: int, items: list[RecordInput]) -> list
         created = list(
             session.scalars(insert(Record).returning(Record, sort_by_parameter_order=True), fresh_rows).all()
         )
-        _count_new_records(session, run_id, len(created))
+        run = session.get(Run, run_id, populate_existing=True)
+        add_pending_scores(session, run_id, created, run_versions(session, run))
+        _count_new_records(session, run, created)
 
     fresh = iter(created)
     result: list[Record] = []
@@ -166,22 +167,24 @@ def _check_testcases(session: Session, run_id: int, items: list[RecordInput]) ->
         raise NotFound(f"testcase {missing[0]} not found", {"field": "testcaseId", "id": str(missing[0])})
 
 
-def _count_new_records(session: Session, run_id: int, count: int) -> None:
-    run = session.get(Run, run_id, populate_existing=True)
-    run.num_records += count
+def _count_new_records(session: Session, run: Run, created: list[Record]) -> None:
+    run.num_records += len(created)
     if run.status in EXECUTING:
         run.status = "running_execution"
         if run.num_expected_records and run.num_records >= run.num_expected_records:
-            run.status = "awaiting_scoring"
-    session.add(run)
+            end_execution(session, run)
+            return
+    if any(r.error is not None for r in created) or run.status not in EXECUTING:
+        refresh_run(session, run)
+    else:
+        session.add(run)
 
 
 def end_execution(session: Session, run: Run) -> None:
     """Records are complete (or the uploader gave up on the rest): scoring may finish."""
     if run.status in EXECUTING:
         run.status = "awaiting_scoring"
-        run.updated_at = utcnow()
-        session.add(run)
+    refresh_run(session, run)
 
 
 def update_run(session: Session, run: Run, notes: str | None, status: str | None) -> Run:
@@ -206,6 +209,6 @@ def get_record(session: Session, record_id: int) -> Record:
 def delete_record(session: Session, record: Record) -> None:
     run = session.get(Run, record.run_id)
     session.delete(record)
-    if run is not None:
-        run.num_records = max(0, run.num_records - 1)
-        session.add(run)
+    session.flush()
+    run.num_records = max(0, run.num_records - 1)
+    refresh_run(session, run)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
 from .errors import NotFound
 from .models import MetricVersion, Record, Run, Score, utcnow
+from .scoring.lifecycle import refresh_run, scored_by
 
 SCORE_KEYS = {"boolean": "binaryScore", "int": "intScore", "float": "floatScore"}
 
@@ -48,21 +48,18 @@ def put_score(session: Session, record: Record, metric_version_id: str, score: d
     existing = session.exec(
         select(Score).where(Score.record_id == record.id, Score.metric_version_id == metric_version_id)
     ).first()
-    row = existing or Score(run_id=run.id, record_id=record.id, metric_version_id=metric_version_id)
+    row = existing or Score(
+        run_id=run.id, record_id=record.id, metric_version_id=metric_version_id,
+        scored_by=scored_by(version.config),
+    )
     row.score = score
     row.user_id = user_id
     row.status = "scored"
     row.error = None
     row.validation_errors = validation_errors(version.config["output_type"], score)
+    row.lease_until = None
     row.updated_at = utcnow()
     session.add(row)
     session.flush()
-    count_scores(session, run)
+    refresh_run(session, run)
     return row
-
-
-def count_scores(session: Session, run: Run) -> None:
-    run.num_scores = session.exec(
-        select(func.count()).where(Score.run_id == run.id, Score.status == "scored")
-    ).one()
-    session.add(run)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -19,7 +20,8 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from scorecard_core import apikeys, db
 from scorecard_core.client import ScorecardClient
-from server import create_app
+from server import create_app, scoring
+from tests.fakes.openai_server import FakeOpenAI
 
 POSTGRES_ADMIN_URL = os.environ.get("SCORECARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -105,6 +107,7 @@ class LiveServer:
 
     def stop(self) -> None:
         self._server.shutdown()
+        scoring.stop(self.app)
         self._thread.join(timeout=5)
         self.app.extensions["scorecard.engine"].dispose()
 
@@ -114,8 +117,16 @@ def start_server(database_url: str, **config) -> LiveServer:
 
 
 @pytest.fixture
-def server(database_url) -> Iterator[LiveServer]:
-    live = start_server(database_url)
+def fake_openai() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+@pytest.fixture
+def server(database_url, fake_openai) -> Iterator[LiveServer]:
+    live = start_server(
+        database_url, OPENAI_BASE_URL=fake_openai.url, OPENAI_API_KEY="test-key", SCORING_LEASE_SECONDS=5.0
+    )
     yield live
     live.stop()
 
@@ -128,6 +139,18 @@ def api_key(server) -> str:
 @pytest.fixture
 def client(server, api_key) -> ScorecardClient:
     return ScorecardClient(server.api_url, api_key, max_retries=0)
+
+
+def wait_for_run(client: ScorecardClient, run_id: str, statuses=("completed", "error"), timeout: float = 30.0) -> dict:
+    """Poll until the run reaches one of ``statuses``; fails with the last state seen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        run = client.get(f"/runs/{run_id}")
+        if run["status"] in statuses:
+            return run
+        if time.monotonic() > deadline:
+            pytest.fail(f"run {run_id} did not reach {statuses} in {timeout}s: {run['status']} {run.get('statusDetail')}")
+        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from scorecard_core import scores as score_logic
 from scorecard_core import wire
 from scorecard_core.models import Record, Score
 
-from .. import database
+from .. import database, scoring
 from .parsing import Body, NumericId, paginate, parse, path_id
 from .runs import load_run
 
@@ -73,6 +73,7 @@ def create_record(run_id: str):
     session = database.session()
     (record,) = run_logic.add_records(session, run.id, [_record_input(body, None)])
     session.commit()
+    scoring.wake()
     return wire.record(record), 201
 
 
@@ -83,6 +84,7 @@ def create_records(run_id: str):
     session = database.session()
     records = run_logic.add_records(session, run.id, [_record_input(i, i.key()) for i in body.items])
     session.commit()
+    scoring.wake()
     return {"items": [wire.record(r) for r in records]}, 201
 
 
@@ -90,7 +92,8 @@ def _with_scores(records: list[Record]) -> list[dict[str, Any]]:
     by_record: dict[int, list[Score]] = defaultdict(list)
     if records:
         ids = [r.id for r in records]
-        for score in database.session().exec(select(Score).where(Score.record_id.in_(ids)).order_by(Score.id)):
+        finished = select(Score).where(Score.record_id.in_(ids), Score.status.in_(("scored", "error")))
+        for score in database.session().exec(finished.order_by(Score.id)):
             by_record[score.record_id].append(score)
     return [wire.record(r, by_record[r.id]) for r in records]
 

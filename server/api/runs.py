@@ -12,7 +12,7 @@ from scorecard_core import runs as run_logic
 from scorecard_core import wire
 from scorecard_core.models import Run
 
-from .. import database
+from .. import database, scoring
 from .projects import load_project
 from .parsing import Body, NumericId, paginate, parse, path_id
 
@@ -85,4 +85,5 @@ def update_run(run_id: str):
     session = database.session()
     run_logic.update_run(session, run, notes=body.notes, status=body.status)
     session.commit()
+    scoring.wake()
     return wire.run(run)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from scorecard_ai.lib import run_and_evaluate
 
+from tests.conftest import wait_for_run
+
 SCHEMA = {
     "type": "object",
     "properties": {
@@ -16,7 +18,7 @@ SCHEMA = {
 MAPPING = {"inputs": ["question"], "expected": ["answer"], "metadata": []}
 
 
-def test_sdk_full_evaluation(sdk):
+def test_sdk_full_evaluation(sdk, client):
     project = sdk.projects.create(name="SDK project", description="made by the SDK")
     testset = sdk.testsets.create(
         project.id, name="Capitals", description="250 questions", json_schema=SCHEMA, field_mapping=MAPPING
@@ -37,11 +39,12 @@ def test_sdk_full_evaluation(sdk):
     assert any("answer" in e.message for e in invalid[0].validation_errors)
 
     exact = sdk.metrics.create(
-        project.id, name="Exact", eval_type="heuristic", output_type="boolean", guidelines="answer matches"
+        project.id, name="Exact", eval_type="heuristic", output_type="boolean", guidelines="answer matches",
+        extra_body={"heuristic": {"type": "exact_match", "outputField": "answer", "expectedField": "answer"}},
     )
     judge = sdk.metrics.create(
         project.id, name="Helpful", eval_type="ai", output_type="int",
-        prompt_template="Rate {{outputs.answer}} against {{expected.answer}}",
+        prompt_template="Rate {{outputs.answer}} against {{expected.answer}}. SCORE: 5",
     )
     assert judge.passing_threshold == 4 and judge.eval_model_name == "gpt-4o"
     system = sdk.systems.upsert(project.id, name="Echo", description="echoes", config={"model": "echo-1"})
@@ -64,7 +67,6 @@ def test_sdk_full_evaluation(sdk):
         assert record.inputs == testcase.inputs
         assert record.expected == testcase.expected
         assert record.outputs["model"] == "echo-2"
-        assert record.scores == []
 
     run = sdk.runs.get(result["id"])
     assert run.num_records == 250
@@ -72,6 +74,17 @@ def test_sdk_full_evaluation(sdk):
     assert run.status not in ("pending", "awaiting_execution")
     assert run.metric_ids == [exact.id, judge.id]
     assert len(run.metric_version_ids) == 2
+
+    # Scoring finishes by itself: the heuristic on the engine, the AI metric through the judge.
+    finished = wait_for_run(client, result["id"])
+    assert finished["status"] == "completed", finished["statusDetail"]
+    assert finished["numScores"] == 500
+    scored = list(sdk.records.list(result["id"], limit=100))
+    exact_version, judge_version = run.metric_version_ids
+    for record in scored:
+        scores = {s.metric_config_id: s.score for s in record.scores}
+        assert scores[judge_version]["intScore"] == 5
+        assert scores[exact_version]["binaryScore"] is (record.outputs["answer"] == record.expected.get("answer"))
 
 
 def test_metric_edits_do_not_change_past_runs(sdk):

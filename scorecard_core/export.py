@@ -1,0 +1,94 @@
+"""CSV export of a run: one row per record, with every metric's score, verdict and reasoning.
+
+Cells are capped at 128,000 characters and cells a spreadsheet would read as a formula are
+neutralised, because outputs and testcase data are untrusted text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from typing import Any, Iterator
+
+from sqlmodel import Session, select
+
+from .metrics import passes
+from .models import Record, Run, Score
+from .report import SCORE_VALUE_KEYS
+from .scoring.lifecycle import run_versions
+
+MAX_CELL_CHARS = 128_000
+TRUNCATION_MARK = "…[truncated]"
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+RECORDS_PER_QUERY = 500
+
+
+def safe_cell(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if len(text) > MAX_CELL_CHARS:
+        text = text[: MAX_CELL_CHARS - len(TRUNCATION_MARK)] + TRUNCATION_MARK
+    if text.startswith(FORMULA_PREFIXES):
+        text = "'" + text
+    return text
+
+
+def _score_cell(score: Score | None) -> str:
+    if score is None or score.status != "scored":
+        return ""
+    return safe_cell(next((score.score[k] for k in SCORE_VALUE_KEYS if k in (score.score or {})), ""))
+
+
+def rows(session: Session, run: Run) -> Iterator[list[str]]:
+    versions = run_versions(session, run)
+    header = ["recordId", "testcaseId", "inputs", "expected", "outputs", "error"]
+    for version in versions:
+        name = version.config["name"]
+        header += [f"{name} score", f"{name} passed", f"{name} reasoning", f"{name} error"]
+    yield [safe_cell(h) for h in header]
+
+    last_id = 0
+    while True:
+        records = session.exec(
+            select(Record).where(Record.run_id == run.id, Record.id > last_id).order_by(Record.id)
+            .limit(RECORDS_PER_QUERY)
+        ).all()
+        if not records:
+            return
+        last_id = records[-1].id
+        by_record: dict[int, dict[str, Score]] = defaultdict(dict)
+        for score in session.exec(select(Score).where(Score.record_id.in_([r.id for r in records]))):
+            by_record[score.record_id][score.metric_version_id] = score
+        for record in records:
+            row = [
+                str(record.id), str(record.testcase_id or ""), safe_cell(record.inputs),
+                safe_cell(record.expected), safe_cell(record.outputs), safe_cell(record.error or ""),
+            ]
+            for version in versions:
+                score = by_record[record.id].get(version.id)
+                verdict = (
+                    passes(version.config["output_type"], version.config.get("passing_threshold"), score.score)
+                    if score is not None and score.status == "scored" else None
+                )
+                reasoning = (score.score or {}).get("reasoning", "") if score is not None else ""
+                row += [
+                    _score_cell(score),
+                    "" if verdict is None else str(verdict).lower(),
+                    safe_cell(reasoning if isinstance(reasoning, str) else json.dumps(reasoning)),
+                    safe_cell(score.error or "") if score is not None else "",
+                ]
+            yield row
+
+
+def csv_chunks(session: Session, run: Run) -> Iterator[str]:
+    """The CSV text in chunks, for a streamed response."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for count, row in enumerate(rows(session, run), start=1):
+        writer.writerow(row)
+        if count % 200 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()

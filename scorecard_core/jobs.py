@@ -1,0 +1,49 @@
+"""Background jobs behind one small interface.
+
+The embedded default runs jobs on in-process worker threads with bounded concurrency; a queue
+backed by Redis workers can implement the same interface for larger installs.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Protocol
+
+log = logging.getLogger(__name__)
+
+
+class Jobs(Protocol):
+    def submit(self, func: Callable[..., Any], *args: Any) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+class ThreadJobs:
+    """At most ``concurrency`` jobs run at once; ``submit`` blocks while all slots are busy,
+    which gives producers natural back-pressure."""
+
+    def __init__(self, concurrency: int, name: str = "scorecard-job"):
+        self.concurrency = concurrency
+        self._slots = threading.BoundedSemaphore(concurrency)
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=name)
+
+    def submit(self, func: Callable[..., Any], *args: Any) -> None:
+        self._slots.acquire()
+        try:
+            self._pool.submit(self._run, func, args)
+        except RuntimeError:  # the pool is shutting down
+            self._slots.release()
+            raise
+
+    def _run(self, func: Callable[..., Any], args: tuple) -> None:
+        try:
+            func(*args)
+        except Exception:  # a job's failure must not kill its worker thread
+            log.exception("background job %s failed", getattr(func, "__name__", func))
+        finally:
+            self._slots.release()
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

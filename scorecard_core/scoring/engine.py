@@ -1,0 +1,264 @@
+"""The scoring engine: claims pending scores from the database, scores them, writes results.
+
+- Heuristic scores are cheap: they are computed on the dispatcher thread in large batches.
+- AI scores go to background jobs (bounded concurrency, default 32); the judge retries 429/5xx.
+- One writer thread stores results in batches and refreshes the runs they belong to.
+
+Claims are leases (``status='running'`` until ``lease_until``), renewed while work is in flight.
+A process that dies leaves leases that expire, and whoever runs next picks those scores up:
+nothing stays pending forever, and the unique (record, metric version) row means nothing is
+ever scored twice into two rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Callable
+
+from sqlalchemy import and_, bindparam, or_, update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from ..db import session_scope
+from ..jobs import Jobs, ThreadJobs
+from ..models import MetricVersion, Record, Run, Score, utcnow
+from . import heuristics
+from .judge import JudgeResult, judge_record
+from .lifecycle import FINISHED, refresh_run
+
+log = logging.getLogger(__name__)
+
+HEURISTIC_BATCH = 1000
+WRITE_BATCH = 500
+
+
+# Scores one record with an AI metric: judge(metric_config, inputs=, outputs=, expected=).
+Judge = Callable[..., JudgeResult]
+
+
+@dataclass(frozen=True)
+class Claim:
+    score_id: int
+    run_id: int
+    record_id: int
+    metric_version_id: str
+    scored_by: str
+
+
+@dataclass(frozen=True)
+class Result:
+    score_id: int
+    run_id: int
+    score: dict[str, Any] | None
+    error: str | None
+
+
+class ScoringEngine:
+    def __init__(
+        self,
+        engine: Engine,
+        judge: Judge = judge_record,
+        concurrency: int = 32,
+        lease_seconds: float = 60.0,
+        poll_seconds: float = 2.0,
+        jobs: Jobs | None = None,
+        on_run_finished: Callable[[int], None] | None = None,
+    ):
+        self.engine = engine
+        self.concurrency = concurrency
+        self.lease = timedelta(seconds=lease_seconds)
+        self.poll_seconds = poll_seconds
+        self.on_run_finished = on_run_finished
+        self._judge = judge
+        self._jobs = jobs or ThreadJobs(concurrency, name="scorecard-judge")
+        self._results: queue.Queue[Result] = queue.Queue()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._in_flight: set[int] = set()
+        self._in_flight_lock = threading.Lock()
+        self._versions: dict[str, dict[str, Any]] = {}
+        self._threads = [
+            threading.Thread(target=self._dispatch_loop, name="scorecard-dispatch", daemon=True),
+            threading.Thread(target=self._write_loop, name="scorecard-writer", daemon=True),
+        ]
+
+    # -- control -----------------------------------------------------------------------------
+    def start(self) -> "ScoringEngine":
+        for thread in self._threads:
+            thread.start()
+        self.wake()
+        return self
+
+    def wake(self) -> None:
+        """New work may be pending (records arrived, a rescore started)."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self._jobs.shutdown()
+
+    # -- claiming ----------------------------------------------------------------------------
+    def _claim(self, ai: bool, limit: int) -> list[Claim]:
+        now = utcnow()
+        claimable = and_(
+            Score.scored_by == "ai" if ai else Score.scored_by == "heuristic",
+            or_(Score.status == "pending", and_(Score.status == "running", Score.lease_until < now)),
+        )
+        candidates = select(Score.id).where(claimable).order_by(Score.id).limit(limit)
+        statement = (
+            update(Score)
+            .where(Score.id.in_(candidates.scalar_subquery()), claimable)
+            .values(status="running", lease_until=now + self.lease)
+            .returning(Score.id, Score.run_id, Score.record_id, Score.metric_version_id, Score.scored_by)
+        )
+        with session_scope(self.engine) as session:
+            rows = session.execute(statement).all()
+        claims = [Claim(*row) for row in rows]
+        with self._in_flight_lock:
+            self._in_flight.update(c.score_id for c in claims)
+        return claims
+
+    def _renew_leases(self) -> None:
+        with self._in_flight_lock:
+            ids = list(self._in_flight)
+        if not ids:
+            return
+        with session_scope(self.engine) as session:
+            session.execute(
+                update(Score).where(Score.id.in_(ids), Score.status == "running")
+                .values(lease_until=utcnow() + self.lease)
+            )
+
+    def _load(self, claims: list[Claim]) -> tuple[dict[int, Record], dict[str, dict[str, Any]]]:
+        with Session(self.engine) as session:
+            records = {
+                r.id: r for r in session.exec(select(Record).where(Record.id.in_({c.record_id for c in claims})))
+            }
+            missing = {c.metric_version_id for c in claims} - self._versions.keys()
+            if missing:
+                for version in session.exec(select(MetricVersion).where(MetricVersion.id.in_(missing))):
+                    self._versions[version.id] = version.config  # versions are immutable: cache forever
+        return records, self._versions
+
+    # -- scoring -----------------------------------------------------------------------------
+    def _dispatch_loop(self) -> None:
+        renew_every = max(self.lease.total_seconds() / 3, 0.5)
+        last_renewal = 0.0
+        while not self._stopping.is_set():
+            self._wake.wait(timeout=min(self.poll_seconds, renew_every))
+            self._wake.clear()
+            try:
+                now = utcnow().timestamp()
+                if now - last_renewal >= renew_every:
+                    self._renew_leases()
+                    last_renewal = now
+                self._dispatch_heuristics()
+                self._dispatch_ai()
+            except Exception:  # keep scoring alive through a transient database error
+                log.exception("scoring dispatcher failed; retrying")
+
+    def _dispatch_heuristics(self) -> None:
+        while not self._stopping.is_set():
+            claims = self._claim(ai=False, limit=HEURISTIC_BATCH)
+            if not claims:
+                return
+            records, versions = self._load(claims)
+            for claim in claims:
+                self._results.put(self._score_heuristic(claim, records.get(claim.record_id), versions))
+
+    def _score_heuristic(self, claim: Claim, record: Record | None, versions: dict) -> Result:
+        if record is None:
+            return Result(claim.score_id, claim.run_id, None, "the record was deleted")
+        config = versions[claim.metric_version_id]
+        try:
+            value = heuristics.score(
+                config.get("heuristic"), config["output_type"], record.inputs, record.outputs, record.expected
+            )
+        except Exception as exc:  # a bad stored config must fail this score, not the engine
+            return Result(claim.score_id, claim.run_id, None, f"heuristic failed: {exc}")
+        return Result(claim.score_id, claim.run_id, value, None)
+
+    def _dispatch_ai(self) -> None:
+        while not self._stopping.is_set():
+            with self._in_flight_lock:
+                free = self.concurrency * 2 - len(self._in_flight)
+            if free <= 0:
+                return
+            claims = self._claim(ai=True, limit=free)
+            if not claims:
+                return
+            records, versions = self._load(claims)
+            for claim in claims:
+                self._jobs.submit(self._score_ai, claim, records.get(claim.record_id), versions)
+
+    def _score_ai(self, claim: Claim, record: Record | None, versions: dict) -> None:
+        if record is None:
+            self._results.put(Result(claim.score_id, claim.run_id, None, "the record was deleted"))
+            return
+        try:
+            outcome = self._judge(
+                versions[claim.metric_version_id],
+                inputs=record.inputs, outputs=record.outputs, expected=record.expected,
+            )
+            result = Result(claim.score_id, claim.run_id, outcome.score, outcome.error)
+        except Exception as exc:  # the judge promises not to raise; this is the last guard
+            log.exception("judge failed on score %s", claim.score_id)
+            result = Result(claim.score_id, claim.run_id, None, f"judge failed: {exc}")
+        self._results.put(result)
+
+    # -- writing -----------------------------------------------------------------------------
+    def _write_loop(self) -> None:
+        while not (self._stopping.is_set() and self._results.empty()):
+            try:
+                first = self._results.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            batch = [first]
+            while len(batch) < WRITE_BATCH:
+                try:
+                    batch.append(self._results.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._write(batch)
+            except Exception:  # leases expire and the scores are claimed again
+                log.exception("could not store %d scores; they will be retried", len(batch))
+            finally:
+                with self._in_flight_lock:
+                    self._in_flight.difference_update(r.score_id for r in batch)
+            self.wake()
+
+    def _write(self, batch: list[Result]) -> None:
+        now = utcnow()
+        rows = [
+            {
+                "sid": r.score_id, "new_status": "scored" if r.error is None else "error",
+                "new_score": r.score, "new_error": r.error, "now": now,
+            }
+            for r in batch
+        ]
+        statement = (
+            update(Score)
+            .where(Score.id == bindparam("sid"), Score.status == "running")
+            .values(
+                status=bindparam("new_status"), score=bindparam("new_score"), error=bindparam("new_error"),
+                lease_until=None, updated_at=bindparam("now"),
+            )
+        )
+        finished: list[int] = []
+        with session_scope(self.engine) as session:
+            session.connection().execute(statement, rows)
+            for run_id in sorted({r.run_id for r in batch}):
+                run = session.get(Run, run_id, with_for_update=True)
+                if run is not None and refresh_run(session, run) in FINISHED:
+                    finished.append(run_id)
+        if self.on_run_finished:
+            for run_id in finished:
+                self.on_run_finished(run_id)

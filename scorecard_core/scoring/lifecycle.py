@@ -1,0 +1,159 @@
+"""A run's scoring lifecycle: pending scores per record and metric, status, re-run scoring.
+
+Scores are rows from the moment a record arrives (``pending``), so the database itself is the
+queue: whatever is pending after a crash or restart is simply picked up again.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Iterable
+
+from sqlalchemy import delete, func, insert, update
+from sqlmodel import Session, select
+
+from ..metrics import snapshot
+from ..models import MetricVersion, Record, Run, Score, utcnow
+
+EXECUTING = ("pending", "awaiting_execution", "running_execution")
+FINISHED = ("completed", "error")
+
+
+def scored_by(config: dict[str, Any]) -> str:
+    """Who produces a metric's scores: "ai" (the judge), "heuristic" (built-in checks) or
+    "human" (people, or the caller's own code for a heuristic metric without a built-in config;
+    those arrive through ``PUT /records/{id}/scores/{metricConfigId}``)."""
+    if config["eval_type"] == "heuristic" and not config.get("heuristic"):
+        return "human"
+    return config["eval_type"]
+
+
+def run_versions(session: Session, run: Run) -> list[MetricVersion]:
+    if not run.metric_version_ids:
+        return []
+    rows = session.exec(select(MetricVersion).where(MetricVersion.id.in_(run.metric_version_ids))).all()
+    by_id = {v.id: v for v in rows}
+    return [by_id[i] for i in run.metric_version_ids if i in by_id]
+
+
+def add_pending_scores(
+    session: Session, run_id: int, records: Iterable[Record], versions: list[MetricVersion]
+) -> int:
+    """One pending score per (record, metric version); records whose system call failed are not
+    scored (they count as record errors instead)."""
+    now = utcnow()
+    rows = [
+        {
+            "run_id": run_id, "record_id": record.id, "metric_version_id": version.id,
+            "scored_by": scored_by(version.config), "status": "pending", "user_id": "background-job",
+            "created_at": now, "updated_at": now,
+        }
+        for record in records
+        if record.error is None
+        for version in versions
+    ]
+    if rows:
+        session.execute(insert(Score), rows)
+    return len(rows)
+
+
+def _score_counts(session: Session, run_id: int) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: {"scored": 0, "pending": 0, "errored": 0})
+    statement = (
+        select(Score.metric_version_id, Score.status, func.count())
+        .where(Score.run_id == run_id)
+        .group_by(Score.metric_version_id, Score.status)
+    )
+    for version_id, status, count in session.exec(statement):
+        bucket = {"scored": "scored", "error": "errored"}.get(status, "pending")
+        counts[version_id][bucket] += count
+    return counts
+
+
+def refresh_run(session: Session, run: Run) -> str:
+    """Recompute counts, ``statusDetail``, ``error`` and the status from the scores; returns the
+    status. Execution must have ended before scoring can finish the run."""
+    counts = _score_counts(session, run.id)
+    record_errors = session.exec(
+        select(func.count()).where(Record.run_id == run.id, Record.error.is_not(None))
+    ).one()
+    metrics: list[dict[str, Any]] = []
+    for version in run_versions(session, run):
+        tally = counts.get(version.id, {"scored": 0, "pending": 0, "errored": 0})
+        metrics.append({
+            "metricId": str(version.metric_id), "metricVersionId": version.id,
+            "name": version.config["name"], "evalType": version.config["eval_type"],
+            "scoredBy": scored_by(version.config), **tally,
+        })
+    run.status_detail = {
+        "records": {"created": run.num_records, "expected": run.num_expected_records, "errored": record_errors},
+        "metrics": metrics,
+    }
+    run.num_scores = sum(m["scored"] for m in metrics)
+    run.error = _error_summary(metrics, record_errors)
+    if run.status not in EXECUTING:
+        run.status = _scoring_status(metrics, run.error is not None)
+    run.updated_at = utcnow()
+    session.add(run)
+    return run.status
+
+
+def _scoring_status(metrics: list[dict[str, Any]], has_errors: bool) -> str:
+    automatic = [m for m in metrics if m["scoredBy"] != "human"]
+    if any(m["pending"] for m in automatic):
+        started = any(m["scored"] or m["errored"] for m in automatic)
+        return "running_scoring" if started else "awaiting_scoring"
+    if any(m["pending"] for m in metrics if m["scoredBy"] == "human"):
+        return "awaiting_human_scoring"
+    return "error" if has_errors else "completed"
+
+
+def _error_summary(metrics: list[dict[str, Any]], record_errors: int) -> str | None:
+    parts = [
+        f"metric '{m['name']}': {m['errored']} of {m['scored'] + m['pending'] + m['errored']} scores failed"
+        for m in metrics
+        if m["errored"]
+    ]
+    if record_errors:
+        parts.append(f"{record_errors} record(s) failed during execution")
+    return "; ".join(parts) or None
+
+
+def rescore(session: Session, run: Run, metrics: list) -> None:
+    """Score the run's existing records again with the metrics' current versions.
+
+    Automatic scores of those metrics are replaced; completed human scores are kept (moved to the
+    new version); metrics new to the run are added. ``metric_ids`` and ``metric_version_ids``
+    stay parallel lists.
+    """
+    records = list(session.exec(select(Record).where(Record.run_id == run.id, Record.error.is_(None))))
+    metric_ids = list(run.metric_ids)
+    version_ids = list(run.metric_version_ids)
+    for metric in metrics:
+        version = snapshot(session, metric)
+        if metric.id in metric_ids:
+            index = metric_ids.index(metric.id)
+            previous = version_ids[index]
+            version_ids[index] = version.id
+        else:
+            metric_ids.append(metric.id)
+            version_ids.append(version.id)
+            previous = version.id
+        replaced = Score.run_id == run.id, Score.metric_version_id.in_({previous, version.id})
+        if scored_by(version.config) == "human":
+            session.execute(
+                update(Score).where(*replaced, Score.status == "scored").values(metric_version_id=version.id)
+            )
+            session.execute(delete(Score).where(*replaced, Score.status != "scored"))
+            done = set(session.exec(
+                select(Score.record_id).where(Score.run_id == run.id, Score.metric_version_id == version.id)
+            ).all())
+            add_pending_scores(session, run.id, [r for r in records if r.id not in done], [version])
+        else:
+            session.execute(delete(Score).where(*replaced))
+            add_pending_scores(session, run.id, records, [version])
+    run.metric_ids = metric_ids
+    run.metric_version_ids = version_ids
+    if run.status not in EXECUTING:
+        run.status = "awaiting_scoring"
+    refresh_run(session, run)

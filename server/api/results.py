@@ -1,0 +1,93 @@
+"""What runs produced: re-run scoring, summaries, comparisons, CSV export, run history."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from flask import Blueprint, Response, request, stream_with_context
+from pydantic import Field
+from sqlmodel import select
+
+from scorecard_core import export, report, wire
+from scorecard_core.errors import InvalidField
+from scorecard_core.models import Run
+from scorecard_core.runs import get_run, load_metrics
+from scorecard_core.scoring.lifecycle import rescore
+
+from .. import database, scoring
+from .parsing import Body, NumericId, parse, path_id
+from .projects import load_project
+from .runs import load_run
+
+bp = Blueprint("results", __name__)
+
+MAX_HISTORY_RUNS = 100
+
+
+class Rescore(Body):
+    metric_ids: list[NumericId] = Field(min_length=1)
+
+
+@bp.post("/runs/<run_id>/rescore")
+def rescore_run(run_id: str):
+    run = load_run(run_id)
+    body = parse(Rescore)
+    session = database.session()
+    rescore(session, run, load_metrics(session, run.project_id, body.metric_ids))
+    session.commit()
+    scoring.wake()
+    return wire.run(run)
+
+
+@bp.get("/runs/<run_id>/summary")
+def run_summary(run_id: str):
+    return report.summarize(database.session(), load_run(run_id)).as_dict()
+
+
+@bp.get("/runs/<run_id>/compare")
+def compare_runs(run_id: str):
+    run = load_run(run_id)
+    raw = request.args.get("baselineRunId", "")
+    if not raw.isdigit():
+        raise InvalidField("baselineRunId", "is required: the numeric ID of the run to compare against")
+    baseline = get_run(database.session(), path_id(raw, "run"))
+    return report.compare(database.session(), run, baseline)
+
+
+@bp.get("/runs/<run_id>/export.csv")
+def export_run(run_id: str):
+    run = load_run(run_id)
+    session = database.session()
+    filename = f"run-{run.id}.csv"
+    return Response(
+        stream_with_context(export.csv_chunks(session, run)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _id_list(name: str) -> Optional[set[int]]:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    parts = [p.strip() for p in raw.split(",") if p.strip()]
+    if not all(p.isdigit() for p in parts):
+        raise InvalidField(name, "must be comma-separated numeric IDs, e.g. `12,34`")
+    return {int(p) for p in parts}
+
+
+@bp.get("/projects/<project_id>/history")
+def project_history(project_id: str):
+    project = load_project(project_id)
+    metric_ids = _id_list("metricIds")
+    raw_limit = request.args.get("limit", "30")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_HISTORY_RUNS:
+        raise InvalidField("limit", f"must be an integer from 1 to {MAX_HISTORY_RUNS}")
+    statement = select(Run).where(Run.project_id == project.id)
+    testset = request.args.get("testsetId")
+    if testset:
+        if not testset.isdigit():
+            raise InvalidField("testsetId", "must be a numeric ID")
+        statement = statement.where(Run.testset_id == int(testset))
+    runs = database.session().exec(statement.order_by(Run.id.desc()).limit(int(raw_limit))).all()
+    return {"metrics": report.history(database.session(), runs, metric_ids)}
