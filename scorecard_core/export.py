@@ -16,8 +16,8 @@ from sqlmodel import Session, select
 
 from .metrics import passes
 from .models import Record, Run, Score
-from .report import SCORE_VALUE_KEYS
 from .scoring.lifecycle import run_versions
+from .scoring.shapes import SCORE_KEYS
 
 MAX_CELL_CHARS = 128_000
 TRUNCATION_MARK = "…[truncated]"
@@ -37,7 +37,7 @@ def safe_cell(value: Any) -> str:
 def _score_cell(score: Score | None) -> str:
     if score is None or score.status != "scored":
         return ""
-    return safe_cell(next((score.score[k] for k in SCORE_VALUE_KEYS if k in (score.score or {})), ""))
+    return safe_cell(next((score.score[k] for k in SCORE_KEYS.values() if k in (score.score or {})), ""))
 
 
 def rows(session: Session, run: Run) -> Iterator[list[str]]:

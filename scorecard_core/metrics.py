@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from .errors import InvalidField
 from .hashing import content_hash
 from .models import Metric, MetricVersion
+from .scoring.heuristics import validate_config as validate_heuristic
 
 EVAL_TYPES = ("ai", "heuristic", "human")
 OUTPUT_TYPES = ("boolean", "int", "float")
@@ -36,6 +37,9 @@ def apply_rules(metric: Metric) -> None:
         raise InvalidField("passingThreshold", "must be between 1 and 5 for an int metric")
     elif metric.output_type == "float" and not (0 <= metric.passing_threshold <= 1):
         raise InvalidField("passingThreshold", "must be between 0 and 1 for a float metric")
+    # Without a config a heuristic metric is scored by the caller's own code, as on hosted Scorecard.
+    if metric.eval_type == "heuristic" and metric.heuristic is not None:
+        metric.heuristic = validate_heuristic(metric.heuristic, metric.output_type)
     if metric.eval_type == "ai":
         metric.eval_model_name = metric.eval_model_name or DEFAULT_EVAL_MODEL
         if metric.temperature is None:

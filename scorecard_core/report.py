@@ -12,9 +12,7 @@ from sqlmodel import Session, select
 from .metrics import passes
 from .models import MetricVersion, Record, Run, Score
 from .scoring.lifecycle import run_versions
-
-SCORE_VALUE_KEYS = ("binaryScore", "intScore", "floatScore")
-
+from .scoring.shapes import score_value
 
 @dataclass
 class MetricSummary:
@@ -81,18 +79,6 @@ def _camel(body: dict[str, Any]) -> dict[str, Any]:
         return head + "".join(part.title() for part in rest)
 
     return {convert(k): v for k, v in body.items()}
-
-
-def score_value(score: dict[str, Any] | None) -> float | None:
-    if not score:
-        return None
-    for key in SCORE_VALUE_KEYS:
-        value = score.get(key)
-        if isinstance(value, bool):
-            return 1.0 if value else 0.0
-        if isinstance(value, (int, float)):
-            return float(value)
-    return None
 
 
 def _summary_for(version: MetricVersion) -> MetricSummary:

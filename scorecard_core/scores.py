@@ -14,9 +14,7 @@ from sqlmodel import Session, select
 from .errors import NotFound
 from .models import MetricVersion, Record, Run, Score, utcnow
 from .scoring.lifecycle import refresh_run, scored_by
-
-SCORE_KEYS = {"boolean": "binaryScore", "int": "intScore", "float": "floatScore"}
-
+from .scoring.shapes import SCORE_KEYS
 
 def validation_errors(output_type: str, score: dict[str, Any]) -> list[dict[str, str]] | None:
     key = SCORE_KEYS[output_type]

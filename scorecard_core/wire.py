@@ -110,6 +110,7 @@ def run(r: Run) -> dict[str, Any]:
         "notes": r.notes,
         "git": r.git,
         "error": r.error,
+        "statusDetail": r.status_detail,
         "createdAt": _iso(r.created_at),
         "updatedAt": _iso(r.updated_at),
     }

@@ -21,6 +21,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         PUBLIC_URL=defaults.public_url,
         MAX_CONTENT_LENGTH=defaults.max_body_bytes,
         UPGRADE_DATABASE=True,
+        SCORING_ENABLED=True,
+        SCORING_CONCURRENCY=defaults.scoring_concurrency,
+        SCORING_LEASE_SECONDS=defaults.scoring_lease_seconds,
+        OPENAI_BASE_URL=defaults.openai_base_url,
+        OPENAI_API_KEY=defaults.openai_api_key,
     )
     app.config.update(overrides)
     app.json.sort_keys = False
@@ -29,10 +34,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         db.upgrade(app.config["DATABASE_URL"])
     app.extensions["scorecard.engine"] = db.make_engine(app.config["DATABASE_URL"])
 
-    from . import database, errors
+    from . import database, errors, scoring
     from .api import api
 
     database.init_app(app)
     app.register_blueprint(api)
     errors.init_app(app)
+    scoring.init_app(app)
     return app

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 HEURISTIC_BATCH = 1000
 WRITE_BATCH = 500
+RAW_ANSWER_CHARS = 2000
 
 
 # Scores one record with an AI metric: judge(metric_config, inputs=, outputs=, expected=).
@@ -207,7 +208,10 @@ class ScoringEngine:
                 versions[claim.metric_version_id],
                 inputs=record.inputs, outputs=record.outputs, expected=record.expected,
             )
-            result = Result(claim.score_id, claim.run_id, outcome.score, outcome.error)
+            error = outcome.error
+            if error and outcome.raw:
+                error += f"; the judge's answer: {outcome.raw[:RAW_ANSWER_CHARS]}"
+            result = Result(claim.score_id, claim.run_id, outcome.score, error)
         except Exception as exc:  # the judge promises not to raise; this is the last guard
             log.exception("judge failed on score %s", claim.score_id)
             result = Result(claim.score_id, claim.run_id, None, f"judge failed: {exc}")

@@ -1,0 +1,287 @@
+"""The LLM judge: scores one record with an AI metric through any OpenAI-compatible endpoint.
+
+Nothing the model or the endpoint does makes :func:`judge_record` raise: rate limits and server
+errors are retried by the openai client (which honours Retry-After), unusable answers are re-asked,
+and whatever still fails comes back as a :class:`JudgeResult` with an ``error`` that says why.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Mapping
+
+import jinja2
+import openai
+from jinja2.sandbox import SandboxedEnvironment
+
+from ..metrics import DEFAULT_EVAL_MODEL
+from .shapes import SCORE_KEYS
+from ..settings import Settings
+from .prompts import DEFAULT_PROMPT_TEMPLATE, correction_prompt, system_prompt
+
+# Transport retries (429, 408, 409, 5xx, connection errors), done by the openai client with
+# exponential backoff, or exactly the server's Retry-After when it sends one.
+MAX_RETRIES = 4
+REQUEST_TIMEOUT_SECONDS = 60.0
+# Answers that are not a usable score are re-asked this many more times.
+MALFORMED_ANSWER_RETRIES = 2
+
+NO_API_KEY = "no API key for the judge: set OPENAI_API_KEY (any value for a server that needs none, such as Ollama)"
+RETRIED_STATUSES = (408, 409, 429)
+STATUS_HINTS = {
+    401: " Check OPENAI_API_KEY.",
+    403: " Check that OPENAI_API_KEY may use this model.",
+    404: " Check the metric's evalModelName and SCORECARD_OPENAI_BASE_URL / OPENAI_BASE_URL.",
+}
+
+SCORE_SCHEMAS: dict[str, dict[str, Any]] = {
+    "boolean": {"type": "boolean"},
+    "int": {"type": "integer", "minimum": 1, "maximum": 5},
+    "float": {"type": "number", "minimum": 0, "maximum": 1},
+}
+TRUE_WORDS = {"true", "yes", "pass", "passed"}
+FALSE_WORDS = {"false", "no", "fail", "failed"}
+CODE_FENCE = re.compile(r"```[a-zA-Z]*\s*(.*?)```", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class JudgeResult:
+    """``score`` in Scorecard's shape ({"binaryScore"|"intScore"|"floatScore": v, "reasoning": str})
+    or ``error``; ``raw`` keeps the judge's last answer text when it could not be used."""
+
+    score: dict[str, Any] | None
+    error: str | None = None
+    raw: str | None = None
+
+
+class MalformedAnswer(ValueError):
+    """The judge's answer holds no usable score; the message says what was wrong."""
+
+
+def judge_record(
+    metric: Mapping[str, Any],
+    *,
+    inputs: Mapping[str, Any] | None,
+    outputs: Mapping[str, Any] | None,
+    expected: Mapping[str, Any] | None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    max_retries: int = MAX_RETRIES,
+) -> JudgeResult:
+    """Score one record with an AI metric (a config dict as built by ``metrics.metric_config``).
+
+    ``base_url`` and ``api_key`` default to the settings (``SCORECARD_OPENAI_BASE_URL``, else
+    ``OPENAI_BASE_URL``; ``OPENAI_API_KEY``). ``max_retries`` bounds the transport retries.
+    """
+    name = metric.get("name")
+    output_type = metric.get("output_type")
+    if output_type not in SCORE_SCHEMAS:
+        return JudgeResult(None, f"metric {name!r} has outputType {output_type!r}; expected boolean, int or float")
+    try:
+        prompt = render_prompt(
+            metric.get("prompt_template") or DEFAULT_PROMPT_TEMPLATE,
+            inputs=inputs, outputs=outputs, expected=expected, guidelines=metric.get("guidelines"),
+        )
+    except Exception as exc:  # noqa: BLE001  (user-written template code can raise anything)
+        return JudgeResult(None, f"promptTemplate of metric {name!r} could not be rendered: {exc}")
+    if base_url is None or api_key is None:
+        settings = Settings()
+        base_url = base_url or settings.openai_base_url
+        api_key = api_key or settings.openai_api_key
+    if not api_key:
+        return JudgeResult(None, NO_API_KEY)
+    model = metric.get("eval_model_name") or DEFAULT_EVAL_MODEL
+    temperature = metric.get("temperature")
+    return _ask_until_usable(
+        client_for(base_url, api_key, max_retries),
+        model=model,
+        temperature=0.0 if temperature is None else temperature,
+        output_type=output_type,
+        prompt=prompt,
+    )
+
+
+def _ask_until_usable(
+    client: openai.OpenAI, *, model: str, temperature: float, output_type: str, prompt: str
+) -> JudgeResult:
+    messages = [{"role": "system", "content": system_prompt(output_type)}, {"role": "user", "content": prompt}]
+    correction: list[dict[str, str]] = []
+    problem = raw = ""
+    attempts = 1 + MALFORMED_ANSWER_RETRIES
+    for _ in range(attempts):
+        try:
+            completion = client.chat.completions.create(
+                model=model,
+                temperature=temperature,
+                messages=messages + correction,
+                response_format=response_format(output_type),
+            )
+        except openai.OpenAIError as exc:
+            return JudgeResult(None, describe_api_error(exc, client, model))
+        raw = _answer_text(completion)
+        try:
+            return JudgeResult(parse_score(raw, output_type))
+        except MalformedAnswer as exc:
+            problem = str(exc)
+            correction = [
+                {"role": "assistant", "content": raw},
+                {"role": "user", "content": correction_prompt(output_type, problem)},
+            ]
+    error = f"the judge ({model}) gave no usable {output_type} score in {attempts} answers; last problem: {problem}"
+    return JudgeResult(None, error, raw)
+
+
+# -- the openai client -----------------------------------------------------------------------
+
+_clients: dict[tuple[str, str, int], openai.OpenAI] = {}
+_clients_lock = threading.Lock()
+
+
+def client_for(base_url: str, api_key: str, max_retries: int = MAX_RETRIES) -> openai.OpenAI:
+    """One client per endpoint and key: it is thread-safe and pools connections across threads."""
+    key = (base_url, api_key, max_retries)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = openai.OpenAI(
+                base_url=base_url, api_key=api_key, max_retries=max_retries, timeout=REQUEST_TIMEOUT_SECONDS
+            )
+            _clients[key] = client
+        return client
+
+
+def response_format(output_type: str) -> dict[str, Any]:
+    """Structured output: reasoning first, so the model explains before it commits to a score."""
+    return {
+        "type": "json_schema",
+        "json_schema": {
+            "name": f"{output_type}_score",
+            "strict": True,
+            "schema": {
+                "type": "object",
+                "properties": {"reasoning": {"type": "string"}, "score": SCORE_SCHEMAS[output_type]},
+                "required": ["reasoning", "score"],
+                "additionalProperties": False,
+            },
+        },
+    }
+
+
+def describe_api_error(exc: openai.OpenAIError, client: openai.OpenAI, model: str) -> str:
+    where = f"the judge at {client.base_url}"
+    tried = f"tried {1 + client.max_retries} times"
+    if isinstance(exc, openai.APITimeoutError):
+        return f"{where} did not answer within {REQUEST_TIMEOUT_SECONDS:g}s ({tried})"
+    if isinstance(exc, openai.APIConnectionError):
+        return f"could not connect to {where} ({tried}); check SCORECARD_OPENAI_BASE_URL / OPENAI_BASE_URL"
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        tries = f" ({tried})" if status in RETRIED_STATUSES or status >= 500 else ""
+        detail = (exc.body.get("message") if isinstance(exc.body, dict) else None) or exc.message
+        hint = STATUS_HINTS.get(status, "")
+        return f"{where} answered HTTP {status}{tries} for model {model!r}: {str(detail).rstrip('.')}.{hint}"
+    return f"{where} failed: {exc}"
+
+
+def _answer_text(completion: Any) -> str:
+    if not completion.choices:
+        return ""
+    message = completion.choices[0].message
+    return message.content or getattr(message, "refusal", None) or ""
+
+
+# -- the prompt ------------------------------------------------------------------------------
+
+
+def _prompt_value(value: Any) -> Any:
+    """How a ``{{ ... }}`` value appears in a prompt: structures and booleans as JSON, null as nothing."""
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list, bool)):
+        return json.dumps(value, ensure_ascii=False, indent=2)
+    return value
+
+
+# Sandboxed (templates are user-written); a missing field renders empty, even when chained.
+_ENVIRONMENT = SandboxedEnvironment(
+    autoescape=False, undefined=jinja2.ChainableUndefined, finalize=_prompt_value, keep_trailing_newline=True
+)
+
+
+@lru_cache(maxsize=256)
+def _compiled(template: str) -> jinja2.Template:
+    return _ENVIRONMENT.from_string(template)
+
+
+def render_prompt(
+    template: str,
+    *,
+    inputs: Mapping[str, Any] | None,
+    outputs: Mapping[str, Any] | None,
+    expected: Mapping[str, Any] | None,
+    guidelines: str | None,
+) -> str:
+    return _compiled(template).render(
+        inputs=inputs or {}, outputs=outputs or {}, expected=expected or {}, guidelines=guidelines or ""
+    )
+
+
+# -- the answer ------------------------------------------------------------------------------
+
+
+def parse_score(text: str, output_type: str) -> dict[str, Any]:
+    """Scorecard's score from the judge's answer, tolerating code fences, prose around the JSON
+    and scores written as strings; raises :class:`MalformedAnswer` saying what is wrong."""
+    if not text.strip():
+        raise MalformedAnswer("the answer was empty")
+    answer = _find_score_object(text, SCORE_KEYS[output_type])
+    if answer is None:
+        raise MalformedAnswer('the answer held no JSON object with a "score"')
+    value = answer.get("score", answer.get(SCORE_KEYS[output_type]))
+    reasoning = answer.get("reasoning")
+    if not isinstance(reasoning, str):
+        reasoning = "" if reasoning is None else json.dumps(reasoning)
+    return {SCORE_KEYS[output_type]: _coerce_score(value, output_type), "reasoning": reasoning}
+
+
+def _find_score_object(text: str, scorecard_key: str) -> dict[str, Any] | None:
+    decoder = json.JSONDecoder()
+    for candidate in [*CODE_FENCE.findall(text), text]:
+        for start in (i for i, char in enumerate(candidate) if char == "{"):
+            try:
+                value, _ = decoder.raw_decode(candidate, start)
+            except ValueError:
+                continue
+            if isinstance(value, dict) and ("score" in value or scorecard_key in value):
+                return value
+    return None
+
+
+def _coerce_score(value: Any, output_type: str) -> bool | int | float:
+    if output_type == "boolean":
+        if isinstance(value, bool):
+            return value
+        word = value.strip().lower() if isinstance(value, str) else None
+        if word in TRUE_WORDS or word in FALSE_WORDS:
+            return word in TRUE_WORDS
+        raise MalformedAnswer(f"score {value!r} is not true or false")
+    number = value
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise MalformedAnswer(f"score {value!r} is not a number") from None
+    if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
+        raise MalformedAnswer(f"score {value!r} is not a number")
+    if output_type == "int":
+        if number != int(number) or not 1 <= number <= 5:
+            raise MalformedAnswer(f"score {value!r} is not an integer from 1 to 5")
+        return int(number)
+    if not 0 <= number <= 1:
+        raise MalformedAnswer(f"score {value!r} is not a number from 0 to 1")
+    return float(number)
