@@ -1,18 +1,19 @@
-"""Figures about runs, in one place: per-metric pass rates and averages, run comparisons, and
-the history series of a project's runs. The PR comment, the job summary and the web pages all
-render from these."""
+"""Figures about runs, in one place: per-metric pass rates and averages, comparisons between
+runs, failing cases and the history series. Pure functions over plain data, fed either from our
+database (``report_queries``) or from any Scorecard API's wire JSON (the runner, the webhook
+service), so the PR comment, the job summary and the API all show the same numbers."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
 
-from sqlmodel import Session, select
-
 from .metrics import passes
-from .models import MetricVersion, Record, Run, Score
-from .scoring.lifecycle import run_versions
 from .scoring.shapes import score_value
+
+# (metric version ID, score status, score JSON)
+ScoreRow = tuple[str, str, "dict[str, Any] | None"]
+
 
 @dataclass
 class MetricSummary:
@@ -43,11 +44,22 @@ class MetricSummary:
         """What a chart shows: pass rate for boolean metrics, the average otherwise."""
         return self.pass_rate if self.output_type == "boolean" else self.average
 
+    def tally(self, status: str, score: dict[str, Any] | None) -> None:
+        if status == "error":
+            self.errored += 1
+        elif status != "scored":
+            self.pending += 1
+        else:
+            self.scored += 1
+            self.total += score_value(score) or 0.0
+            if passes(self.output_type, self.passing_threshold, score):
+                self.passed += 1
+
     def as_dict(self) -> dict[str, Any]:
         body = asdict(self)
         body.pop("total")
         body.update(pass_rate=self.pass_rate, average=self.average)
-        return body
+        return _camel(body)
 
 
 @dataclass
@@ -69,7 +81,7 @@ class RunSummary:
     def as_dict(self) -> dict[str, Any]:
         return {
             "runId": self.run_id, "status": self.status, "records": self.records, "passRate": self.pass_rate,
-            "metrics": [_camel(m.as_dict()) for m in self.metrics],
+            "metrics": [m.as_dict() for m in self.metrics],
         }
 
 
@@ -81,60 +93,31 @@ def _camel(body: dict[str, Any]) -> dict[str, Any]:
     return {convert(k): v for k, v in body.items()}
 
 
-def _summary_for(version: MetricVersion) -> MetricSummary:
-    config = version.config
+def metric_summary(metric_id: str, version_id: str, config: dict[str, Any]) -> MetricSummary:
+    """``config`` in snake_case, as a metric version stores it."""
     return MetricSummary(
-        metric_id=str(version.metric_id), metric_version_id=version.id, name=config["name"],
-        eval_type=config["eval_type"], output_type=config["output_type"],
+        metric_id=str(metric_id), metric_version_id=version_id, name=config.get("name") or f"metric {metric_id}",
+        eval_type=config.get("eval_type", "ai"), output_type=config.get("output_type", "boolean"),
         passing_threshold=config.get("passing_threshold"),
     )
 
 
-def _tally(summary: MetricSummary, status: str, score: dict[str, Any] | None) -> None:
-    if status == "error":
-        summary.errored += 1
-    elif status != "scored":
-        summary.pending += 1
-    else:
-        summary.scored += 1
-        summary.total += score_value(score) or 0.0
-        if passes(summary.output_type, summary.passing_threshold, score):
-            summary.passed += 1
+def summarize_rows(run_id: str, status: str, records: int, metrics: list[MetricSummary],
+                   rows: Iterable[ScoreRow]) -> RunSummary:
+    by_version = {m.metric_version_id: m for m in metrics}
+    for version_id, score_status, score in rows:
+        summary = by_version.get(version_id)
+        if summary is not None:
+            summary.tally(score_status, score)
+    return RunSummary(str(run_id), status, records, metrics)
 
 
-def summarize(session: Session, run: Run) -> RunSummary:
-    summaries = {v.id: _summary_for(v) for v in run_versions(session, run)}
-    statement = select(Score.metric_version_id, Score.status, Score.score).where(Score.run_id == run.id)
-    for version_id, status, score in session.exec(statement):
-        if version_id in summaries:
-            _tally(summaries[version_id], status, score)
-    return RunSummary(str(run.id), run.status, run.num_records, list(summaries.values()))
-
-
-def testcase_outcomes(session: Session, run: Run) -> dict[tuple[str, str], bool]:
-    """(testcase ID, metric ID) -> passed, for a run's scored records."""
-    versions = {v.id: v for v in run_versions(session, run)}
-    statement = (
-        select(Record.testcase_id, Score.metric_version_id, Score.score)
-        .join(Score, Score.record_id == Record.id)
-        .where(Record.run_id == run.id, Score.status == "scored", Record.testcase_id.is_not(None))
-    )
-    outcomes: dict[tuple[str, str], bool] = {}
-    for testcase_id, version_id, score in session.exec(statement):
-        version = versions.get(version_id)
-        if version is None:
-            continue
-        verdict = passes(version.config["output_type"], version.config.get("passing_threshold"), score)
-        if verdict is not None:
-            key = (str(testcase_id), str(version.metric_id))
-            # With several trials, a testcase passes only if every trial passed.
-            outcomes[key] = outcomes.get(key, True) and verdict
-    return outcomes
-
-
-def compare(session: Session, run: Run, baseline: Run) -> dict[str, Any]:
-    """Per-metric deltas and per-testcase improvements and regressions of ``run`` vs ``baseline``."""
-    current, previous = summarize(session, run), summarize(session, baseline)
+def compare_summaries(
+    current: RunSummary, previous: RunSummary,
+    outcomes_now: dict[tuple[str, str], bool], outcomes_then: dict[tuple[str, str], bool],
+) -> dict[str, Any]:
+    """Per-metric deltas and per-testcase improvements and regressions of a run vs its baseline.
+    Outcomes map (testcase ID, metric ID) to passed."""
     metrics = []
     for summary in current.metrics:
         before = previous.metric(summary.metric_id)
@@ -145,11 +128,10 @@ def compare(session: Session, run: Run, baseline: Run) -> dict[str, Any]:
             "average": summary.average, "baselineAverage": before.average if before else None,
             "averageDelta": _delta(summary.average, before.average if before else None),
         })
-    now, then = testcase_outcomes(session, run), testcase_outcomes(session, baseline)
-    improved = sorted(k for k, ok in now.items() if ok and then.get(k) is False)
-    regressed = sorted(k for k, ok in now.items() if not ok and then.get(k) is True)
+    improved = sorted(k for k, ok in outcomes_now.items() if ok and outcomes_then.get(k) is False)
+    regressed = sorted(k for k, ok in outcomes_now.items() if not ok and outcomes_then.get(k) is True)
     return {
-        "runId": str(run.id), "baselineRunId": str(baseline.id),
+        "runId": current.run_id, "baselineRunId": previous.run_id,
         "passRateDelta": _delta(current.pass_rate, previous.pass_rate),
         "metrics": metrics,
         "improvements": [{"testcaseId": t, "metricId": m} for t, m in improved],
@@ -161,22 +143,105 @@ def _delta(now: float | None, then: float | None) -> float | None:
     return None if now is None or then is None else now - then
 
 
-def history(session: Session, runs: Iterable[Run], metric_ids: set[int] | None) -> list[dict[str, Any]]:
-    """Per metric, one point per run (oldest first): pass rate for boolean metrics, average for
-    int and float metrics."""
-    series: dict[str, dict[str, Any]] = {}
-    for run in sorted(runs, key=lambda r: r.id):
-        for summary in summarize(session, run).metrics:
-            if metric_ids is not None and int(summary.metric_id) not in metric_ids:
+def add_outcome(outcomes: dict[tuple[str, str], bool], testcase_id: str, metric_id: str, verdict: bool) -> None:
+    # With several trials, a testcase passes only if every trial passed.
+    key = (str(testcase_id), str(metric_id))
+    outcomes[key] = outcomes.get(key, True) and verdict
+
+
+def history_point(run_id: str, created_at: str, status: str, summary: MetricSummary) -> dict[str, Any]:
+    return {
+        "runId": str(run_id), "createdAt": created_at, "status": status,
+        "value": summary.headline, "passRate": summary.pass_rate, "average": summary.average,
+        "scored": summary.scored,
+    }
+
+
+# -- wire JSON (any Scorecard API) ---------------------------------------------------------------
+
+def wire_metric_config(metric: dict[str, Any]) -> dict[str, Any]:
+    """A metric as the API returns it (camelCase), in the snake_case form of a metric version."""
+    return {
+        "name": metric.get("name"), "eval_type": metric.get("evalType"), "output_type": metric.get("outputType"),
+        "passing_threshold": metric.get("passingThreshold"),
+    }
+
+
+def _wire_status(score: dict[str, Any]) -> str:
+    if score.get("status"):
+        return score["status"]
+    return "error" if score.get("error") else "scored"
+
+
+def summarize_wire(run: dict[str, Any], metrics: dict[str, dict[str, Any]], records: list[dict[str, Any]]) -> RunSummary:
+    """From ``GET /runs/{id}``, the run's metrics by ID, and its records listed with scores.
+    Records that failed or have no score yet count as pending for each metric."""
+    summaries = [
+        metric_summary(metric_id, version_id, wire_metric_config(metrics.get(str(metric_id), {})))
+        for metric_id, version_id in zip(run.get("metricIds", []), run.get("metricVersionIds", []))
+    ]
+    rows: list[ScoreRow] = []
+    for record in records:
+        seen = set()
+        for score in record.get("scores") or []:
+            seen.add(score.get("metricConfigId"))
+            rows.append((score.get("metricConfigId"), _wire_status(score), score.get("score")))
+        if not record.get("error"):
+            rows += [(m.metric_version_id, "pending", None) for m in summaries if m.metric_version_id not in seen]
+    return summarize_rows(str(run["id"]), run.get("status", ""), len(records), summaries, rows)
+
+
+def wire_outcomes(summary: RunSummary, records: list[dict[str, Any]]) -> dict[tuple[str, str], bool]:
+    by_version = {m.metric_version_id: m for m in summary.metrics}
+    outcomes: dict[tuple[str, str], bool] = {}
+    for record in records:
+        if not record.get("testcaseId"):
+            continue
+        for score in record.get("scores") or []:
+            metric = by_version.get(score.get("metricConfigId"))
+            if metric is None or _wire_status(score) != "scored":
                 continue
-            entry = series.setdefault(summary.metric_id, {
-                "metricId": summary.metric_id, "name": summary.name, "outputType": summary.output_type,
-                "points": [],
-            })
-            entry["name"] = summary.name
-            entry["points"].append({
-                "runId": str(run.id), "createdAt": run.created_at.isoformat(), "status": run.status,
-                "value": summary.headline, "passRate": summary.pass_rate, "average": summary.average,
-                "scored": summary.scored,
-            })
-    return list(series.values())
+            verdict = passes(metric.output_type, metric.passing_threshold, score.get("score"))
+            if verdict is not None:
+                add_outcome(outcomes, record["testcaseId"], metric.metric_id, verdict)
+    return outcomes
+
+
+@dataclass(frozen=True)
+class FailingCase:
+    """One record that failed one metric (or errored), for the collapsed lists in reports."""
+
+    record_id: str
+    testcase_id: str | None
+    metric_name: str
+    inputs: dict[str, Any]
+    expected: dict[str, Any]
+    outputs: dict[str, Any]
+    reason: str
+    value: float | None
+
+
+def failing_cases(summary: RunSummary, records: list[dict[str, Any]]) -> list[FailingCase]:
+    """Worst first: errors, then the lowest scores."""
+    by_version = {m.metric_version_id: m for m in summary.metrics}
+    found: list[FailingCase] = []
+    for record in records:
+        base = dict(
+            record_id=str(record["id"]), testcase_id=record.get("testcaseId"), inputs=record.get("inputs") or {},
+            expected=record.get("expected") or {}, outputs=record.get("outputs") or {},
+        )
+        if record.get("error"):
+            found.append(FailingCase(**base, metric_name="(system)", reason=str(record["error"]), value=None))
+            continue
+        for score in record.get("scores") or []:
+            metric = by_version.get(score.get("metricConfigId"))
+            if metric is None:
+                continue
+            status = _wire_status(score)
+            body = score.get("score") or {}
+            if status == "error":
+                found.append(FailingCase(**base, metric_name=metric.name, reason=str(score.get("error")), value=None))
+            elif status == "scored" and passes(metric.output_type, metric.passing_threshold, body) is False:
+                reason = body.get("reasoning") if isinstance(body.get("reasoning"), str) else ""
+                found.append(FailingCase(**base, metric_name=metric.name, reason=reason, value=score_value(body)))
+    return sorted(found, key=lambda c: (c.value is not None, c.value if c.value is not None else 0.0))

@@ -18,6 +18,7 @@ from .metrics import snapshot
 from .models import Metric, Record, Run, SystemVersion, Testcase, Testset, utcnow
 from .scoring.lifecycle import EXECUTING, add_pending_scores, refresh_run, run_versions
 
+STATUSES = EXECUTING + ("awaiting_scoring", "running_scoring", "awaiting_human_scoring", "completed", "error")
 SOURCES = ("api", "kickoff", "playground", "monitor", "github")
 
 
@@ -97,7 +98,9 @@ def add_records(session: Session, run_id: int, items: list[RecordInput]) -> list
     already holds (or that repeat a key within the batch) return the stored record instead."""
     # Lock the run first: on SQLite this takes the write lock before any read, on PostgreSQL
     # a row lock, so concurrent uploads of the same keys cannot both insert.
-    locked = session.execute(update(Run).where(Run.id == run_id).values(updated_at=utcnow()))
+    # (Core statements here and below: the ORM's per-statement work showed in profiles.)
+    runs = Run.__table__
+    locked = session.execute(update(runs).where(runs.c.id == run_id).values(updated_at=utcnow()))
     if locked.rowcount == 0:
         raise NotFound.of("run", run_id)
     _check_testcases(session, run_id, items)
@@ -122,9 +125,7 @@ def add_records(session: Session, run_id: int, items: list[RecordInput]) -> list
 
     created: list[Record] = []
     if fresh_rows:
-        created = list(
-            session.scalars(insert(Record).returning(Record, sort_by_parameter_order=True), fresh_rows).all()
-        )
+        created = _insert(session, fresh_rows)
         run = session.get(Run, run_id, populate_existing=True)
         add_pending_scores(session, run_id, created, run_versions(session, run))
         _count_new_records(session, run, created)
@@ -140,6 +141,37 @@ def add_records(session: Session, run_id: int, items: list[RecordInput]) -> list
             by_key[key] = next(fresh)
         result.append(by_key[key])
     return result
+
+
+def _insert(session: Session, rows: list[dict[str, Any]]) -> list[Record]:
+    """Insert rows with multi-row INSERTs and return their records in the same order.
+
+    A Core INSERT returning only ids and timestamps: the ORM's bulk insert and loading the JSON
+    columns back would cost more than the database work. On SQLite, SQLAlchemy keeps RETURNING
+    in parameter order only by inserting row by row; when every row has an idempotency key
+    (unique in the run, and in ``rows``), the keys put the returned rows back in order instead.
+    """
+    table = Record.__table__
+    returning = (table.c.idempotency_key, table.c.id, table.c.created_at)
+    if all(row["idempotency_key"] for row in rows):
+        by_key = {key: (id_, at) for key, id_, at in session.execute(insert(table).returning(*returning), rows)}
+        stored = [by_key[row["idempotency_key"]] for row in rows]
+    else:
+        ordered = insert(table).returning(*returning, sort_by_parameter_order=True)
+        stored = [(id_, at) for _key, id_, at in session.execute(ordered, rows)]
+    return [_inserted_record(row, id_, at) for row, (id_, at) in zip(rows, stored)]
+
+
+def _inserted_record(row: dict[str, Any], record_id: int, created_at: Any) -> Record:
+    """A record built from the values just inserted, rather than loaded back.
+
+    Made the way loading makes one (``__new__``, where SQLModel sets up pydantic's state, then
+    the column values), without the per-field work of ``model_construct``. It belongs to no
+    session: read it; to change a record, load it.
+    """
+    record = Record.__new__(Record)
+    record.__dict__.update(row, id=record_id, created_at=created_at)
+    return record
 
 
 def _row(run_id: int, item: RecordInput) -> dict[str, Any]:
@@ -161,7 +193,8 @@ def _check_testcases(session: Session, run_id: int, items: list[RecordInput]) ->
     ids = {i.testcase_id for i in items if i.testcase_id is not None}
     if not ids:
         return
-    known = set(session.exec(select(Testcase.id).where(Testcase.id.in_(ids))).all())
+    testcases = Testcase.__table__
+    known = set(session.scalars(select(testcases.c.id).where(testcases.c.id.in_(ids))))
     missing = sorted(ids - known)
     if missing:
         raise NotFound(f"testcase {missing[0]} not found", {"field": "testcaseId", "id": str(missing[0])})
@@ -187,11 +220,17 @@ def end_execution(session: Session, run: Run) -> None:
     refresh_run(session, run)
 
 
-def update_run(session: Session, run: Run, notes: str | None, status: str | None) -> Run:
+def update_run(
+    session: Session, run: Run, notes: str | None = None, status: str | None = None, git: dict | None = None
+) -> Run:
     if status is not None:
         if status != "awaiting_scoring":
             raise InvalidField("status", "can only be set to `awaiting_scoring` (ends execution)")
         end_execution(session, run)
+    if git:
+        run.git = {**(run.git or {}), **git}
+        run.updated_at = utcnow()
+        session.add(run)
     if notes is not None:
         run.notes = notes
         run.updated_at = utcnow()

@@ -10,6 +10,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
+from referencing.exceptions import Unresolvable
 
 from .errors import InvalidField
 
@@ -53,7 +54,12 @@ class TestcaseValidator:
         self._validator = Draft202012Validator(schema)
 
     def errors(self, data: dict[str, Any]) -> list[dict[str, str]] | None:
-        found = sorted(self._validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+        try:
+            found = sorted(self._validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+        except Unresolvable as exc:  # a $ref is only followed when a testcase reaches it
+            raise InvalidField(
+                "jsonSchema", f"of this testset has a `$ref` that cannot be resolved ({exc}); fix the testset's schema"
+            ) from None
         if not found:
             return None
         return [{"path": _pointer(e.absolute_path), "message": e.message} for e in found]

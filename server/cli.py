@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import tempfile
 import threading
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from scorecard_core import apikeys, db
 from scorecard_core.errors import ScorecardError
@@ -22,13 +24,22 @@ def _database_option(func):
 
 
 class ScorecardGroup(click.Group):
-    """Prints our own errors as one line and a non-zero exit, never a traceback."""
+    """Prints our own errors, and a database or address we cannot use, as one line and a
+    non-zero exit, never a traceback."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except ScorecardError as exc:
             click.echo(f"error: {exc.message}", err=True)
+            sys.exit(1)
+        except OperationalError as exc:
+            reason = str(exc.orig or exc).splitlines()[0]
+            hint = "check --database-url or SCORECARD_DATABASE_URL"
+            click.echo(f"error: cannot use the database ({reason}); {hint}", err=True)
+            sys.exit(1)
+        except OSError as exc:  # e.g. a data directory that cannot be created, a port in use
+            click.echo(f"error: {exc}", err=True)
             sys.exit(1)
 
 
@@ -51,7 +62,10 @@ def serve(host: str, port: int, threads: int, database_url: str | None) -> None:
     config = {"DATABASE_URL": database_url} if database_url else {}
     app = create_app(config)
     click.echo(f"Scorecard server on http://{host}:{port}  (API: http://{host}:{port}/api/v2)", err=True)
+    # SIGTERM (docker stop, systemd, CI) stops like Ctrl-C: waitress finishes in-flight requests.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     waitress.serve(app, host=host, port=port, threads=threads, ident="scorecard", _quiet=True)
+    app.extensions["scorecard.engine"].dispose()
 
 
 @main.group(name="db")

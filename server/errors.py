@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .api import HTTP_CODES, error_response
+from .api import error_response, handle_http_error
 
 
 def init_app(app: Flask) -> None:
@@ -13,8 +13,7 @@ def init_app(app: Flask) -> None:
     def http_error(exc: HTTPException):
         if not request.path.startswith("/api/"):
             return exc
-        status = exc.code or 500
-        return error_response(status, HTTP_CODES.get(status, "ERROR"), exc.description or exc.name)
+        return handle_http_error(exc)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -85,6 +85,8 @@ def sqlite_url(tmp_path, sqlite_template) -> str:
 
 
 class QuietHandler(WSGIRequestHandler):
+    disable_nagle_algorithm = True  # no ~40 ms delayed-ACK stall per keep-alive response
+
     def log_request(self, *args, **kwargs) -> None:  # keep test output readable
         pass
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Callable
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 
 HEURISTIC_BATCH = 1000
 WRITE_BATCH = 500
+WRITE_LINGER_SECONDS = 0.02
+REFRESH_SECONDS = 0.5
 RAW_ANSWER_CHARS = 2000
 
 
@@ -219,25 +222,47 @@ class ScoringEngine:
 
     # -- writing -----------------------------------------------------------------------------
     def _write_loop(self) -> None:
+        dirty: set[int] = set()
+        last_refresh = 0.0
         while not (self._stopping.is_set() and self._results.empty()):
-            try:
-                first = self._results.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            batch = [first]
-            while len(batch) < WRITE_BATCH:
+            batch = self._next_batch()
+            idle = False
+            if batch:
                 try:
-                    batch.append(self._results.get_nowait())
-                except queue.Empty:
-                    break
+                    self._write(batch)
+                    dirty.update(r.run_id for r in batch)
+                except Exception:  # leases expire and the scores are claimed again
+                    log.exception("could not store %d scores; they will be retried", len(batch))
+                finally:
+                    with self._in_flight_lock:
+                        self._in_flight.difference_update(r.score_id for r in batch)
+                        idle = not self._in_flight
+                self.wake()
+            # Refreshing a run reads all its scores: do it a few times a second, and at once
+            # when no work is left in flight (the run may have just finished).
+            now = time.monotonic()
+            if dirty and (not batch or idle or now - last_refresh >= REFRESH_SECONDS):
+                try:
+                    self._refresh(dirty)
+                    dirty.clear()
+                except Exception:
+                    log.exception("could not refresh runs %s; will retry", sorted(dirty))
+                last_refresh = now
+
+    def _next_batch(self) -> list[Result]:
+        """Results for one transaction: waits for the first, then lingers briefly for more."""
+        try:
+            batch = [self._results.get(timeout=0.2)]
+        except queue.Empty:
+            return []
+        deadline = time.monotonic() + WRITE_LINGER_SECONDS
+        while len(batch) < WRITE_BATCH:
+            remaining = deadline - time.monotonic()
             try:
-                self._write(batch)
-            except Exception:  # leases expire and the scores are claimed again
-                log.exception("could not store %d scores; they will be retried", len(batch))
-            finally:
-                with self._in_flight_lock:
-                    self._in_flight.difference_update(r.score_id for r in batch)
-            self.wake()
+                batch.append(self._results.get(timeout=remaining) if remaining > 0 else self._results.get_nowait())
+            except queue.Empty:
+                break
+        return batch
 
     def _write(self, batch: list[Result]) -> None:
         now = utcnow()
@@ -256,10 +281,13 @@ class ScoringEngine:
                 lease_until=None, updated_at=bindparam("now"),
             )
         )
-        finished: list[int] = []
         with session_scope(self.engine) as session:
             session.connection().execute(statement, rows)
-            for run_id in sorted({r.run_id for r in batch}):
+
+    def _refresh(self, run_ids: set[int]) -> None:
+        finished: list[int] = []
+        with session_scope(self.engine) as session:
+            for run_id in sorted(run_ids):
                 run = session.get(Run, run_id, with_for_update=True)
                 if run is not None and refresh_run(session, run) in FINISHED:
                     finished.append(run_id)

@@ -10,7 +10,8 @@ from scorecard_core import apikeys
 from scorecard_core.errors import ScorecardError, Unauthorized
 
 from .. import database
-from . import metrics, openapi, projects, records, runs, systems, testsets
+from . import metrics, openapi, projects, records, results, runs, systems, testsets
+from .parsing import check_path_values
 
 api = Blueprint("api", __name__, url_prefix="/api/v2")
 
@@ -40,6 +41,9 @@ def authenticate():
     return None
 
 
+api.before_request(check_path_values)
+
+
 @api.errorhandler(ScorecardError)
 def handle_scorecard_error(exc: ScorecardError):
     database.session().rollback()
@@ -52,7 +56,10 @@ def handle_http_error(exc: HTTPException):
     message = exc.description or exc.name
     if status == 413:
         message = "Request body is larger than the 15 MB limit; send fewer items per request"
-    return error_response(status, HTTP_CODES.get(status, "ERROR"), message)
+    response, status = error_response(status, HTTP_CODES.get(status, "ERROR"), message)
+    # Keep the exception's own headers, such as Allow on a 405 (its Content-Type is for HTML).
+    response.headers.extend((k, v) for k, v in exc.get_headers() if k.lower() != "content-type")
+    return response, status
 
 
 @api.errorhandler(IntegrityError)
@@ -67,5 +74,5 @@ def handle_database_unavailable(_exc: OperationalError):
     return error_response(503, "SERVICE_UNAVAILABLE", "The database is busy or unreachable; retry shortly")
 
 
-for module in (projects, testsets, metrics, systems, runs, records, openapi):
+for module in (projects, testsets, metrics, systems, runs, records, results, openapi):
     api.register_blueprint(module.bp)

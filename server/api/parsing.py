@@ -8,13 +8,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from typing import Any, Annotated, Callable, Sequence, TypeVar
 
 from flask import request
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, WithJsonSchema
 from pydantic.alias_generators import to_camel
 from sqlalchemy import func
 from sqlmodel import Session, select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from scorecard_core.errors import BadRequest, InvalidField, NotFound
 
@@ -22,20 +24,36 @@ Model = TypeVar("Model", bound="Body")
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+# Deeper bodies are refused before they can exhaust the stack of a JSON encoder or validator.
+MAX_DEPTH = 100
+# More digits could overflow a 64-bit integer column.
+MAX_ID_DIGITS = 18
+
+
+def _digits(value: str) -> int | None:
+    """The integer an ASCII digit string of at most 18 digits spells, else None."""
+    if value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS:
+        return int(value)
+    return None
 
 
 def _numeric_id(value: Any) -> Any:
-    if isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    number = _digits(value) if isinstance(value, str) else None
+    if number is None:
         raise ValueError("must be a numeric ID string such as \"123\"")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit() and len(value) < 19:
-        return int(value)
-    raise ValueError("must be a numeric ID string such as \"123\"")
+    return number
 
 
 # A Scorecard numeric ID: sent as a string of digits, stored as an integer.
-NumericId = Annotated[int, BeforeValidator(_numeric_id)]
+NumericId = Annotated[
+    int,
+    BeforeValidator(_numeric_id),
+    WithJsonSchema(
+        {"type": ["string", "integer"], "pattern": "^[0-9]{1,18}$", "description": 'a numeric ID such as "123"'}
+    ),
+]
 
 
 class Body(BaseModel):
@@ -57,14 +75,63 @@ def _describe(error: dict[str, Any]) -> str:
     return message[0].lower() + message[1:] if message else "is invalid"
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def json_body() -> Any:
     raw = request.get_data(cache=True)
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(raw) >= limit:
+        # Werkzeug cuts a streamed (chunked) body at the limit instead of refusing it.
+        raise RequestEntityTooLarge()
     if not raw.strip():
         raise BadRequest("Request body is empty; send a JSON object with Content-Type: application/json")
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        # JSON on the wire is UTF-8 (RFC 8259); json.loads alone would also guess UTF-16 and -32.
+        payload = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"Request body is not valid JSON: byte {exc.start} is not UTF-8; send UTF-8 text") from None
+    except RecursionError:
+        raise BadRequest(f"Request body is nested more than {MAX_DEPTH} levels deep") from None
+    except ValueError as exc:
         raise BadRequest(f"Request body is not valid JSON: {exc}") from None
+    _check_storable(payload)
+    return payload
+
+
+def _text_problem(text: str) -> str | None:
+    """Why a string cannot be stored by every supported database, or None if it can."""
+    if "\x00" in text:
+        return "contains a NUL character (\\u0000), which cannot be stored; remove it"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "contains an unpaired UTF-16 surrogate, which is not valid Unicode; send valid text"
+    return None
+
+
+def _check_storable(payload: Any) -> None:
+    """Refuse what Python's JSON parser accepts but a database cannot store, naming the field:
+    NUL characters and lone surrogates in strings, numbers that overflow to infinity, and
+    nesting deeper than MAX_DEPTH. Iterative, so depth cannot exhaust the stack here."""
+    pending: list[tuple[Any, tuple[Any, ...]]] = [(payload, ())]
+    while pending:
+        value, path = pending.pop()
+        if isinstance(value, str):
+            if problem := _text_problem(value):
+                raise InvalidField(_field_name(path), problem)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise InvalidField(_field_name(path), "is a number too large to store")
+        elif isinstance(value, (dict, list)):
+            if len(path) >= MAX_DEPTH:
+                raise InvalidField(_field_name(path), f"is nested more than {MAX_DEPTH} levels deep")
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                if isinstance(key, str) and (problem := _text_problem(key)):
+                    raise InvalidField(_field_name(path), f"has a key that {problem}")
+                pending.append((item, path + (key,)))
 
 
 def parse(model: type[Model], data: Any = None) -> Model:
@@ -81,18 +148,27 @@ def parse(model: type[Model], data: Any = None) -> Model:
 
 def path_id(value: str, kind: str) -> int:
     """A numeric path ID; anything else cannot exist, so it is a 404 like an unknown ID."""
-    if not value.isdigit() or len(value) >= 19:
+    number = _digits(value)
+    if number is None:
         raise NotFound.of(kind, value)
-    return int(value)
+    return number
+
+
+def check_path_values() -> None:
+    """A path value no database can hold names nothing: 404 before any query sees it."""
+    for value in (request.view_args or {}).values():
+        if isinstance(value, str) and _text_problem(value):
+            raise NotFound(f"nothing has the ID {value!r}", {"id": value})
 
 
 def limit_arg() -> int:
     raw = request.args.get("limit")
     if raw is None:
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not (1 <= int(raw) <= MAX_LIMIT):
+    limit = _digits(raw)
+    if limit is None or not 1 <= limit <= MAX_LIMIT:
         raise InvalidField("limit", f"must be an integer from 1 to {MAX_LIMIT}")
-    return int(raw)
+    return limit
 
 
 def encode_cursor(key: Any) -> str:
@@ -103,8 +179,19 @@ def decode_cursor(cursor: str) -> Any:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         return json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise InvalidField("cursor", "is not a cursor this server issued; pass `nextCursor` back unchanged") from None
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
+        raise _bad_cursor() from None
+
+
+def _bad_cursor() -> InvalidField:
+    return InvalidField("cursor", "is not a cursor this server issued; pass `nextCursor` back unchanged")
+
+
+def _cursor_fits(key: Any, column: Any) -> bool:
+    """Whether a decoded cursor key can be compared with ``column`` on every database."""
+    if column.type.python_type is int:
+        return type(key) is int and 0 <= key < 10**MAX_ID_DIGITS
+    return isinstance(key, str) and _text_problem(key) is None
 
 
 def paginate(
@@ -120,8 +207,8 @@ def paginate(
     cursor = request.args.get("cursor")
     if cursor:
         after = decode_cursor(cursor)
-        if isinstance(after, bool) or not isinstance(after, (int, str)):
-            raise InvalidField("cursor", "is not a cursor this server issued; pass `nextCursor` back unchanged")
+        if not _cursor_fits(after, key_column):
+            raise _bad_cursor()
         statement = statement.where(key_column < after if newest_first else key_column > after)
     ordered = statement.order_by(key_column.desc() if newest_first else key_column.asc()).limit(limit + 1)
     rows = list(session.exec(ordered).all())

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, request, stream_with_context
 from pydantic import Field
 from sqlmodel import select
 
-from scorecard_core import export, report, wire
+from scorecard_core import export, report_queries, wire
 from scorecard_core.errors import InvalidField
 from scorecard_core.models import Run
 from scorecard_core.runs import get_run, load_metrics
@@ -41,7 +41,7 @@ def rescore_run(run_id: str):
 
 @bp.get("/runs/<run_id>/summary")
 def run_summary(run_id: str):
-    return report.summarize(database.session(), load_run(run_id)).as_dict()
+    return report_queries.summarize(database.session(), load_run(run_id)).as_dict()
 
 
 @bp.get("/runs/<run_id>/compare")
@@ -51,7 +51,7 @@ def compare_runs(run_id: str):
     if not raw.isdigit():
         raise InvalidField("baselineRunId", "is required: the numeric ID of the run to compare against")
     baseline = get_run(database.session(), path_id(raw, "run"))
-    return report.compare(database.session(), run, baseline)
+    return report_queries.compare(database.session(), run, baseline)
 
 
 @bp.get("/runs/<run_id>/export.csv")
@@ -90,4 +90,4 @@ def project_history(project_id: str):
             raise InvalidField("testsetId", "must be a numeric ID")
         statement = statement.where(Run.testset_id == int(testset))
     runs = database.session().exec(statement.order_by(Run.id.desc()).limit(int(raw_limit))).all()
-    return {"metrics": report.history(database.session(), runs, metric_ids)}
+    return {"metrics": report_queries.history(database.session(), runs, metric_ids)}

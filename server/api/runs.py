@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Literal, Optional
 
-from flask import Blueprint
+from flask import Blueprint, request
 from pydantic import Field
 from sqlmodel import select
 
 from scorecard_core import runs as run_logic
 from scorecard_core import wire
+from scorecard_core.errors import InvalidField
 from scorecard_core.models import Run
 
 from .. import database, scoring
@@ -39,6 +40,7 @@ class RunCreate(Body):
 class RunUpdate(Body):
     notes: Optional[str] = Field(default=None, max_length=100_000)
     status: Optional[str] = None
+    git: Optional[GitContext] = None
 
 
 def load_run(run_id: str) -> Run:
@@ -66,8 +68,22 @@ def create_run(project_id: str):
 
 @bp.get("/projects/<project_id>/runs")
 def list_runs(project_id: str):
+    """Newest first; our filters ``testsetId``, ``gitRef`` and ``status`` (comma-separated) find
+    e.g. the base branch's latest finished run of a testset."""
     project = load_project(project_id)
     statement = select(Run).where(Run.project_id == project.id)
+    testset_id = request.args.get("testsetId")
+    if testset_id:
+        statement = statement.where(Run.testset_id == path_id(testset_id, "testset"))
+    git_ref = request.args.get("gitRef")
+    if git_ref:
+        statement = statement.where(Run.__table__.c.git["ref"].as_string() == git_ref)
+    statuses = [s for s in request.args.get("status", "").split(",") if s]
+    if statuses:
+        unknown = sorted(set(statuses) - set(run_logic.STATUSES))
+        if unknown:
+            raise InvalidField("status", f"has unknown statuses {unknown}; use any of {', '.join(run_logic.STATUSES)}")
+        statement = statement.where(Run.status.in_(statuses))
     return paginate(
         database.session(), statement, Run.id, lambda rows: [wire.run(r) for r in rows], newest_first=True
     )
@@ -83,7 +99,8 @@ def update_run(run_id: str):
     run = load_run(run_id)
     body = parse(RunUpdate)
     session = database.session()
-    run_logic.update_run(session, run, notes=body.notes, status=body.status)
+    git = body.git.model_dump(by_alias=True, exclude_none=True) if body.git else None
+    run_logic.update_run(session, run, notes=body.notes, status=body.status, git=git)
     session.commit()
     scoring.wake()
     return wire.run(run)

@@ -1,0 +1,61 @@
+"""The figures of ``report`` read from our own database: summaries, comparisons, history."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from sqlmodel import Session, select
+
+from .metrics import passes
+from .models import Record, Run, Score
+from .report import RunSummary, add_outcome, compare_summaries, history_point, metric_summary, summarize_rows
+from .scoring.lifecycle import run_versions
+
+
+def summarize(session: Session, run: Run) -> RunSummary:
+    metrics = [metric_summary(str(v.metric_id), v.id, v.config) for v in run_versions(session, run)]
+    rows = session.exec(select(Score.metric_version_id, Score.status, Score.score).where(Score.run_id == run.id))
+    return summarize_rows(str(run.id), run.status, run.num_records, metrics, rows)
+
+
+def testcase_outcomes(session: Session, run: Run) -> dict[tuple[str, str], bool]:
+    """(testcase ID, metric ID) -> passed, for a run's scored records."""
+    versions = {v.id: v for v in run_versions(session, run)}
+    statement = (
+        select(Record.testcase_id, Score.metric_version_id, Score.score)
+        .join(Score, Score.record_id == Record.id)
+        .where(Record.run_id == run.id, Score.status == "scored", Record.testcase_id.is_not(None))
+    )
+    outcomes: dict[tuple[str, str], bool] = {}
+    for testcase_id, version_id, score in session.exec(statement):
+        version = versions.get(version_id)
+        if version is None:
+            continue
+        verdict = passes(version.config["output_type"], version.config.get("passing_threshold"), score)
+        if verdict is not None:
+            add_outcome(outcomes, str(testcase_id), str(version.metric_id), verdict)
+    return outcomes
+
+
+def compare(session: Session, run: Run, baseline: Run) -> dict[str, Any]:
+    return compare_summaries(
+        summarize(session, run), summarize(session, baseline),
+        testcase_outcomes(session, run), testcase_outcomes(session, baseline),
+    )
+
+
+def history(session: Session, runs: Iterable[Run], metric_ids: set[int] | None) -> list[dict[str, Any]]:
+    """Per metric, one point per run (oldest first): pass rate for boolean metrics, average for
+    int and float metrics."""
+    series: dict[str, dict[str, Any]] = {}
+    for run in sorted(runs, key=lambda r: r.id):
+        for summary in summarize(session, run).metrics:
+            if metric_ids is not None and int(summary.metric_id) not in metric_ids:
+                continue
+            entry = series.setdefault(summary.metric_id, {
+                "metricId": summary.metric_id, "name": summary.name, "outputType": summary.output_type,
+                "points": [],
+            })
+            entry["name"] = summary.name
+            entry["points"].append(history_point(str(run.id), run.created_at.isoformat(), run.status, summary))
+    return list(series.values())

@@ -1,0 +1,271 @@
+"""The JSON shapes the /api/v2 routes answer with, as types pydantic turns into JSON Schema.
+
+They mirror ``scorecard_core.wire`` and ``scorecard_core.report``; each class becomes a component
+of the OpenAPI document under its own name, and tests/server/test_openapi.py checks real
+responses against them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import Field
+from typing_extensions import NotRequired, TypedDict
+
+from scorecard_core.metrics import EVAL_TYPES, OUTPUT_TYPES
+from scorecard_core.runs import SOURCES
+
+from .runs import GitContext
+from .testsets import FieldMapping
+
+WireId = Annotated[str, Field(pattern="^[0-9]+$", description='a numeric ID such as "123"')]
+Uuid = Annotated[str, Field(json_schema_extra={"format": "uuid"})]
+EvalType = Literal[EVAL_TYPES]  # type: ignore[valid-type]
+OutputType = Literal[OUTPUT_TYPES]  # type: ignore[valid-type]
+RunStatus = Literal[
+    "pending", "awaiting_execution", "running_execution", "awaiting_scoring", "running_scoring",
+    "awaiting_human_scoring", "completed", "error",
+]
+
+
+class Project(TypedDict):
+    id: WireId
+    name: str
+    description: str
+
+
+class Testset(TypedDict):
+    """Fields of `jsonSchema` not named in `fieldMapping` are metadata."""
+
+    id: WireId
+    name: str
+    description: str
+    jsonSchema: dict[str, Any]
+    fieldMapping: FieldMapping
+
+
+class ValidationError(TypedDict):
+    path: str
+    message: str
+
+
+class Testcase(TypedDict):
+    """`inputs` and `expected` are the mapped parts of `jsonData`; invalid testcases are stored
+    with `validationErrors`."""
+
+    id: WireId
+    testsetId: WireId
+    jsonData: dict[str, Any]
+    inputs: dict[str, Any]
+    expected: dict[str, Any]
+    validationErrors: NotRequired[list[ValidationError]]
+
+
+class TestcaseList(TypedDict):
+    items: list[Testcase]
+
+
+class Metric(TypedDict):
+    id: WireId
+    name: str
+    description: Optional[str]
+    evalType: EvalType
+    outputType: OutputType
+    guidelines: str
+    passingThreshold: NotRequired[Annotated[Optional[float], Field(description="absent for boolean metrics")]]
+    promptTemplate: NotRequired[Annotated[str, Field(description="AI metrics only")]]
+    evalModelName: NotRequired[Optional[str]]
+    temperature: NotRequired[Optional[float]]
+    heuristic: NotRequired[Annotated[dict[str, Any], Field(description="our extension: a built-in heuristic")]]
+
+
+class MetricGroup(TypedDict):
+    id: WireId
+    projectId: WireId
+    name: str
+    description: str
+    metricIds: list[WireId]
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class SystemVersion(TypedDict):
+    id: Uuid
+    systemId: Uuid
+    name: str
+    config: dict[str, Any]
+
+
+class SystemVersionRef(TypedDict):
+    id: Uuid
+    name: str
+
+
+class System(TypedDict):
+    id: Uuid
+    name: str
+    description: str
+    productionVersion: Optional[SystemVersion]
+    versions: list[SystemVersionRef]
+
+
+class RecordCounts(TypedDict):
+    created: int
+    expected: Optional[int]
+    errored: Annotated[int, Field(description="records whose system call failed")]
+
+
+class MetricCounts(TypedDict):
+    metricId: WireId
+    metricVersionId: Uuid
+    name: str
+    evalType: EvalType
+    scored: int
+    pending: int
+    errored: int
+
+
+class StatusDetail(TypedDict):
+    """Our extension: where a run stands, per metric."""
+
+    records: RecordCounts
+    metrics: list[MetricCounts]
+
+
+class Run(TypedDict):
+    """Scorecard's run plus our extensions `source`, `notes`, `git`, `error`, `statusDetail`
+    and the `error` status."""
+
+    id: WireId
+    projectId: WireId
+    testsetId: Optional[WireId]
+    systemId: Optional[Uuid]
+    systemVersionId: Optional[Uuid]
+    metricIds: list[WireId]
+    metricVersionIds: Annotated[list[Uuid], Field(description="the metric snapshots this run scores with")]
+    numExpectedRecords: Optional[int]
+    numRecords: int
+    numScores: int
+    status: RunStatus
+    source: Literal[SOURCES]  # type: ignore[valid-type]
+    notes: str
+    git: Optional[GitContext]
+    error: Optional[str]
+    statusDetail: Annotated[Optional[StatusDetail], Field(description="null until the run is first counted")]
+    createdAt: datetime
+    updatedAt: datetime
+
+
+class Score(TypedDict):
+    """`score` is `{binaryScore | intScore | floatScore, reasoning?}`; one that does not fit its
+    metric is stored with `validationErrors`."""
+
+    recordId: WireId
+    metricConfigId: Annotated[Uuid, Field(description="the run's metricVersionIds entry for the metric")]
+    score: dict[str, Any]
+    userId: str
+    status: Literal["pending", "running", "scored", "error"]
+    validationErrors: NotRequired[list[ValidationError]]
+    error: NotRequired[str]
+
+
+class Record(TypedDict):
+    id: WireId
+    runId: WireId
+    testcaseId: Optional[WireId]
+    inputs: dict[str, Any]
+    expected: dict[str, Any]
+    outputs: dict[str, Any]
+    error: Annotated[Optional[str], Field(description="our extension: why the system failed on this input")]
+    createdAt: datetime
+    scores: NotRequired[Annotated[list[Score], Field(description="in lists of a run's records")]]
+
+
+class RecordList(TypedDict):
+    items: list[Record]
+
+
+class Success(TypedDict):
+    success: bool
+
+
+class Error(TypedDict):
+    code: Annotated[str, Field(examples=["BAD_REQUEST", "UNAUTHORIZED", "NOT_FOUND"])]
+    message: Annotated[str, Field(description="what went wrong and what to do")]
+    details: Annotated[dict[str, Any], Field(description="e.g. the offending `field`")]
+
+
+class MetricSummary(TypedDict):
+    metricId: WireId
+    metricVersionId: Uuid
+    name: str
+    evalType: EvalType
+    outputType: OutputType
+    passingThreshold: Optional[float]
+    scored: int
+    pending: int
+    errored: int
+    passed: int
+    passRate: Annotated[Optional[float], Field(description="passed / scored; null before any score")]
+    average: Annotated[Optional[float], Field(description="mean score of int and float metrics")]
+
+
+class RunSummary(TypedDict):
+    """Our extension: a run's pass rates and averages per metric."""
+
+    runId: WireId
+    status: RunStatus
+    records: int
+    passRate: Annotated[Optional[float], Field(description="passed over scored scores, across all metrics")]
+    metrics: list[MetricSummary]
+
+
+class MetricComparison(TypedDict):
+    metricId: WireId
+    name: str
+    passRate: Optional[float]
+    baselinePassRate: Optional[float]
+    passRateDelta: Optional[float]
+    average: Optional[float]
+    baselineAverage: Optional[float]
+    averageDelta: Optional[float]
+
+
+class TestcaseOutcome(TypedDict):
+    testcaseId: WireId
+    metricId: WireId
+
+
+class RunComparison(TypedDict):
+    """Our extension: per-metric deltas and the testcases that flipped, against a baseline run."""
+
+    runId: WireId
+    baselineRunId: WireId
+    passRateDelta: Optional[float]
+    metrics: list[MetricComparison]
+    improvements: list[TestcaseOutcome]
+    regressions: list[TestcaseOutcome]
+
+
+class HistoryPoint(TypedDict):
+    runId: WireId
+    createdAt: datetime
+    status: RunStatus
+    value: Annotated[Optional[float], Field(description="pass rate for boolean metrics, the average otherwise")]
+    passRate: Optional[float]
+    average: Optional[float]
+    scored: int
+
+
+class MetricHistory(TypedDict):
+    metricId: WireId
+    name: str
+    outputType: OutputType
+    points: Annotated[list[HistoryPoint], Field(description="one per run, oldest first")]
+
+
+class ProjectHistory(TypedDict):
+    """Our extension: per metric, one point per run."""
+
+    metrics: list[MetricHistory]
