@@ -1,0 +1,157 @@
+"""``python -m runner``: the Action's engine, end to end.
+
+prepare (config, run, testcases) -> run the system and upload records -> wait for scores ->
+report (outputs, job summary, annotations, PR comment) -> pass or fail the check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from scorecard_core.client import ScorecardClient
+from scorecard_core.errors import ScorecardError
+from scorecard_core.gate import GateResult, evaluate, parse_fail_under
+from scorecard_core.markdown import ReportContext, render
+from scorecard_core.report import compare_summaries, failing_cases, summarize_wire, wire_outcomes
+
+from . import workflow
+from .comment import post_pr_comment
+from .config import RunnerConfig, load
+from .execute import execute, pending_work
+from .progress import Progress
+from .scorecard_api import ScorecardApi
+from .systems import make_system
+from .upload import Uploader
+from .waiting import ScoresTimedOut, wait_for_scores
+
+MAX_ANNOTATIONS = 10
+COMMENT_LIMIT = 65_536
+
+
+def run_url(config: RunnerConfig, run: dict[str, Any]) -> str:
+    """Scorecard's link shape: the app's /projects/{p}/runs/{r}; our server serves the API under
+    /api/v2 and the pages at its root."""
+    if config.api_url.startswith("https://api2.scorecard.io"):
+        app = "https://app.scorecard.io"
+    else:
+        app = config.api_url.removesuffix("/api/v2")
+    return f"{app}/projects/{config.project_id}/runs/{run['id']}"
+
+
+def _event_description(config: RunnerConfig) -> str:
+    if config.git.pr_number:
+        return f"pull request #{config.git.pr_number}"
+    return (config.git.event_name or "manual run").replace("_", " ")
+
+
+def run_system(config: RunnerConfig, api: ScorecardApi, run: dict[str, Any]) -> Progress:
+    testcases = api.testcases(config.testset_id)
+    recorded = api.recorded_trials(run["id"]) if config.run_id else {}
+    work = pending_work(testcases, config.trials, recorded)
+    skipped = len(testcases) * config.trials - len(work)
+    print(f"{len(testcases)} testcases x {config.trials} trial(s); {skipped} already recorded, {len(work)} to run "
+          f"with concurrency {config.concurrency}")
+    system_config = api.system_config(config.system_version_id)
+    progress = Progress(len(work), "records")
+    system = make_system(config.system, working_directory=config.working_directory, python=config.python,
+                         concurrency=config.concurrency)
+
+    async def go() -> None:
+        await system.start()
+        try:
+            uploader = Uploader(api.client, str(run["id"]), batches=api.extended)
+            await execute(system, work, system_config, config.concurrency, config.timeout, uploader, progress)
+        finally:
+            await system.close()
+
+    asyncio.run(go())
+    return progress
+
+
+def build_report(config: RunnerConfig, api: ScorecardApi, run: dict[str, Any], url: str) -> tuple[ReportContext, dict]:
+    records = api.records(str(run["id"]))
+    metrics = api.metrics([str(m) for m in run.get("metricIds", [])])
+    summary = summarize_wire(run, metrics, records)
+    comparison = None
+    baseline = api.baseline_run(config, run)
+    if baseline is not None:
+        base_records = api.records(str(baseline["id"]))
+        base_summary = summarize_wire(baseline, metrics, base_records)
+        comparison = compare_summaries(summary, base_summary, wire_outcomes(summary, records),
+                                       wire_outcomes(base_summary, base_records))
+    gate = evaluate(summary, parse_fail_under(config.fail_under))
+    context = ReportContext(
+        title=f"Scorecard eval: testset {config.testset_id}", summary=summary, comparison=comparison, gate=gate,
+        run_url=url, actions_url=config.git.actions_run_url, commit_sha=config.git.sha,
+        event=_event_description(config), failing=failing_cases(summary, records),
+        marker=f"<!-- scorecard-eval testset={config.testset_id} -->",
+    )
+    results = {
+        "runId": str(run["id"]), "runUrl": url, "status": run["status"], "passed": gate.passed,
+        "failures": gate.failures, "summary": summary.as_dict(), "comparison": comparison,
+    }
+    return context, results
+
+
+def publish(config: RunnerConfig, context: ReportContext, results: dict) -> None:
+    gate: GateResult = context.gate
+    workflow.append_summary(render(context))
+    results_path = Path(os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / f"scorecard-results-{results['runId']}.json"
+    results_path.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    pass_rate = context.summary.pass_rate
+    workflow.set_output("pass-rate", "" if pass_rate is None else f"{pass_rate:.4f}")
+    workflow.set_output("passed", "true" if gate.passed else "false")
+    workflow.set_output("results", str(results_path))
+    for case in context.failing[:MAX_ANNOTATIONS]:
+        workflow.warning(f"testcase {case.testcase_id or case.record_id}: {case.reason or 'failed'}",
+                         title=f"Scorecard: {case.metric_name} failed")
+    if config.comment and config.git.pr_number:
+        post_pr_comment(config, render(context, max_chars=COMMENT_LIMIT), context.marker)
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        config = load()
+        client = ScorecardClient(config.api_url, config.api_key)
+        workflow.add_mask(config.api_key)
+        api = ScorecardApi(client)
+        with workflow.group("Scorecard: prepare the run"):
+            run = api.start_run(config)
+            url = run_url(config, run)
+            workflow.set_output("run-id", str(run["id"]))
+            workflow.set_output("run-url", url)
+            print(f"Run {run['id']}: {url}")
+        with workflow.group("Scorecard: run the system over the testset"):
+            progress = run_system(config, api, run)
+            api.end_execution(str(run["id"]))
+        if progress.failed:
+            workflow.warning(f"{progress.failed} of {progress.total} system calls failed; they are recorded as errors")
+        if not config.wait_for_scores:
+            workflow.notice(f"Records uploaded; scores will appear at {url}")
+            return 0
+        with workflow.group("Scorecard: wait for scores"), workflow.untrusted_output():
+            run = wait_for_scores(client, str(run["id"]), config.score_timeout)
+        context, results = build_report(config, api, run, url)
+        publish(config, context, results)
+    except ScoresTimedOut as exc:
+        workflow.error(f"{exc}; raise the `score-timeout` input or check the run's scoring")
+        return 1
+    except ScorecardError as exc:
+        workflow.error(exc.message)
+        return 1
+    if not context.gate.passed:
+        for failure in context.gate.failures:
+            workflow.error(failure, title="Scorecard threshold missed")
+        return 1
+    print(f"Scorecard: {'all thresholds met' if context.gate.failures == [] else 'passed'} — {url}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
