@@ -13,13 +13,11 @@
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-from pathlib import Path
 
+from bench._server import bench_server
 from scorecard_core.client import ScorecardClient
 from tests.fakes.openai_server import FakeOpenAI
-from tests.support.processes import create_api_key, serving
 
 JUDGE_DELAY = 0.2
 TARGET_AI_RATIO = 1.15
@@ -108,15 +106,12 @@ def main() -> None:
     if args.quick:
         args.records, args.heuristic_records = 64, 500
 
-    with tempfile.TemporaryDirectory(prefix="scorecard-bench-") as workdir, FakeOpenAI(delay=JUDGE_DELAY) as judge:
-        database_url = f"sqlite:///{Path(workdir) / 'scorecard.db'}"
-        key = create_api_key(database_url, "bench")
+    with FakeOpenAI(delay=JUDGE_DELAY) as judge:
         env = {"OPENAI_BASE_URL": judge.url, "OPENAI_API_KEY": "bench", "SCORECARD_SCORING_CONCURRENCY": str(args.concurrency)}
-        with serving(database_url, Path(workdir) / "server.log", env) as server:
-            client = ScorecardClient(server.api_url, key)
+        with bench_server(env=env) as server:
+            client = server.client()
             wall, ideal = bench_ai(client, args.records, args.concurrency)
             rate = bench_heuristics(client, args.heuristic_records)
-            server.stop()
 
     ratio = wall / ideal
     print(

@@ -16,7 +16,7 @@ from typing import Any
 
 from scorecard_core.client import ScorecardClient
 from scorecard_core.errors import ScorecardError
-from scorecard_core.gate import GateResult, evaluate, parse_fail_under
+from scorecard_core.gate import GateResult, Thresholds, evaluate, parse_fail_under
 from scorecard_core.markdown import ReportContext, render
 from scorecard_core.report import compare_summaries, failing_cases, summarize_wire, wire_outcomes
 
@@ -32,6 +32,7 @@ from .waiting import ScoresTimedOut, wait_for_scores
 
 MAX_ANNOTATIONS = 10
 COMMENT_LIMIT = 65_536
+SUMMARY_LIMIT = 1_000_000  # GitHub keeps at most 1 MiB of one step's job summary
 
 
 def run_url(config: RunnerConfig, run: dict[str, Any]) -> str:
@@ -74,7 +75,9 @@ def run_system(config: RunnerConfig, api: ScorecardApi, run: dict[str, Any]) -> 
     return progress
 
 
-def build_report(config: RunnerConfig, api: ScorecardApi, run: dict[str, Any], url: str) -> tuple[ReportContext, dict]:
+def build_report(
+    config: RunnerConfig, api: ScorecardApi, run: dict[str, Any], url: str, thresholds: Thresholds
+) -> tuple[ReportContext, dict]:
     records = api.records(str(run["id"]))
     metrics = api.metrics([str(m) for m in run.get("metricIds", [])])
     summary = summarize_wire(run, metrics, records)
@@ -85,7 +88,7 @@ def build_report(config: RunnerConfig, api: ScorecardApi, run: dict[str, Any], u
         base_summary = summarize_wire(baseline, metrics, base_records)
         comparison = compare_summaries(summary, base_summary, wire_outcomes(summary, records),
                                        wire_outcomes(base_summary, base_records))
-    gate = evaluate(summary, parse_fail_under(config.fail_under))
+    gate = evaluate(summary, thresholds)
     context = ReportContext(
         title=f"Scorecard eval: testset {config.testset_id}", summary=summary, comparison=comparison, gate=gate,
         run_url=url, actions_url=config.git.actions_run_url, commit_sha=config.git.sha,
@@ -101,7 +104,7 @@ def build_report(config: RunnerConfig, api: ScorecardApi, run: dict[str, Any], u
 
 def publish(config: RunnerConfig, context: ReportContext, results: dict) -> None:
     gate: GateResult = context.gate
-    workflow.append_summary(render(context))
+    workflow.append_summary(render(context, max_chars=SUMMARY_LIMIT))
     results_path = Path(os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / f"scorecard-results-{results['runId']}.json"
     results_path.write_text(json.dumps(results, indent=2), encoding="utf-8")
     pass_rate = context.summary.pass_rate
@@ -118,6 +121,7 @@ def publish(config: RunnerConfig, context: ReportContext, results: dict) -> None
 def main(argv: list[str] | None = None) -> int:
     try:
         config = load()
+        thresholds = parse_fail_under(config.fail_under)  # a typo fails now, not after the whole run
         client = ScorecardClient(config.api_url, config.api_key)
         workflow.add_mask(config.api_key)
         api = ScorecardApi(client)
@@ -137,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         with workflow.group("Scorecard: wait for scores"), workflow.untrusted_output():
             run = wait_for_scores(client, str(run["id"]), config.score_timeout)
-        context, results = build_report(config, api, run, url)
+        context, results = build_report(config, api, run, url, thresholds)
         publish(config, context, results)
     except ScoresTimedOut as exc:
         workflow.error(f"{exc}; raise the `score-timeout` input or check the run's scoring")

@@ -7,6 +7,8 @@ them with explicit values.
 from __future__ import annotations
 
 import os
+import secrets
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +29,36 @@ def default_database_url(data_dir: Path | None = None) -> str:
         return explicit
     directory = data_dir or default_data_dir()
     return f"sqlite:///{directory / 'scorecard.db'}"
+
+
+SECRET_KEY_FILE = "secret_key"
+
+
+def load_or_create_secret_key(data_dir: Path | None = None) -> str:
+    """The key that signs web UI sessions: ``$SCORECARD_SECRET_KEY``, else the one kept in the data
+    dir, generated there (mode 0600) on first use so sessions survive restarts."""
+    explicit = os.environ.get("SCORECARD_SECRET_KEY")
+    if explicit:
+        return explicit
+    directory = data_dir or default_data_dir()
+    path = directory / SECRET_KEY_FILE
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        # Written to a private temporary file, then linked into place: a link never replaces an
+        # existing file, so concurrent first starts agree on one key and none reads a partial one.
+        descriptor, draft = tempfile.mkstemp(dir=directory, prefix=".secret_key-")  # mode 0600
+        try:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
+    key = path.read_text().strip()
+    if not key:
+        raise ValueError(f"{path} is empty: delete it to generate a new key, or set SCORECARD_SECRET_KEY")
+    return key
 
 
 def default_openai_base_url() -> str:

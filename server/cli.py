@@ -12,6 +12,7 @@ import click
 from sqlalchemy.exc import OperationalError
 
 from scorecard_core import apikeys, db
+from scorecard_core.client import ScorecardClient
 from scorecard_core.errors import ScorecardError
 from scorecard_core.settings import default_database_url
 
@@ -138,11 +139,23 @@ def demo(data_dir: Path | None, host: str, port: int, serve: bool | None) -> Non
     click.echo(f"==> starting the Scorecard server (SQLite in {data_dir})", err=True)
     server, key, project = demo_module.start(data_dir, host, port)
     click.echo("==> seeded the demo project through the REST API", err=True)
+    click.echo("==> evaluating the demo system through the runner, as the GitHub Action does", err=True)
+    gate_code = demo_module.run_through_runner(server, key, project, data_dir)
+    client = ScorecardClient(f"{server.url}/api/v2", key)
+    run, summary = demo_module.latest_run(client, project)
+    click.echo("")
     click.echo(f"Server URL:   {server.url}")
     click.echo(f"API base URL: {server.url}/api/v2")
     click.echo(f"API key:      {key}")
-    click.echo(f"Project:      {project.project_id}  testset {project.testset_id}  "
-               f"metrics {','.join(project.metric_ids)}  system version {project.system_version_id}")
+    click.echo(f"Run URL:      {server.url}/projects/{project.project_id}/runs/{run['id']}")
+    click.echo(f"Run status:   {run['status']} ({run['numRecords']} records, {run['numScores']} scores)")
+    for metric in summary["metrics"]:
+        rate = "n/a" if metric["passRate"] is None else f"{metric['passRate']:.1%}"
+        click.echo(f"  {metric['name']:<24} pass rate {rate:>6}  ({metric['passed']}/{metric['scored']} passed)")
+    overall = summary["passRate"]
+    verdict = "met" if gate_code == 0 else "missed"
+    click.echo(f"Overall pass rate {overall:.1%}; the fail-under threshold {demo_module.DEMO_FAIL_UNDER} was {verdict}.")
+    click.echo(f"The job summary the Action would post: {data_dir / 'job-summary.md'}")
     if serve is None:
         serve = sys.stdin.isatty() and sys.stdout.isatty()
     if not serve:

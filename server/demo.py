@@ -5,6 +5,9 @@ Everything goes through the real REST API over HTTP, exactly as a user's tools w
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +16,7 @@ from waitress.server import create_server
 
 from scorecard_core import apikeys, db
 from scorecard_core.client import ScorecardClient
+from scorecard_core.errors import ScorecardError
 
 from . import create_app
 
@@ -101,6 +105,36 @@ class BackgroundServer:
 
     def stop(self) -> None:
         self._server.close()
+
+
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "examples"
+DEMO_SYSTEM = "capitals_bot.system:run_system"
+DEMO_FAIL_UNDER = "0.75"
+
+
+def run_through_runner(server: BackgroundServer, key: str, project: DemoProject, data_dir: Path) -> int:
+    """Evaluate the demo system exactly as the GitHub Action does: ``python -m runner`` with the
+    Action's inputs as environment variables. Its progress streams to this terminal."""
+    if not (EXAMPLES_DIR / "capitals_bot").is_dir():
+        raise ScorecardError(f"the demo system is missing from {EXAMPLES_DIR}; run the demo from a clone of the repository")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "SCORECARD_"))},
+        "SCORECARD_API_URL": f"{server.url}/api/v2", "SCORECARD_API_KEY": key,
+        "SCORECARD_PROJECT_ID": project.project_id, "SCORECARD_TESTSET_ID": project.testset_id,
+        "SCORECARD_METRIC_IDS": ",".join(project.metric_ids),
+        "SCORECARD_SYSTEM_VERSION_ID": project.system_version_id,
+        "SCORECARD_SYSTEM": DEMO_SYSTEM, "SCORECARD_PYTHON": sys.executable,
+        "SCORECARD_WORKING_DIRECTORY": str(EXAMPLES_DIR), "SCORECARD_FAIL_UNDER": DEMO_FAIL_UNDER,
+        "SCORECARD_CONCURRENCY": "8",
+        # Where the Action's job summary and step outputs would go on GitHub.
+        "GITHUB_STEP_SUMMARY": str(data_dir / "job-summary.md"), "GITHUB_OUTPUT": str(data_dir / "outputs.txt"),
+    }
+    return subprocess.run([sys.executable, "-m", "runner"], env=env, check=False).returncode
+
+
+def latest_run(client: ScorecardClient, project: DemoProject) -> tuple[dict, dict]:
+    run = client.get(f"/projects/{project.project_id}/runs", limit=1)["data"][0]
+    return run, client.get(f"/runs/{run['id']}/summary")
 
 
 def start(data_dir: Path, host: str, port: int) -> tuple[BackgroundServer, str, DemoProject]:

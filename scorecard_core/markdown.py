@@ -1,0 +1,281 @@
+"""The one Markdown report of a run, shared by the Action's job summary, its PR comment and the
+webhook service's PR comment, so all three always agree.
+
+Everything that comes from users or their systems (testset and metric names, inputs, outputs,
+expected values, judge reasons) goes through ``escape_text``, ``escape_cell`` or ``inline_code``:
+it must not break the layout, inject HTML or links, notify people with @mentions, or fake the
+hidden marker that identifies our sticky comment."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from .gate import GateResult, meets, percent
+from .report import FailingCase, MetricSummary, RunSummary
+
+GITHUB_COMMENT_LIMIT = 65_536
+# Below this even the verdict and the "see the full run" note may not fit.
+MIN_CHARS = 1_000
+IN_PROGRESS = frozenset({
+    "pending", "awaiting_execution", "running_execution", "awaiting_scoring", "running_scoring",
+    "awaiting_human_scoring",
+})
+CELL_LIMIT = 120
+SNIPPET_LIMIT = 160
+REASON_LIMIT = 300
+
+_ZWSP = "\u200b"
+# Control characters and bidi overrides can garble or disguise the text around them.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# GitHub links these even after Markdown escaping (it scans the rendered text): mentions notify
+# people, issue references post to other threads, bare URLs become links.
+_AUTOLINKED = re.compile(r"(?<=@)(?=[\w-])|(?<=#)(?=\d)|(?<=GH-)(?=\d)|(?<=:)(?=//)|(?<=www)(?=\.)", re.IGNORECASE)
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]|~^$])")
+# At the start of a line these begin headings, lists or quotes.
+_LEADING_BLOCK_MARKER = re.compile(r"^(\d*)([#+\-=.)])")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+
+
+# -- escaping untrusted text ---------------------------------------------------------------------
+
+def _defuse(text: str) -> str:
+    return _AUTOLINKED.sub(_ZWSP, _INVISIBLE.sub("", text))
+
+
+def _escape_line(line: str) -> str:
+    line = _MARKDOWN_PUNCTUATION.sub(r"\\\1", _defuse(line.strip()))
+    line = _LEADING_BLOCK_MARKER.sub(r"\1\\\2", line)
+    return "".join(_HTML.get(char, char) for char in line)
+
+
+def _shorten(text: str, limit: int | None) -> str:
+    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
+
+
+def escape_text(text: str, limit: int | None = None) -> str:
+    """Untrusted text as inline Markdown for a paragraph or list item: shows literally, on one
+    source line (line breaks become ``<br>``) so it can never start a block of its own."""
+    lines = [_escape_line(line) for line in _LINE_BREAK.split(_shorten(str(text), limit))]
+    return "<br>".join(line for line in lines if line)
+
+
+def escape_cell(text: str, limit: int | None = CELL_LIMIT) -> str:
+    """Untrusted text for a table cell: one short line, pipes escaped so cells stay put."""
+    return _escape_line(" ".join(_shorten(str(text), limit).split()))
+
+
+def inline_code(text: str, limit: int | None = SNIPPET_LIMIT) -> str:
+    """Untrusted text as a code span. Not for table cells: GitHub splits cells on pipes even
+    inside code. The fence is longer than any backtick run inside, so the text cannot close it."""
+    text = _INVISIBLE.sub("", _LINE_BREAK.sub("↵", _shorten(str(text), limit)))
+    # Code shows verbatim, so a raw ``<!--`` would survive into the comment body and could fake our marker.
+    text = text.replace("<!--", "<" + _ZWSP + "!--")
+    if not text:
+        return "` `"
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    # CommonMark strips one space from each end of a span that is not all spaces; pad to keep them.
+    pad = " " if text.strip() and (text[0] in "` " or text[-1] in "` ") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def link(label: str, url: str | None) -> str:
+    """A Markdown link to one of our own URLs (run, Actions run); just the label without one."""
+    if not url or not re.match(r"https?://", url):
+        return label
+    return f"[{label}]({quote(url, safe=':/?#[]@!$&*+,;=%~')})"
+
+
+# -- the report ----------------------------------------------------------------------------------
+
+@dataclass
+class ReportContext:
+    title: str
+    summary: RunSummary
+    comparison: dict[str, Any] | None = None
+    gate: GateResult | None = None
+    run_url: str | None = None
+    actions_url: str | None = None
+    commit_sha: str | None = None
+    event: str | None = None  # what started the run, e.g. "pull request #12" or "schedule"
+    failing: list[FailingCase] = field(default_factory=list)
+    marker: str | None = None  # e.g. "<!-- scorecard-eval testset=12 -->"
+
+    def __post_init__(self) -> None:
+        if self.marker is not None and not re.fullmatch(r"<!--[^\n]*-->", self.marker):
+            raise ValueError(f"marker must be a one-line HTML comment, got {self.marker!r}")
+
+
+def render(context: ReportContext, max_chars: int | None = None) -> str:
+    """The report; with ``max_chars`` failing cases are dropped from the end until it fits."""
+    if max_chars is not None and max_chars < MIN_CHARS:
+        raise ValueError(f"max_chars must be at least {MIN_CHARS}, got {max_chars}")
+    head = "\n\n".join(part for part in (
+        _verdict(context), _links(context), _metrics_table(context), _changed_testcases(context.comparison),
+    ) if part)
+    tail = f"\n\n{context.marker}\n" if context.marker else "\n"
+    budget = None if max_chars is None else max_chars - len(head) - len(tail)
+    body = head + _failing_section(context, budget)
+    if budget is not None and len(body) > max_chars - len(tail):
+        body = _cut(head, context, max_chars - len(tail))
+    return body + tail
+
+
+def _verdict(context: ReportContext) -> str:
+    summary, gate = context.summary, context.gate
+    title = escape_text(context.title, limit=CELL_LIMIT) or "Scorecard eval"
+    if summary.status == "error":
+        return f"### ❌ {title}: the run ended with an error"
+    pending = sum(m.pending for m in summary.metrics)
+    if summary.status != "completed" and (summary.status in IN_PROGRESS or pending):
+        done = sum(m.scored + m.errored for m in summary.metrics)
+        return f"### ⏳ {title}: scoring in progress, {done} of {done + pending} scores done"
+    if gate is not None and not gate.passed:
+        reasons = "\n".join(f"- {escape_text(failure, limit=REASON_LIMIT)}" for failure in gate.failures)
+        return f"### ❌ {title}: {_plural(len(gate.failures), 'threshold')} not met\n\n{reasons}"
+    overall = f"overall pass rate {percent(summary.pass_rate)}" if summary.pass_rate is not None else "no scores"
+    if gate is not None and (gate.thresholds_by_metric or gate.overall_threshold is not None):
+        return f"### ✅ {title}: all thresholds met, {overall}"
+    return f"### ✅ {title}: scoring finished, {overall}"
+
+
+def _links(context: ReportContext) -> str:
+    parts = [link("Scorecard run", context.run_url)]
+    if context.actions_url:
+        parts.append(link("Actions run", context.actions_url))
+    if context.commit_sha:
+        parts.append(f"commit {inline_code(context.commit_sha[:7])}")
+    if context.event:
+        parts.append(escape_text(context.event))
+    if context.comparison is not None:
+        parts.append(f"compared with run {inline_code(str(context.comparison.get('baselineRunId')))}")
+    return " · ".join(parts)
+
+
+def _metrics_table(context: ReportContext) -> str:
+    summary, gate, comparison = context.summary, context.gate, context.comparison
+    by_metric = {str(m["metricId"]): m for m in (comparison or {}).get("metrics", [])}
+    header = ["Metric", "Pass rate / average", "Threshold", "Scored", "Errored"]
+    if comparison is not None:
+        header.insert(3, "vs baseline")
+    rows = [header, ["---:" if name in ("Scored", "Errored") else "---" for name in header]]
+    overall_threshold = gate.overall_threshold if gate else None
+    rows.append(_row(
+        "**Overall**", _rate(summary.pass_rate), _threshold(summary.pass_rate, overall_threshold),
+        _delta(comparison.get("passRateDelta"), None) if comparison is not None else None,
+        sum(m.scored for m in summary.metrics), sum(m.pending for m in summary.metrics),
+        sum(m.errored for m in summary.metrics),
+    ))
+    for metric in summary.metrics:
+        change = by_metric.get(metric.metric_id, {})
+        rows.append(_row(
+            escape_cell(metric.name), _result(metric),
+            _threshold(metric.pass_rate, gate.thresholds_by_metric.get(metric.metric_id) if gate else None),
+            _delta(change.get("passRateDelta"), change.get("averageDelta")) if comparison is not None else None,
+            metric.scored, metric.pending, metric.errored,
+        ))
+    return "\n".join(f"| {' | '.join(row)} |" for row in rows)
+
+
+def _row(name: str, result: str, threshold: str, delta: str | None, scored: int, pending: int,
+         errored: int) -> list[str]:
+    counts = [f"{scored} (+{pending} pending)" if pending else str(scored), str(errored)]
+    return [name, result, threshold] + ([delta] if delta is not None else []) + counts
+
+
+def _rate(rate: float | None) -> str:
+    return percent(rate) if rate is not None else "—"
+
+
+def _result(metric: MetricSummary) -> str:
+    if metric.average is None:
+        return _rate(metric.pass_rate)
+    return f"avg {metric.average:.2f} · {_rate(metric.pass_rate)} pass"
+
+
+def _threshold(rate: float | None, threshold: float | None) -> str:
+    if threshold is None:
+        return "—"
+    mark = "✅" if rate is not None and meets(rate, threshold) else "❌"
+    return f"≥ {percent(threshold)} {mark}"
+
+
+def _delta(pass_rate_delta: float | None, average_delta: float | None) -> str:
+    if pass_rate_delta is None:
+        return "—" if average_delta is None else f"avg {average_delta:+.2f}"
+    points = pass_rate_delta * 100
+    arrow = "▲ " if points >= 0.05 else "▼ " if points <= -0.05 else ""
+    text = f"{arrow}{points:+.1f} pp"
+    return text if average_delta is None else f"{text} · avg {average_delta:+.2f}"
+
+
+def _changed_testcases(comparison: dict[str, Any] | None) -> str:
+    if not comparison:
+        return ""
+    regressed, improved = len(comparison.get("regressions", [])), len(comparison.get("improvements", []))
+    if not regressed and not improved:
+        return "No testcase changed outcome since the baseline."
+    return f"Since the baseline: {_plural(regressed, 'testcase result')} regressed, {improved} improved."
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _failing_section(context: ReportContext, budget: int | None) -> str:
+    cases = context.failing
+    if not cases:
+        return ""
+    opener = f"\n\n<details>\n<summary>{_plural(len(cases), 'failing case')}</summary>\n\n"
+    closer = "\n</details>"
+    items: list[str] = []
+    room = None if budget is None else budget - len(opener) - len(closer) - len(_more(context, len(cases)))
+    for case in cases:
+        item = _case(case) + "\n"
+        if room is not None:
+            room -= len(item)
+            if room < 0:
+                break
+        items.append(item)
+    more = _more(context, len(cases) - len(items)) if len(items) < len(cases) else ""
+    return opener + "".join(items) + more + closer
+
+
+def _more(context: ReportContext, count: int) -> str:
+    return f"\n…and {count} more — see the full run: {link('Scorecard run', context.run_url)}\n"
+
+
+def _case(case: FailingCase) -> str:
+    who = f"testcase {inline_code(case.testcase_id)}" if case.testcase_id else f"record {inline_code(case.record_id)}"
+    outcome = "error" if case.value is None else f"score {case.value:g}"
+    lines = [f"**{escape_text(case.metric_name, limit=CELL_LIMIT)}** · {who} · {outcome}"]
+    if case.reason:
+        lines.append(f"Reason: {escape_text(case.reason, limit=REASON_LIMIT)}")
+    snippets = [(label, data) for label, data in
+                (("Inputs", case.inputs), ("Expected", case.expected), ("Outputs", case.outputs)) if data]
+    if snippets:
+        lines.append(" · ".join(f"{label}: {inline_code(_json(data))}" for label, data in snippets))
+    return "- " + "<br>".join(lines)
+
+
+def _json(data: Any) -> str:
+    # Only the start is shown, so stop encoding a (possibly huge) value once there is enough.
+    text = ""
+    for chunk in json.JSONEncoder(ensure_ascii=False, default=str).iterencode(data):
+        text += chunk
+        if len(text) > SNIPPET_LIMIT:
+            break
+    return text
+
+
+def _cut(head: str, context: ReportContext, limit: int) -> str:
+    """Last resort when even the figures do not fit: keep whole lines, then say where the rest is."""
+    note = f"\n\n…cut to fit — see the full run: {link('Scorecard run', context.run_url)}"
+    if len(head) + len(note) <= limit:
+        return head + note
+    kept = head[: max(limit - len(note), 0)]
+    return kept[: kept.rfind("\n") + 1].rstrip() + note

@@ -1,0 +1,83 @@
+"""The web UI: server-rendered pages over the same database as the API, signed in with an API key.
+
+Every value that comes from users, testcases or systems is untrusted; templates autoescape it
+and never mark it safe. Pages send a strict Content-Security-Policy (no scripts at all) too.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask.blueprints import BlueprintSetupState
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from scorecard_core.errors import ScorecardError
+
+from .. import database
+from . import auth, csrf, formatting, projects, runs
+
+ui = Blueprint("ui", __name__, template_folder="templates", static_folder="static", static_url_path="/ui/static")
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+@ui.record_once
+def _configure(state: BlueprintSetupState) -> None:
+    app = state.app
+    app.session_interface = auth.UiSessionInterface()
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    if str(app.config.get("PUBLIC_URL", "")).startswith("https://"):
+        app.config["SESSION_COOKIE_SECURE"] = True
+
+
+ui.before_request(csrf.check)
+ui.before_request(auth.require_sign_in)
+
+
+@ui.after_request
+def _secure(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+@ui.context_processor
+def _page_globals():
+    return {"signed_in_key": auth.current_key(), "csrf_token": csrf.token}
+
+
+for name, function in formatting.FILTERS.items():
+    ui.add_app_template_filter(function, name)
+
+
+def error_page(status: int, message: str):
+    return render_template("ui/error.html", status=status, message=message), status
+
+
+@ui.errorhandler(ScorecardError)
+def _scorecard_error(exc: ScorecardError):
+    database.session().rollback()
+    return error_page(exc.status, exc.message)
+
+
+@ui.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    return error_page(exc.code or 500, exc.description or exc.name)
+
+
+@ui.errorhandler(OperationalError)
+def _database_unavailable(_exc: OperationalError):
+    database.session().rollback()
+    return error_page(503, "The database is busy or unreachable; reload the page in a moment.")
+
+
+for module in (auth, projects, runs):
+    ui.register_blueprint(module.bp)

@@ -1,0 +1,196 @@
+"""``python -m runner`` end to end, as the Action runs it: against our live server, with the
+user's system in its own Python, reporting to Actions files and to a fake GitHub."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import wait_for_run
+from tests.fakes.github_server import ACTIONS_BOT, ACTIONS_TOKEN, READ_ONLY_TOKEN, FakeGitHub
+from tests.server.test_scoring_lifecycle import EXACT, make_project, metric
+
+REPO = "acme/bot"
+SYSTEM = '''
+import time
+
+def run_system(inputs, system_config=None):
+    question = inputs["question"]
+    if question == "q3":
+        raise RuntimeError("the model is down")
+    time.sleep(float((system_config or {}).get("sleep", 0)))
+    return {"answer": "a" + question[1:] if question != "q1" else "wrong"}
+'''
+
+
+@pytest.fixture
+def workspace(tmp_path) -> Path:
+    (tmp_path / "bot.py").write_text(SYSTEM)
+    return tmp_path
+
+
+@pytest.fixture
+def evaluation(client):
+    project, testset, testcases = make_project(client, cases=6)
+    exact = metric(client, project, name="Exact", evalType="heuristic", outputType="boolean", heuristic=EXACT)
+    return {"project": project, "testset": testset, "testcases": testcases, "metric": exact}
+
+
+def run_runner(client, evaluation, workspace, event=None, github=None, timeout=120,
+               **inputs) -> tuple[subprocess.CompletedProcess, dict]:
+    files = {name: workspace / name for name in ("output.txt", "summary.md", "event.json")}
+    for path in files.values():
+        path.write_text("")
+    env = {
+        "PATH": os.environ["PATH"], "GITHUB_ACTIONS": "true", "RUNNER_TEMP": str(workspace),
+        "GITHUB_OUTPUT": str(files["output.txt"]), "GITHUB_STEP_SUMMARY": str(files["summary.md"]),
+        "GITHUB_REPOSITORY": REPO, "GITHUB_RUN_ID": "4242", "GITHUB_SHA": "c" * 40,
+        "SCORECARD_API_URL": client.base_url, "SCORECARD_API_KEY": client.http.headers["Authorization"][7:],
+        "SCORECARD_PROJECT_ID": evaluation["project"]["id"], "SCORECARD_TESTSET_ID": evaluation["testset"]["id"],
+        "SCORECARD_METRIC_IDS": evaluation["metric"]["id"], "SCORECARD_SYSTEM": "bot:run_system",
+        "SCORECARD_PYTHON": sys.executable, "SCORECARD_WORKING_DIRECTORY": str(workspace),
+        **{f"SCORECARD_{k.upper()}": str(v) for k, v in inputs.items()},
+    }
+    if github is not None:
+        env["GITHUB_API_URL"] = github.url
+    if event is not None:
+        name, payload = event
+        files["event.json"].write_text(json.dumps(payload))
+        env.update(GITHUB_EVENT_NAME=name, GITHUB_EVENT_PATH=str(files["event.json"]))
+    result = subprocess.run([sys.executable, "-m", "runner"], env=env, capture_output=True, text=True,
+                            timeout=timeout, cwd=workspace)
+    return result, outputs_of(files["output.txt"]) | {"summary": files["summary.md"].read_text()}
+
+
+def outputs_of(path: Path) -> dict[str, str]:
+    """Parse the GITHUB_OUTPUT file's heredocs."""
+    values, lines = {}, path.read_text().splitlines()
+    while lines:
+        name, _, delimiter = lines.pop(0).partition("<<")
+        body = []
+        while lines and lines[0] != delimiter:
+            body.append(lines.pop(0))
+        lines.pop(0)
+        values[name] = "\n".join(body)
+    return values
+
+
+def test_a_run_end_to_end(client, evaluation, workspace):
+    result, out = run_runner(client, evaluation, workspace, fail_under="0.5")
+    assert result.returncode == 0, result.stdout + result.stderr
+    run = client.get(f"/runs/{out['run-id']}")
+    assert run["status"] == "error"  # one system call raised: recorded as an error, the rest went on
+    assert run["numRecords"] == 6 and run["statusDetail"]["records"]["errored"] == 1
+    assert run["source"] == "github" and run["git"]["repo"] == REPO
+    assert run["git"]["actionsRunUrl"] == "https://github.com/acme/bot/actions/runs/4242"
+    errored = [r for r in client.paginate(f"/runs/{out['run-id']}/records") if r["error"]]
+    assert "RuntimeError: the model is down" in errored[0]["error"]
+
+    assert out["run-url"].endswith(f"/projects/{evaluation['project']['id']}/runs/{out['run-id']}")
+    assert out["passed"] == "true" and float(out["pass-rate"]) == pytest.approx(4 / 5)
+    results = json.loads(Path(out["results"]).read_text())
+    assert results["summary"]["metrics"][0]["passed"] == 4
+    assert "Exact" in out["summary"] and out["run-url"] in out["summary"]
+    assert "::group::" in result.stdout and "::error" not in result.stdout
+
+
+def test_a_missed_threshold_fails_the_check(client, evaluation, workspace):
+    result, out = run_runner(client, evaluation, workspace, fail_under="0.5, Exact=0.95")
+    assert result.returncode == 1
+    assert out["passed"] == "false"
+    assert any(line.startswith("::error") and "Exact" in line and "95.0%" in line for line in result.stdout.splitlines())
+
+
+def pull_request_event(fork: bool = False) -> tuple[str, dict]:
+    head_repo = "someone/fork" if fork else REPO
+    return "pull_request", {"action": "synchronize", "number": 7, "pull_request": {
+        "number": 7, "head": {"ref": "feature", "sha": "d" * 40, "repo": {"full_name": head_repo}},
+        "base": {"ref": "main", "repo": {"full_name": REPO}},
+    }}
+
+
+@pytest.fixture
+def github():
+    with FakeGitHub() as fake:
+        fake.add_repo(REPO)
+        fake.add_pull(REPO, 7, head_sha="d" * 40, head_ref="feature", base_ref="main")
+        yield fake
+        assert fake.spec_violations == []
+
+
+def test_one_sticky_pr_comment_updated_on_every_push(client, evaluation, workspace, github):
+    github.add_comment(REPO, 7, "LGTM", user=ACTIONS_BOT)  # someone else's note with no marker stays alone
+    first, out = run_runner(client, evaluation, workspace, event=pull_request_event(), github=github,
+                            github_token=ACTIONS_TOKEN)
+    assert first.returncode == 0, first.stdout + first.stderr
+    comments = github.comments(REPO, 7)
+    assert len(comments) == 2
+    ours = comments[1]
+    assert out["run-url"] in ours.body and "Exact" in ours.body and "<!-- scorecard-eval testset=" in ours.body
+
+    second, out2 = run_runner(client, evaluation, workspace, event=pull_request_event(), github=github,
+                            github_token=ACTIONS_TOKEN)
+    assert second.returncode == 0, second.stdout + second.stderr
+    comments = github.comments(REPO, 7)
+    assert len(comments) == 2 and comments[1].id == ours.id
+    assert out2["run-url"] in comments[1].body and out["run-url"] not in comments[1].body
+    assert comments[1].user == ACTIONS_BOT
+
+
+def test_fork_pull_requests_skip_the_comment_but_still_gate(client, evaluation, workspace, github):
+    result, out = run_runner(client, evaluation, workspace, event=pull_request_event(fork=True), github=github,
+                             github_token=READ_ONLY_TOKEN, fail_under="0.99")
+    assert result.returncode == 1 and out["passed"] == "false"
+    assert github.comments(REPO, 7) == []
+    assert any(line.startswith("::notice") and "fork" in line for line in result.stdout.splitlines())
+
+
+def test_missing_pull_request_permission_is_named(client, evaluation, workspace, github):
+    result, _out = run_runner(client, evaluation, workspace, event=pull_request_event(), github=github,
+                                 github_token=READ_ONLY_TOKEN)
+    assert any(line.startswith("::error") and "pull-requests: write" in line for line in result.stdout.splitlines())
+
+
+def test_resume_after_a_crash_leaves_one_record_per_testcase_and_trial(client, evaluation, workspace):
+    version = client.post(f"/projects/{evaluation['project']['id']}/systems",
+                          {"name": "slow", "config": {"sleep": 0.3}})["productionVersion"]
+    run = client.post(f"/projects/{evaluation['project']['id']}/runs", {
+        "testsetId": evaluation["testset"]["id"], "metricIds": [evaluation["metric"]["id"]],
+        "systemVersionId": version["id"],
+    })
+    env_inputs = dict(run_id=run["id"], trials=2, concurrency=2, system_version_id=version["id"])
+
+    # First attempt: killed with SIGKILL once some records are stored.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "runner"], cwd=workspace, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "SCORECARD_API_URL": client.base_url,
+             "SCORECARD_API_KEY": client.http.headers["Authorization"][7:],
+             "SCORECARD_PROJECT_ID": evaluation["project"]["id"], "SCORECARD_TESTSET_ID": evaluation["testset"]["id"],
+             "SCORECARD_METRIC_IDS": evaluation["metric"]["id"], "SCORECARD_SYSTEM": "bot:run_system",
+             "SCORECARD_PYTHON": sys.executable, "SCORECARD_WORKING_DIRECTORY": str(workspace),
+             **{f"SCORECARD_{k.upper()}": str(v) for k, v in env_inputs.items()}},
+    )
+    deadline = time.monotonic() + 60
+    while client.get(f"/runs/{run['id']}")["numRecords"] < 3:
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=10)
+    assert client.get(f"/runs/{run['id']}")["numRecords"] < 12
+
+    result, _out = run_runner(client, evaluation, workspace, **env_inputs)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "already recorded" in result.stdout
+    records = list(client.paginate(f"/runs/{run['id']}/records"))
+    per_testcase: dict[str, int] = {}
+    for record in records:
+        per_testcase[record["testcaseId"]] = per_testcase.get(record["testcaseId"], 0) + 1
+    assert len(records) == 12 and set(per_testcase.values()) == {2}
+    assert wait_for_run(client, run["id"])["numRecords"] == 12

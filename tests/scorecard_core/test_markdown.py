@@ -1,0 +1,351 @@
+"""The report rendered by cmarkgfm, GitHub's own Markdown engine, with its tag filter off and raw
+HTML allowed: whatever markup an untrusted string could smuggle in shows up in the HTML."""
+
+from __future__ import annotations
+
+import re
+import time
+from html.parser import HTMLParser
+
+import cmarkgfm
+import pytest
+from cmarkgfm.cmark import Options
+
+from scorecard_core.gate import evaluate, parse_fail_under
+from scorecard_core.markdown import (
+    GITHUB_COMMENT_LIMIT, ReportContext, escape_cell, escape_text, inline_code, link, render,
+)
+from scorecard_core.report import FailingCase, MetricSummary, RunSummary
+
+ZWSP = "\u200b"
+RUN_URL = "https://scorecard.example/projects/1/runs/r2"
+ACTIONS_URL = "https://github.com/o/r/actions/runs/99"
+MARKER = "<!-- scorecard-eval testset=12 -->"
+
+NASTY = [
+    "</details><script>alert(1)</script>",
+    "| a | b |",
+    "@octocat and @github/security, mail me@example.com",
+    "<!-- scorecard-eval testset=12 -->",
+    "![x](http://evil) [click](javascript:alert(1)) <http://evil> www.evil.com https://evil.com",
+    "``` fenced ``` and `tick` and ``double``",
+    "# heading\n- item\n> quote\n1. one\n\n    indented\n---\n===\n+ plus",
+    "*bold* _em_ ~~strike~~ $x^2$ [^1] \\ back\\|slash",
+    "&lt;entity&gt; &amp; &#64;octocat",
+    "fixes #12 and GH-7 and owner/repo#3",
+    "<img src=x onerror=alert(1)>",
+    "trailing backslash \\",
+    "   spaced   ",
+]
+
+
+def to_html(markdown: str) -> str:
+    return cmarkgfm.markdown_to_html_with_extensions(
+        markdown, options=Options.CMARK_OPT_UNSAFE, extensions=["table", "autolink", "strikethrough", "tasklist"],
+    )
+
+
+class Parsed(HTMLParser):
+    def __init__(self, markdown: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.comments: list[str] = []
+        self.cells: list[str] = []
+        self.codes: list[str] = []
+        self._text: list[str] = []
+        self._prose: list[str] = []
+        self._cell: list[str] | None = None
+        self._code: list[str] | None = None
+        self.feed(to_html(markdown))
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag == "br":
+            self._text.append("\n")
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "code":
+            self._code = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.cells.append("".join(self._cell))
+            self._cell = None
+        elif tag == "code" and self._code is not None:
+            self.codes.append("".join(self._code))
+            self._code = None
+
+    def handle_data(self, data):
+        self._text.append(data)
+        if self._code is None:
+            self._prose.append(data)
+        for sink in (self._cell, self._code):
+            if sink is not None:
+                sink.append(data)
+
+    def handle_comment(self, data):
+        self.comments.append(data)
+
+    @property
+    def text(self) -> str:
+        return "".join(self._text).replace(ZWSP, "").strip()
+
+    @property
+    def prose(self) -> str:
+        """Text outside code spans, invisible characters kept: what GitHub scans for mentions."""
+        return "".join(self._prose)
+
+    @property
+    def names(self) -> set[str]:
+        return {tag for tag, _ in self.tags}
+
+
+def lines_of(text: str) -> str:
+    return "\n".join(line.strip() for line in re.split(r"\r\n|\r|\n", text) if line.strip())
+
+
+# -- escaping ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("nasty", NASTY)
+def test_escape_text_shows_the_text_literally(nasty):
+    escaped = escape_text(nasty)
+    assert "\n" not in escaped and "\r" not in escaped
+    parsed = Parsed(escaped)
+    assert parsed.names <= {"p", "br"}
+    assert parsed.text == lines_of(nasty)
+
+
+@pytest.mark.parametrize("nasty", NASTY)
+def test_escape_text_defuses_github_autolinks(nasty):
+    escaped = escape_text(nasty)
+    # GitHub finds mentions, references and URLs in the rendered text, after Markdown unescaping.
+    assert not re.search(r"@\w|#\d|GH-\d|://|www\.", Parsed(escaped).prose)
+    assert "<!--" not in escaped
+
+
+def test_escape_text_list_markers_and_headings_inside_list_items():
+    for nasty in ("- item", "1. one", "1) one", "# title", "+ plus", "> quote", "=== ", "    code"):
+        parsed = Parsed("- " + escape_text(nasty))
+        assert [tag for tag, _ in parsed.tags] == ["ul", "li"]
+        assert parsed.text == nasty.strip()
+
+
+def test_escape_text_drops_control_and_bidi_characters():
+    assert escape_text("safe\u202egnp.exe\x00\x1b[31m") == "safegnp.exe\\[31m"
+
+
+def test_escape_text_limit_cuts_before_escaping():
+    assert escape_text("<" * 10, limit=4) == "&lt;&lt;&lt;…"
+
+
+@pytest.mark.parametrize("nasty", NASTY)
+def test_escape_cell_keeps_the_table_shape(nasty):
+    table = f"| name | other |\n| --- | --- |\n| {escape_cell(nasty, limit=None)} | second |"
+    parsed = Parsed(table)
+    assert parsed.names <= {"table", "thead", "tbody", "tr", "th", "td"}
+    assert [cell.replace(ZWSP, "") for cell in parsed.cells] == ["name", "other", " ".join(nasty.split()), "second"]
+
+
+def test_escape_cell_shortens_long_text():
+    cell = escape_cell("word " * 1000)
+    assert len(cell) < 130 and cell.endswith("…")
+
+
+@pytest.mark.parametrize("nasty", NASTY + ["`", "`starts", "ends`", " ", "", "a\nb\r\nc"])
+def test_inline_code_is_one_code_span_with_the_text(nasty):
+    code = inline_code(nasty, limit=None)
+    assert "\n" not in code and "<!--" not in code
+    parsed = Parsed("text " + code)
+    assert parsed.names == {"p", "code"}
+    expected = re.sub(r"\r\n|\r|\n", "↵", nasty) or " "
+    assert [c.replace(ZWSP, "") for c in parsed.codes] == [expected]
+
+
+def test_inline_code_fence_outgrows_backtick_runs_in_100kb():
+    text = ("a``b`````c" * 10_000)[:100_000]
+    code = inline_code(text, limit=None)
+    assert code.startswith("``````a") and code.endswith("``````")
+    assert Parsed(code).codes == [text]
+
+
+def test_escaping_100kb_strings_is_fast():
+    huge = ("</details>|@octocat `x` <!-- m -->\n" * 3000)[:100_000]
+    started = time.perf_counter()
+    text, cell, code = escape_text(huge), escape_cell(huge, limit=None), inline_code(huge, limit=None)
+    assert time.perf_counter() - started < 1.0
+    assert Parsed(text).names <= {"p", "br"}
+    assert Parsed(f"| a |\n| - |\n| {cell} |").cells[1].replace(ZWSP, "") == " ".join(huge.split())
+    assert len(Parsed(code).codes) == 1
+
+
+def test_link_only_for_web_urls_and_encodes_markdown_breakers():
+    assert link("run", "https://e.com/a b(c)<d>") == "[run](https://e.com/a%20b%28c%29%3Cd%3E)"
+    assert link("run", "javascript:alert(1)") == "run"
+    assert link("run", None) == "run"
+
+
+# -- the report ----------------------------------------------------------------------------------
+
+def metric(metric_id, name, output_type="boolean", **counts) -> MetricSummary:
+    return MetricSummary(metric_id, f"v{metric_id}", name, "ai", output_type, 4 if output_type == "int" else None,
+                         **counts)
+
+
+def summary(status="completed", *metrics: MetricSummary) -> RunSummary:
+    return RunSummary("r2", status, 20, list(metrics) or [
+        metric("12", "Exact answer", scored=25, passed=18, errored=2),
+        metric("13", "Helpfulness", "int", scored=20, passed=14, total=76.0),
+    ])
+
+
+COMPARISON = {
+    "runId": "r2", "baselineRunId": "r1", "passRateDelta": -0.031,
+    "metrics": [
+        {"metricId": "12", "name": "Exact answer", "passRateDelta": -0.08, "averageDelta": None},
+        {"metricId": "13", "name": "Helpfulness", "passRateDelta": 0.05, "averageDelta": 0.25},
+    ],
+    "improvements": [{"testcaseId": "t1", "metricId": "13"}],
+    "regressions": [{"testcaseId": "t2", "metricId": "12"}, {"testcaseId": "t3", "metricId": "12"}],
+}
+
+
+def case(n: int, text: str = "x", metric_name: str = "Exact answer") -> FailingCase:
+    return FailingCase(f"rec{n}", f"tc{n}", metric_name, {"question": text}, {"answer": text}, {"answer": text},
+                       text, 0.0)  # shares one string: 10,000 huge cases take no extra memory
+
+
+def context(**overrides) -> ReportContext:
+    values = dict(
+        title="Support bot", summary=summary(), comparison=COMPARISON, run_url=RUN_URL, actions_url=ACTIONS_URL,
+        commit_sha="0123456789abcdef", event="pull request #12", failing=[case(1)], marker=MARKER,
+    )
+    values.update(overrides)
+    return ReportContext(**values)
+
+
+def test_report_layout():
+    gate = evaluate(summary(), parse_fail_under("0.7, Exact answer=90%"))
+    report = render(context(gate=gate))
+    lines = report.splitlines()
+    assert lines[0] == "### ❌ Support bot: 1 threshold not met"
+    assert "- Exact answer: pass rate 72.0% is below the 90.0% threshold." in lines
+    assert (f"[Scorecard run]({RUN_URL}) · [Actions run]({ACTIONS_URL}) · commit `0123456` · "
+            "pull request #\u200b12 · compared with run `r1`") in lines
+    assert report.endswith(f"\n\n{MARKER}\n")
+    parsed = Parsed(report)
+    rows = [parsed.cells[i:i + 6] for i in range(0, len(parsed.cells), 6)]
+    assert rows == [
+        ["Metric", "Pass rate / average", "Threshold", "vs baseline", "Scored", "Errored"],
+        ["Overall", "71.1%", "≥ 70.0% ✅", "▼ -3.1 pp", "45", "2"],
+        ["Exact answer", "72.0%", "≥ 90.0% ❌", "▼ -8.0 pp", "25", "2"],
+        ["Helpfulness", "avg 3.80 · 70.0% pass", "—", "▲ +5.0 pp · avg +0.25", "20", "0"],
+    ]
+    assert "Since the baseline: 2 testcase results regressed, 1 improved." in lines
+    assert [href for tag, attrs in parsed.tags if tag == "a" for href in [attrs["href"]]] == [RUN_URL, ACTIONS_URL]
+    assert parsed.comments == [" scorecard-eval testset=12 "]
+
+
+def test_failing_cases_are_collapsed_with_snippets():
+    report = render(context(failing=[FailingCase(
+        "rec7", None, "(system)", {"q": "What?"}, {}, {}, "timeout after 30s", None,
+    ), case(2, "Paris")]))
+    details = report[report.index("<details>"):report.index("</details>")]
+    assert "<summary>2 failing cases</summary>" in details
+    assert '- **(system)** · record `rec7` · error<br>Reason: timeout after 30s<br>Inputs: `{"q": "What?"}`' in details
+    assert ("- **Exact answer** · testcase `tc2` · score 0<br>Reason: Paris<br>"
+            'Inputs: `{"question": "Paris"}` · Expected: `{"answer": "Paris"}` · '
+            'Outputs: `{"answer": "Paris"}`') in details
+    assert Parsed(report).names >= {"details", "summary", "ul", "li", "code"}
+
+
+@pytest.mark.parametrize("gate_text, first_line", [
+    ("0.7", "### ✅ Support bot: all thresholds met, overall pass rate 71.1%"),
+    ("", "### ✅ Support bot: scoring finished, overall pass rate 71.1%"),
+    ("0.9, Nope=0.5", "### ❌ Support bot: 2 thresholds not met"),
+])
+def test_verdict_from_the_gate(gate_text, first_line):
+    gate = evaluate(summary(), parse_fail_under(gate_text))
+    assert render(context(gate=gate)).splitlines()[0] == first_line
+
+
+def test_verdict_without_gate_or_comparison():
+    report = render(context(gate=None, comparison=None))
+    assert report.splitlines()[0] == "### ✅ Support bot: scoring finished, overall pass rate 71.1%"
+    assert "vs baseline" not in report and "Since the baseline" not in report
+
+
+def test_verdict_while_scoring_and_on_error():
+    running = summary("running_scoring", metric("1", "m", scored=3, errored=1, pending=6, passed=1))
+    gate = evaluate(running, parse_fail_under("0.9"))
+    report = render(context(summary=running, gate=gate, comparison=None))
+    assert report.splitlines()[0] == "### ⏳ Support bot: scoring in progress, 4 of 10 scores done"
+    assert "| 3 (+6 pending) | 1 |" in report
+    failed = render(context(summary=summary("error"), gate=gate))
+    assert failed.splitlines()[0] == "### ❌ Support bot: the run ended with an error"
+
+
+def test_untrusted_text_everywhere_stays_inert():
+    nasty = "\n".join(NASTY)
+    metrics = [metric("12", nasty, scored=2, passed=1), metric("13", "ok", scored=1, passed=1)]
+    run = summary("completed", *metrics)
+    gate = evaluate(run, parse_fail_under(f"0.9, 12=0.9, {NASTY[0]}=0.5"))
+    failing = [case(n, text, metric_name=text) for n, text in enumerate(NASTY)]
+    report = render(context(title=nasty, summary=run, gate=gate, failing=failing))
+    parsed = Parsed(report)
+    assert parsed.names <= {"h3", "p", "ul", "li", "a", "code", "strong", "br", "table", "thead", "tbody", "tr", "th",
+                            "td", "details", "summary"}
+    assert [attrs["href"] for tag, attrs in parsed.tags if tag == "a"] == [RUN_URL, ACTIONS_URL]
+    assert [tag for tag, _ in parsed.tags].count("details") == 1
+    assert parsed.comments == [" scorecard-eval testset=12 "]
+    # Our sticky-comment lookup searches the raw body: only our marker may look like one.
+    assert report.count("<!--") == 1 and report.endswith(MARKER + "\n")
+    assert not re.search(r"@\w|#\d|://", parsed.prose)
+    assert len(parsed.cells) == 4 * 6  # header, overall and two metrics, six columns each
+
+
+def test_10000_huge_failing_cases_fit_in_a_github_comment():
+    huge = "</details>`|@octocat\n" * 5000  # 100 KB
+    failing = [case(n, huge) for n in range(10_000)]
+    started = time.perf_counter()
+    report = render(context(failing=failing), max_chars=GITHUB_COMMENT_LIMIT)
+    assert time.perf_counter() - started < 2.0
+    assert len(report) <= GITHUB_COMMENT_LIMIT
+    kept = report.count("\n- **")
+    assert 0 < kept < 10_000
+    assert report.endswith(f"\n…and {10_000 - kept} more — see the full run: [Scorecard run]({RUN_URL})\n"
+                           f"\n</details>\n\n{MARKER}\n")
+    parsed = Parsed(report)
+    assert [tag for tag, _ in parsed.tags].count("details") == 1
+    assert parsed.comments == [" scorecard-eval testset=12 "]
+    assert GITHUB_COMMENT_LIMIT - len(report) < 2_000  # dropped no more than needed
+
+
+def test_every_limit_is_met_by_dropping_cases_not_figures():
+    failing = [case(n, "answer " * 40) for n in range(200)]
+    for max_chars in range(2_000, 12_000, 97):
+        report = render(context(failing=failing), max_chars=max_chars)
+        assert len(report) <= max_chars
+        assert "more — see the full run" in report and "cut to fit" not in report
+
+
+def test_all_cases_without_a_limit_and_when_they_fit():
+    failing = [case(n) for n in range(50)]
+    assert render(context(failing=failing)).count("\n- **") == 50
+    assert render(context(failing=failing), max_chars=GITHUB_COMMENT_LIMIT) == render(context(failing=failing))
+
+
+def test_figures_too_big_for_the_limit_are_cut_at_a_line():
+    metrics = [metric(str(n), "m" * 500 + str(n), scored=1, passed=0) for n in range(2000)]
+    run = summary("completed", *metrics)
+    report = render(context(summary=run, failing=[case(1)]), max_chars=GITHUB_COMMENT_LIMIT)
+    assert len(report) <= GITHUB_COMMENT_LIMIT
+    assert report.endswith(f"|\n\n…cut to fit — see the full run: [Scorecard run]({RUN_URL})\n\n{MARKER}\n")
+    assert "<details>" not in report
+
+
+def test_bad_arguments_are_programming_errors():
+    with pytest.raises(ValueError, match="max_chars"):
+        render(context(), max_chars=10)
+    with pytest.raises(ValueError, match="marker"):
+        context(marker="scorecard-eval")
