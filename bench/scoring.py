@@ -20,6 +20,7 @@ from scorecard_core.client import ScorecardClient
 from tests.fakes.openai_server import FakeOpenAI
 
 JUDGE_DELAY = 0.2
+POLL_SECONDS = 0.1  # polling faster would mostly measure the polling
 TARGET_AI_RATIO = 1.15
 TARGET_HEURISTIC_RATE = 5_000
 SCHEMA = {
@@ -60,7 +61,7 @@ def wait_finished(client: ScorecardClient, run_id: str, timeout: float) -> dict:
         run = client.get(f"/runs/{run_id}")
         if run["status"] in ("completed", "error"):
             return run
-        time.sleep(0.05)
+        time.sleep(POLL_SECONDS)
     raise TimeoutError(f"run {run_id} not scored within {timeout:.0f} s")
 
 
