@@ -10,11 +10,11 @@ from .errors import InvalidField
 from .hashing import content_hash
 from .models import Metric, MetricVersion
 from .scoring.heuristics import validate_config as validate_heuristic
+from .scoring.shapes import DEFAULT_THRESHOLDS, passes  # noqa: F401  (passes: imported from here by the server)
 
 EVAL_TYPES = ("ai", "heuristic", "human")
 OUTPUT_TYPES = ("boolean", "int", "float")
 DEFAULT_EVAL_MODEL = "gpt-4o"
-DEFAULT_THRESHOLDS = {"int": 4, "float": 0.9}
 
 # Fields a metric version snapshots: everything that changes how a score is produced or judged.
 VERSIONED_FIELDS = (
@@ -65,16 +65,3 @@ def snapshot(session: Session, metric: Metric) -> MetricVersion:
     session.add(version)
     session.flush()
     return version
-
-
-def passes(output_type: str, threshold: float | None, score: dict[str, Any] | None) -> bool | None:
-    """Pass/fail of one score: boolean true; int and float at or above the threshold."""
-    if not score:
-        return None
-    if output_type == "boolean":
-        value = score.get("binaryScore")
-        return value if isinstance(value, bool) else None
-    value = score.get("intScore" if output_type == "int" else "floatScore")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return value >= (threshold if threshold is not None else DEFAULT_THRESHOLDS[output_type])

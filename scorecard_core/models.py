@@ -213,3 +213,53 @@ class ApiKey(SQLModel, table=True):
     revoked_at: Optional[datetime] = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+
+
+class GitHubConnection(SQLModel, table=True):
+    """How a project reaches its GitHub repository: which workflow to dispatch, which triggers
+    are on, and how to authenticate. Secrets (token, App private key) are never returned by the
+    API nor logged."""
+
+    __tablename__ = "github_connection"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    project_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), nullable=False, unique=True)
+    )
+    repo: str
+    branch: str = "main"
+    workflow: str = "scorecard-eval.yml"
+    event_type: str = "start-evaluation"
+    # workflow_dispatch (learns the Actions run URL at once) or repository_dispatch.
+    dispatch: str = "workflow_dispatch"
+    on_kickoff: bool = True
+    on_pull_request: bool = False
+    on_merge: bool = False
+    # What PR- and merge-triggered evaluations run, and the commit status thresholds.
+    testset_id: Optional[int] = None
+    metric_ids: list = json_column()
+    system_version_id: Optional[str] = None
+    fail_under: str = ""
+    # token | app | default (the service's own SCORECARD_GITHUB_* credentials)
+    auth: str = "default"
+    token: Optional[str] = None
+    app_id: Optional[str] = None
+    installation_id: Optional[int] = None
+    private_key: Optional[str] = None
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One ``X-GitHub-Delivery``: a redelivery of a processed one is acknowledged and skipped,
+    a redelivery of a failed one is processed again."""
+
+    __tablename__ = "webhook_delivery"
+    id: str = Field(primary_key=True)
+    event: str
+    action: Optional[str] = None
+    # received -> processing -> processed | failed | ignored
+    status: str = "received"
+    error: Optional[str] = None
+    attempts: int = 0
+    received_at: datetime = timestamp()
+    processed_at: Optional[datetime] = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))

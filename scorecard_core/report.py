@@ -8,8 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Iterable
 
-from .metrics import passes
-from .scoring.shapes import score_value
+from .scoring.shapes import passes, score_value
 
 # (metric version ID, score status, score JSON)
 ScoreRow = tuple[str, str, "dict[str, Any] | None"]

@@ -85,6 +85,21 @@ class Settings:
     )
     openai_base_url: str = field(default_factory=default_openai_base_url)
     openai_api_key: str | None = field(default_factory=lambda: os.environ.get("OPENAI_API_KEY"), repr=False)
+    github_api_url: str = field(
+        default_factory=lambda: os.environ.get("SCORECARD_GITHUB_API_URL", "https://api.github.com").rstrip("/")
+    )
+    github_token: str | None = field(default_factory=lambda: os.environ.get("SCORECARD_GITHUB_TOKEN"), repr=False)
+    github_app_id: str | None = field(default_factory=lambda: os.environ.get("SCORECARD_GITHUB_APP_ID"))
+    github_app_private_key: str | None = field(
+        default_factory=lambda: os.environ.get("SCORECARD_GITHUB_APP_PRIVATE_KEY"), repr=False
+    )
+    # Comma-separated, so a secret can be rotated without dropping deliveries.
+    github_webhook_secrets: tuple[str, ...] = field(
+        default_factory=lambda: tuple(
+            s.strip() for s in os.environ.get("SCORECARD_GITHUB_WEBHOOK_SECRET", "").split(",") if s.strip()
+        ),
+        repr=False,
+    )
 
     @property
     def app_url(self) -> str:

@@ -34,11 +34,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         db.upgrade(app.config["DATABASE_URL"])
     app.extensions["scorecard.engine"] = db.make_engine(app.config["DATABASE_URL"])
 
+    import webhook
+
     from . import database, errors, scoring
     from .api import api
+    from .ui import ui
 
     database.init_app(app)
     app.register_blueprint(api)
+    app.register_blueprint(ui)
     errors.init_app(app)
     scoring.init_app(app)
+    webhook.init_app(app)
     return app

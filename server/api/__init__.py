@@ -10,7 +10,7 @@ from scorecard_core import apikeys
 from scorecard_core.errors import ScorecardError, Unauthorized
 
 from .. import database
-from . import metrics, openapi, projects, records, results, runs, systems, testsets
+from . import github, metrics, openapi, projects, records, results, runs, systems, testsets
 from .parsing import check_path_values
 
 api = Blueprint("api", __name__, url_prefix="/api/v2")
@@ -74,5 +74,5 @@ def handle_database_unavailable(_exc: OperationalError):
     return error_response(503, "SERVICE_UNAVAILABLE", "The database is busy or unreachable; retry shortly")
 
 
-for module in (projects, testsets, metrics, systems, runs, records, results, openapi):
+for module in (projects, testsets, metrics, systems, runs, records, results, github, openapi):
     api.register_blueprint(module.bp)

@@ -25,6 +25,7 @@ from .openapi_shapes import (
 )
 from .parsing import DEFAULT_LIMIT, MAX_LIMIT, Body
 from .projects import ProjectCreate
+from .github import ConnectionUpsert
 from .records import RecordBatch, RecordCreate, ScoreUpsert
 from .results import MAX_HISTORY_RUNS, Rescore
 from .runs import RunCreate, RunUpdate
@@ -67,9 +68,17 @@ RUN_LIST_QUERY = (
     query_parameter("status", {"type": "string"}, "comma-separated run statuses to keep (our extension)"),
 )
 
+GITHUB_CONNECTION = dict[str, Any]
+
 # A new route needs an entry here (its Flask endpoint -> summary, response type, request body,
 # success statuses); the test fails naming any route that has none.
 OPERATIONS: dict[str, Operation] = {
+    "api.github.upsert_connection": Operation(
+        "Connect a project to its GitHub repository (our extension; secrets are write-only)",
+        GITHUB_CONNECTION, ConnectionUpsert,
+    ),
+    "api.github.get_connection": Operation("A project's GitHub connection, without secrets", GITHUB_CONNECTION),
+    "api.github.delete_connection": Operation("Disconnect a project from GitHub", Success),
     "api.openapi.document": Operation("This OpenAPI document", dict[str, Any]),
     "api.projects.create_project": Operation("Create a project", Project, ProjectCreate, CREATED),
     "api.projects.list_projects": Operation("List projects", Project, page=True),
