@@ -12,14 +12,13 @@ from flask import Blueprint
 from sqlmodel import select
 
 from scorecard_core import wire
-from scorecard_core.errors import NotFound
 from scorecard_core.metrics import apply_rules
 from scorecard_core.models import Metric, MetricGroup, utcnow
 from scorecard_core.runs import load_metrics
 
 from .. import database
 from .projects import load_project
-from .parsing import Body, NumericId, paginate, parse, path_id
+from .parsing import Body, NumericId, get_or_404, paginate, parse
 
 bp = Blueprint("metrics", __name__)
 
@@ -57,10 +56,7 @@ class MetricGroupUpdate(Body):
 
 
 def load_metric(metric_id: str) -> Metric:
-    metric = database.session().get(Metric, path_id(metric_id, "metric"))
-    if metric is None:
-        raise NotFound.of("metric", metric_id)
-    return metric
+    return get_or_404(Metric, metric_id, "metric")
 
 
 def _apply(metric: Metric, body: MetricFields) -> None:
@@ -118,10 +114,7 @@ def delete_metric(metric_id: str):
 
 
 def load_group(group_id: str) -> MetricGroup:
-    group = database.session().get(MetricGroup, path_id(group_id, "metric group"))
-    if group is None:
-        raise NotFound.of("metric group", group_id)
-    return group
+    return get_or_404(MetricGroup, group_id, "metric group")
 
 
 @bp.post("/projects/<project_id>/metric-groups")

@@ -20,7 +20,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from scorecard_core.errors import BadRequest, InvalidField, NotFound
 
+from .. import database
+
 Model = TypeVar("Model", bound="Body")
+Row = TypeVar("Row")
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -144,6 +147,14 @@ def parse(model: type[Model], data: Any = None) -> Model:
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         raise InvalidField(_field_name(first["loc"]), _describe(first)) from None
+
+
+def get_or_404(model: type[Row], raw_id: str, kind: str, numeric: bool = True) -> Row:
+    """The row a path names; unknown IDs (and IDs that cannot exist) are 404s."""
+    row = database.session().get(model, path_id(raw_id, kind) if numeric else raw_id)
+    if row is None:
+        raise NotFound.of(kind, raw_id)
+    return row
 
 
 def path_id(value: str, kind: str) -> int:

@@ -6,11 +6,10 @@ from flask import Blueprint
 from sqlmodel import select
 
 from scorecard_core import wire
-from scorecard_core.errors import NotFound
 from scorecard_core.models import Project
 
 from .. import database
-from .parsing import Body, paginate, parse, path_id
+from .parsing import Body, get_or_404, paginate, parse
 
 bp = Blueprint("projects", __name__)
 
@@ -21,10 +20,7 @@ class ProjectCreate(Body):
 
 
 def load_project(project_id: str) -> Project:
-    project = database.session().get(Project, path_id(project_id, "project"))
-    if project is None:
-        raise NotFound.of("project", project_id)
-    return project
+    return get_or_404(Project, project_id, "project")
 
 
 @bp.post("/projects")

@@ -9,13 +9,13 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from scorecard_core import wire
-from scorecard_core.errors import InvalidField, NotFound
+from scorecard_core.errors import InvalidField
 from scorecard_core.hashing import content_hash
 from scorecard_core.models import System, SystemVersion
 
 from .. import database
 from .projects import load_project
-from .parsing import Body, paginate, parse
+from .parsing import Body, get_or_404, paginate, parse
 
 bp = Blueprint("systems", __name__)
 
@@ -40,10 +40,7 @@ class VersionUpsert(Body):
 
 
 def load_system(system_id: str) -> System:
-    system = database.session().get(System, system_id)
-    if system is None:
-        raise NotFound.of("system", system_id)
-    return system
+    return get_or_404(System, system_id, "system", numeric=False)
 
 
 def versions_of(system: System) -> list[SystemVersion]:
@@ -141,7 +138,4 @@ def upsert_system_version(system_id: str):
 
 @bp.get("/systems/versions/<version_id>")
 def get_system_version(version_id: str):
-    version = database.session().get(SystemVersion, version_id)
-    if version is None:
-        raise NotFound.of("system version", version_id)
-    return wire.system_version(version)
+    return wire.system_version(get_or_404(SystemVersion, version_id, "system version", numeric=False))

@@ -14,13 +14,12 @@ from sqlalchemy import delete
 from sqlmodel import select
 
 from scorecard_core import wire
-from scorecard_core.errors import NotFound
 from scorecard_core.models import Testcase, Testset
 from scorecard_core.testsets import TestcaseValidator, check_schema, normalize_field_mapping
 
 from .. import database
 from .projects import load_project
-from .parsing import Body, NumericId, paginate, parse, path_id
+from .parsing import Body, NumericId, get_or_404, paginate, parse
 
 bp = Blueprint("testsets", __name__)
 
@@ -66,18 +65,12 @@ class TestcaseIds(Body):
 
 
 def load_testset(testset_id: str) -> Testset:
-    testset = database.session().get(Testset, path_id(testset_id, "testset"))
-    if testset is None:
-        raise NotFound.of("testset", testset_id)
-    return testset
+    return get_or_404(Testset, testset_id, "testset")
 
 
 def load_testcase(testcase_id: str) -> tuple[Testcase, Testset]:
-    session = database.session()
-    testcase = session.get(Testcase, path_id(testcase_id, "testcase"))
-    if testcase is None:
-        raise NotFound.of("testcase", testcase_id)
-    return testcase, session.get(Testset, testcase.testset_id)
+    testcase = get_or_404(Testcase, testcase_id, "testcase")
+    return testcase, database.session().get(Testset, testcase.testset_id)
 
 
 @bp.post("/projects/<project_id>/testsets")
