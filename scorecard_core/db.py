@@ -6,6 +6,7 @@ web server's threads and background jobs can share it. PostgreSQL runs the same 
 
 from __future__ import annotations
 
+import fcntl
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -48,10 +49,18 @@ def alembic_config(database_url: str) -> Config:
 
 
 def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the schema up to ``revision``; user data survives every step."""
+    """Bring the schema up to ``revision``; user data survives every step. Safe when several
+    processes start at once (gunicorn workers): they take turns, and the later ones find
+    nothing left to do."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        database = Path(url.database).expanduser()
+        database.parent.mkdir(parents=True, exist_ok=True)
+        with open(database.with_name(database.name + ".migrate.lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+            command.upgrade(alembic_config(database_url), revision)
+        return
+    # PostgreSQL serialises concurrent upgrades with an advisory lock (migrations/env.py).
     command.upgrade(alembic_config(database_url), revision)
 
 

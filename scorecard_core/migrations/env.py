@@ -6,6 +6,7 @@ from sqlalchemy import engine_from_config, pool
 from scorecard_core import models  # noqa: F401  (registers every table on the metadata)
 from sqlmodel import SQLModel
 
+MIGRATION_LOCK_ID = 7_273_312_345  # any constant shared by every process of this app
 config = context.config
 target_metadata = SQLModel.metadata
 
@@ -28,6 +29,10 @@ def run_migrations_online() -> None:
         poolclass=pool.NullPool,
     )
     with connectable.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # Concurrent starts (gunicorn workers) take turns; released when the connection closes.
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_ID})")
+            connection.commit()
         # Batch mode lets later migrations alter SQLite tables by copying them.
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():

@@ -6,7 +6,7 @@ and never mark it safe. Pages send a strict Content-Security-Policy (no scripts 
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, g, render_template
 from flask.blueprints import BlueprintSetupState
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from scorecard_core.errors import ScorecardError
 
 from .. import database
-from . import auth, csrf, formatting, projects, runs
+from . import auth, csrf, formatting, projects, records, runs
 
 ui = Blueprint("ui", __name__, template_folder="templates", static_folder="static", static_url_path="/ui/static")
 
@@ -56,28 +56,30 @@ def _page_globals():
 
 for name, function in formatting.FILTERS.items():
     ui.add_app_template_filter(function, name)
+ui.add_app_template_global(formatting.status_group, "status_group")  # macros see globals only
 
 
-def error_page(status: int, message: str):
+def _error_page(status: int, message: str):
     return render_template("ui/error.html", status=status, message=message), status
 
 
 @ui.errorhandler(ScorecardError)
 def _scorecard_error(exc: ScorecardError):
     database.session().rollback()
-    return error_page(exc.status, exc.message)
+    return _error_page(exc.status, exc.message)
 
 
 @ui.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
-    return error_page(exc.code or 500, exc.description or exc.name)
+    return _error_page(exc.code or 500, exc.description or exc.name)
 
 
 @ui.errorhandler(OperationalError)
 def _database_unavailable(_exc: OperationalError):
     database.session().rollback()
-    return error_page(503, "The database is busy or unreachable; reload the page in a moment.")
+    g.ui_key = None  # the page header must not ask the database who is signed in
+    return _error_page(503, "The database is busy or unreachable; reload the page in a moment.")
 
 
-for module in (auth, projects, runs):
+for module in (auth, projects, runs, records):
     ui.register_blueprint(module.bp)

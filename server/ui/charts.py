@@ -12,8 +12,8 @@ from typing import Any
 
 from .formatting import metric_figure, status_group
 
-WIDTH, HEIGHT = 560, 170
-LEFT, RIGHT, TOP, BOTTOM = 46, 14, 12, 14
+WIDTH, HEIGHT = 560, 180
+LEFT, RIGHT, TOP, BOTTOM = 46, 14, 12, 26
 SCALES = {"boolean": (0.0, 1.0), "int": (1.0, 5.0), "float": (0.0, 1.0)}
 
 
@@ -27,7 +27,7 @@ class ChartPoint:
 
 @dataclass(frozen=True)
 class Tick:
-    y: float
+    at: float  # y for the value axis, x for the run axis
     label: str
 
 
@@ -40,24 +40,28 @@ class Chart:
     points: list[ChartPoint]
     line: str  # the polyline's "x,y x,y ..." over the runs that have a value
     ticks: list[Tick]
+    run_ticks: list[Tick]
     width: int = WIDTH
     height: int = HEIGHT
     left: int = LEFT
     right: int = WIDTH - RIGHT
+    bottom: int = HEIGHT - BOTTOM
 
     @property
     def measure(self) -> str:
         return "pass rate" if self.output_type == "boolean" else "average"
 
 
-def history_chart(series: dict[str, Any]) -> Chart:
-    """A chart from one metric of ``report_queries.history`` (points oldest first)."""
+def history_chart(series: dict[str, Any], run_ids: list[str]) -> Chart:
+    """A chart from one metric of ``report_queries.history`` (points oldest first). ``run_ids``
+    are all the charted runs, oldest first: every chart places a run at the same x."""
     output_type = series["outputType"]
     low, high = SCALES.get(output_type, (0.0, 1.0))
     plot_width, plot_height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    count = len(series["points"])
+    position = {run_id: index for index, run_id in enumerate(run_ids)}
 
-    def x_at(index: int) -> float:
+    def x_at(run_id: str) -> float:
+        count, index = len(run_ids), position[run_id]
         return round(LEFT + (plot_width * index / (count - 1) if count > 1 else plot_width / 2), 1)
 
     def y_at(value: float) -> float:
@@ -65,17 +69,19 @@ def history_chart(series: dict[str, Any]) -> Chart:
         return round(TOP + plot_height * (1 - fraction), 1)
 
     points = [
-        ChartPoint(x_at(i), y_at(p["value"]), p["runId"], _point_title(output_type, p))
-        for i, p in enumerate(series["points"])
-        if p["value"] is not None
+        ChartPoint(x_at(p["runId"]), y_at(p["value"]), p["runId"], _point_title(output_type, p))
+        for p in series["points"]
+        if p["value"] is not None and p["runId"] in position
     ]
     middle = (low + high) / 2
     ticks = [Tick(y_at(v), _tick_label(output_type, v)) for v in (low, middle, high)]
+    ends = dict.fromkeys(run_ids[:1] + run_ids[-1:])
     latest = series["points"][-1]["value"] if series["points"] else None
     return Chart(
         metric_id=series["metricId"], name=series["name"], output_type=output_type,
         latest=metric_figure(output_type, latest), points=points,
         line=" ".join(f"{p.x},{p.y}" for p in points), ticks=ticks,
+        run_ticks=[Tick(x_at(run_id), f"#{run_id}") for run_id in ends],
     )
 
 
