@@ -21,20 +21,23 @@ class Jobs(Protocol):
 
 
 class ThreadJobs:
-    """At most ``concurrency`` jobs run at once; ``submit`` blocks while all slots are busy,
-    which gives producers natural back-pressure."""
+    """At most ``concurrency`` jobs run at once. With ``backpressure``, ``submit`` blocks while
+    every slot is busy (a producer that must not run ahead, like the scoring dispatcher);
+    without it jobs queue, so a caller that must answer quickly (a webhook) never waits."""
 
-    def __init__(self, concurrency: int, name: str = "scorecard-job"):
+    def __init__(self, concurrency: int, name: str = "scorecard-job", backpressure: bool = True):
         self.concurrency = concurrency
-        self._slots = threading.BoundedSemaphore(concurrency)
+        self._slots = threading.BoundedSemaphore(concurrency) if backpressure else None
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix=name)
 
     def submit(self, func: Callable[..., Any], *args: Any) -> None:
-        self._slots.acquire()
+        if self._slots is not None:
+            self._slots.acquire()
         try:
             self._pool.submit(self._run, func, args)
         except RuntimeError:  # the pool is shutting down
-            self._slots.release()
+            if self._slots is not None:
+                self._slots.release()
             raise
 
     def _run(self, func: Callable[..., Any], args: tuple) -> None:
@@ -43,7 +46,8 @@ class ThreadJobs:
         except Exception:  # a job's failure must not kill its worker thread
             log.exception("background job %s failed", getattr(func, "__name__", func))
         finally:
-            self._slots.release()
+            if self._slots is not None:
+                self._slots.release()
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -6,8 +6,12 @@ from functools import partial
 
 from flask import Flask, current_app
 
+from scorecard_core.models import Run
 from scorecard_core.scoring.engine import ScoringEngine
+from scorecard_core.scoring.lifecycle import FINISHED
 from scorecard_core.scoring.judge import judge_record
+from webhook.results import publish_results
+from webhook.service import EXTENSION as WEBHOOK_EXTENSION
 
 EXTENSION = "scorecard.scoring"
 
@@ -22,13 +26,31 @@ def init_app(app: Flask) -> None:
         partial(judge_record, base_url=config["OPENAI_BASE_URL"], api_key=config["OPENAI_API_KEY"]),
         concurrency=config["SCORING_CONCURRENCY"],
         lease_seconds=config["SCORING_LEASE_SECONDS"],
+        on_run_finished=partial(_publish_results, app),
     ).start()
+
+
+def _publish_results(app: Flask, run_id: int) -> None:
+    """On the scoring writer thread: the PR comment and commit status go to the webhook
+    service's jobs (looked up now: the service is attached after the engine starts)."""
+    service = app.extensions.get(WEBHOOK_EXTENSION)
+    if service is not None:
+        service.jobs.submit(publish_results, service, None, str(run_id))
 
 
 def wake() -> None:
     engine = current_app.extensions.get(EXTENSION)
     if engine is not None:
         engine.wake()
+
+
+def stored(run: Run, status_before: str) -> None:
+    """After a request changed a run: new work may be pending, and a run that finished right
+    here (its last score entered by a person, execution ended after scoring) is published as
+    the engine publishes the runs it finishes."""
+    wake()
+    if run.status in FINISHED and run.status != status_before:
+        _publish_results(current_app._get_current_object(), run.id)
 
 
 def stop(app: Flask) -> None:
