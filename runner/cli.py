@@ -16,14 +16,12 @@ from typing import Any
 
 from scorecard_core.client import ScorecardClient
 from scorecard_core.errors import ScorecardError
-from scorecard_core.gate import GateResult, Thresholds, evaluate, parse_fail_under
-from scorecard_core.markdown import ReportContext, render
-from scorecard_core.report import compare_summaries, failing_cases, summarize_wire, wire_outcomes
+from scorecard_core.gate import GateResult, Thresholds, parse_fail_under
+from scorecard_core.markdown import ReportContext, render, report_context
 
 from . import workflow
-from .comment import post_pr_comment
 from .config import RunnerConfig, load
-from .execute import execute, pending_work
+from .execute import Work, execute, pending_work
 from .progress import Progress
 from .scorecard_api import ScorecardApi
 from .systems import make_system
@@ -51,53 +49,51 @@ def _event_description(config: RunnerConfig) -> str:
     return (config.git.event_name or "manual run").replace("_", " ")
 
 
-def run_system(config: RunnerConfig, api: ScorecardApi, run: dict[str, Any]) -> Progress:
+def plan_work(config: RunnerConfig, api: ScorecardApi, run: dict[str, Any]) -> tuple[list[Work], dict | None]:
+    """What is left to run, and the system version's config to run it with."""
     testcases = api.testcases(config.testset_id)
     recorded = api.recorded_trials(run["id"]) if config.run_id else {}
     work = pending_work(testcases, config.trials, recorded)
     skipped = len(testcases) * config.trials - len(work)
     print(f"{len(testcases)} testcases x {config.trials} trial(s); {skipped} already recorded, {len(work)} to run "
           f"with concurrency {config.concurrency}")
-    system_config = api.system_config(config.system_version_id)
-    progress = Progress(len(work), "records")
+    return work, api.system_config(config.system_version_id)
+
+
+def run_system(config: RunnerConfig, api: ScorecardApi, run: dict[str, Any]) -> Progress:
     system = make_system(config.system, working_directory=config.working_directory, python=config.python,
                          concurrency=config.concurrency)
 
-    async def go() -> None:
-        await system.start()
+    async def go() -> Progress:
+        starting = asyncio.create_task(system.start())  # the user's imports overlap our fetching
         try:
+            work, system_config = await asyncio.to_thread(plan_work, config, api, run)
+            await starting
+            progress = Progress(len(work), "records")
             uploader = Uploader(api.client, str(run["id"]), batches=api.extended)
             await execute(system, work, system_config, config.concurrency, config.timeout, uploader, progress)
+            return progress
         finally:
+            await asyncio.gather(starting, return_exceptions=True)  # a failed fetch still lets it finish
             await system.close()
 
-    asyncio.run(go())
-    return progress
+    return asyncio.run(go())
 
 
 def build_report(
     config: RunnerConfig, api: ScorecardApi, run: dict[str, Any], url: str, thresholds: Thresholds
 ) -> tuple[ReportContext, dict]:
-    records = api.records(str(run["id"]))
-    metrics = api.metrics([str(m) for m in run.get("metricIds", [])])
-    summary = summarize_wire(run, metrics, records)
-    comparison = None
     baseline = api.baseline_run(config, run)
-    if baseline is not None:
-        base_records = api.records(str(baseline["id"]))
-        base_summary = summarize_wire(baseline, metrics, base_records)
-        comparison = compare_summaries(summary, base_summary, wire_outcomes(summary, records),
-                                       wire_outcomes(base_summary, base_records))
-    gate = evaluate(summary, thresholds)
-    context = ReportContext(
-        title=f"Scorecard eval: testset {config.testset_id}", summary=summary, comparison=comparison, gate=gate,
+    context = report_context(
+        run, api.metrics([str(m) for m in run.get("metricIds", [])]), api.records(str(run["id"])), thresholds,
+        config.testset_id, baseline=(baseline, api.records(str(baseline["id"]))) if baseline is not None else None,
         run_url=url, actions_url=config.git.actions_run_url, commit_sha=config.git.sha,
-        event=_event_description(config), failing=failing_cases(summary, records),
-        marker=f"<!-- scorecard-eval testset={config.testset_id} -->",
+        event=_event_description(config),
     )
+    gate: GateResult = context.gate
     results = {
         "runId": str(run["id"]), "runUrl": url, "status": run["status"], "passed": gate.passed,
-        "failures": gate.failures, "summary": summary.as_dict(), "comparison": comparison,
+        "failures": gate.failures, "summary": context.summary.as_dict(), "comparison": context.comparison,
     }
     return context, results
 
@@ -115,6 +111,8 @@ def publish(config: RunnerConfig, context: ReportContext, results: dict) -> None
         workflow.warning(f"testcase {case.testcase_id or case.record_id}: {case.reason or 'failed'}",
                          title=f"Scorecard: {case.metric_name} failed")
     if config.comment and config.git.pr_number:
+        from .comment import post_pr_comment  # PyGithub takes ~0.1 s to import: only for PR comments
+
         post_pr_comment(config, render(context, max_chars=COMMENT_LIMIT), context.marker)
 
 

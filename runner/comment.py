@@ -18,7 +18,7 @@ ACTIONS_BOT = "github-actions[bot]"
 
 def connect(token: str, api_url: str | None = None) -> Github:
     base_url = (api_url or os.environ.get("GITHUB_API_URL") or DEFAULT_GITHUB_API_URL).rstrip("/")
-    return Github(base_url=base_url, auth=Auth.Token(token), retry=3, seconds_between_requests=0.25)
+    return Github(base_url=base_url, auth=Auth.Token(token), retry=3, seconds_between_requests=0.25, lazy=True)
 
 
 def own_login(github: Github) -> str | None:
@@ -40,8 +40,9 @@ def find_sticky(repo: Repository, number: int, marker: str, login: str | None) -
 
 def upsert_sticky_comment(github: Github, repo_name: str, number: int, marker: str, body: str) -> IssueComment:
     """Edit our comment carrying ``marker`` or create it. Looking first means a retried run
-    never leaves two comments."""
-    repo = github.get_repo(repo_name, lazy=True)
+    never leaves two comments. ``github`` is lazy (the Action's and the webhook service's
+    clients are): objects are fetched only when read."""
+    repo = github.get_repo(repo_name)
     existing = find_sticky(repo, number, marker, own_login(github))
     if existing is not None:
         existing.edit(body)

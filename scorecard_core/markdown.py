@@ -14,8 +14,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from .gate import GateResult, meets, percent
-from .report import FailingCase, MetricSummary, RunSummary
+from .gate import GateResult, Thresholds, evaluate, meets, percent
+from .report import (
+    FailingCase,
+    MetricSummary,
+    RunSummary,
+    compare_summaries,
+    failing_cases,
+    summarize_wire,
+    wire_outcomes,
+)
 
 GITHUB_COMMENT_LIMIT = 65_536
 # Below this even the verdict and the "see the full run" note may not fit.
@@ -108,6 +116,34 @@ class ReportContext:
     def __post_init__(self) -> None:
         if self.marker is not None and not re.fullmatch(r"<!--[^\n]*-->", self.marker):
             raise ValueError(f"marker must be a one-line HTML comment, got {self.marker!r}")
+
+
+def sticky_marker(testset_id: str | None) -> str:
+    """The hidden line that finds our PR comment again: one comment per pull request and testset."""
+    return f"<!-- scorecard-eval testset={testset_id} -->"
+
+
+def report_context(
+    run: dict[str, Any], metrics: dict[str, dict[str, Any]], records: list[dict[str, Any]], thresholds: Thresholds,
+    testset_id: str | None, baseline: tuple[dict[str, Any], list[dict[str, Any]]] | None = None,
+    run_url: str | None = None, actions_url: str | None = None, commit_sha: str | None = None,
+    event: str | None = None,
+) -> ReportContext:
+    """A run's report from any Scorecard API's wire JSON (the run, its metrics by ID, its records
+    with scores), gated by ``thresholds`` and compared with ``baseline`` (a run and its records):
+    what the Action and the webhook service both render."""
+    summary = summarize_wire(run, metrics, records)
+    comparison = None
+    if baseline is not None:
+        base_run, base_records = baseline
+        base_summary = summarize_wire(base_run, metrics, base_records)
+        comparison = compare_summaries(summary, base_summary, wire_outcomes(summary, records),
+                                       wire_outcomes(base_summary, base_records))
+    return ReportContext(
+        title=f"Scorecard eval: testset {testset_id}", summary=summary, comparison=comparison,
+        gate=evaluate(summary, thresholds), run_url=run_url, actions_url=actions_url, commit_sha=commit_sha,
+        event=event, failing=failing_cases(summary, records), marker=sticky_marker(testset_id),
+    )
 
 
 def render(context: ReportContext, max_chars: int | None = None) -> str:

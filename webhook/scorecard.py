@@ -16,6 +16,7 @@ from scorecard_core import wire
 from scorecard_core.client import ScorecardClient
 from scorecard_core.db import session_scope
 from scorecard_core.models import GitHubConnection, Record, Run, Score
+from scorecard_core.scoring.lifecycle import FINISHED
 
 
 class Scorecard(Protocol):
@@ -30,6 +31,10 @@ class Scorecard(Protocol):
 
     def report_data(self, run_id: str) -> tuple[dict, dict[str, dict], list[dict]]:
         """The run, its metrics by ID, and its records with scores: what the renderer needs."""
+        ...
+
+    def baseline_run(self, run: dict[str, Any], ref: str) -> dict[str, Any] | None:
+        """The latest finished run of ``run``'s testset on git ref ``ref`` (the PR's base branch)."""
         ...
 
 
@@ -71,6 +76,19 @@ class LocalScorecard:
                 scores.setdefault(score.record_id, []).append(score)
             return wire.run(run), metrics, [wire.record(r, scores.get(r.id, [])) for r in records]
 
+    def baseline_run(self, run, ref):
+        if not run.get("testsetId"):
+            return None
+        with session_scope(self.engine) as session:
+            statement = (
+                select(Run).where(
+                    Run.project_id == int(run["projectId"]), Run.testset_id == int(run["testsetId"]),
+                    Run.__table__.c.git["ref"].as_string() == ref, Run.status.in_(FINISHED), Run.id != int(run["id"]),
+                ).order_by(Run.id.desc()).limit(1)
+            )
+            found = session.exec(statement).first()
+            return wire.run(found) if found is not None else None
+
     def connection(self, project_id: str) -> GitHubConnection | None:
         with session_scope(self.engine) as session:
             return session.exec(
@@ -109,6 +127,9 @@ class RemoteScorecard:
 
     def fail_run(self, run_id, message):
         return None
+
+    def baseline_run(self, run, ref):
+        return None  # hosted Scorecard cannot look runs up by git ref
 
     def report_data(self, run_id):
         run = self.get_run(run_id)
