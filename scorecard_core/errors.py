@@ -32,6 +32,7 @@ class InvalidField(BadRequest):
     def __init__(self, field: str, problem: str):
         super().__init__(f"`{field}` {problem}", {"field": field})
         self.field = field
+        self.problem = problem
 
 
 class Unauthorized(ScorecardError):

@@ -1,5 +1,6 @@
 """A project's GitHub connection (our extension): which repository and workflow to dispatch,
-which triggers are on, and how to authenticate. Secrets go in and never come out."""
+which triggers are on, and how to authenticate. Secrets go in and never come out. Kickoffs start
+a run through it."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from typing import Any, Literal, Optional
 
 from flask import Blueprint
 from pydantic import Field
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from scorecard_core.errors import InvalidField, NotFound
-from scorecard_core.models import GitHubConnection, utcnow
+from scorecard_core.errors import Conflict, InvalidField, NotFound
+from scorecard_core.gate import parse_fail_under
+from scorecard_core.models import GitHubConnection, Project, utcnow
 from scorecard_core.runs import load_metrics
+from webhook.dispatch import kickoff
+from webhook.service import current_service
 
 from .. import database
 from .parsing import Body, NumericId, parse
@@ -56,8 +60,8 @@ def wire(connection: GitHubConnection) -> dict[str, Any]:
     }
 
 
-def find_connection(project_id: int) -> GitHubConnection | None:
-    return database.session().exec(
+def find_connection(project_id: int, session: Session | None = None) -> GitHubConnection | None:
+    return (session or database.session()).exec(
         select(GitHubConnection).where(GitHubConnection.project_id == project_id)
     ).first()
 
@@ -72,14 +76,15 @@ def load_connection(project_id: int) -> GitHubConnection:
     return connection
 
 
-@bp.put("/projects/<project_id>/github")
-def upsert_connection(project_id: str):
-    project = load_project(project_id)
-    body = parse(ConnectionUpsert)
-    session = database.session()
-    connection = find_connection(project.id) or GitHubConnection(project_id=project.id, repo=body.repo, metric_ids=[])
+def save_connection(session: Session, project_id: int, body: ConnectionUpsert) -> GitHubConnection:
+    """Create or replace the project's connection (the API's PUT and `scorecard github connect`)."""
+    if session.get(Project, project_id) is None:
+        raise NotFound.of("project", project_id)
+    connection = find_connection(project_id, session) or GitHubConnection(
+        project_id=project_id, repo=body.repo, metric_ids=[]
+    )
     values = body.model_dump(exclude={"token", "private_key"})
-    values["metric_ids"] = [m.id for m in load_metrics(session, project.id, body.metric_ids)]
+    values["metric_ids"] = [m.id for m in load_metrics(session, project_id, body.metric_ids)]
     for name, value in values.items():
         setattr(connection, name, value)
     # Secrets are replaced only when given, so a client that never saw them can edit the rest.
@@ -91,10 +96,24 @@ def upsert_connection(project_id: str):
         raise InvalidField("token", "is required when `auth` is `token`")
     if connection.auth == "app" and not (connection.app_id and connection.private_key):
         raise InvalidField("appId", "and `privateKey` are required when `auth` is `app`")
+    try:
+        parse_fail_under(connection.fail_under)
+    except InvalidField as exc:  # the same rules as the Action's `fail-under` input
+        raise InvalidField("failUnder", exc.problem) from None
     if (connection.on_pull_request or connection.on_merge) and not (connection.testset_id and connection.metric_ids):
         raise InvalidField("testsetId", "and `metricIds` are required for pull-request and merge triggers")
     connection.updated_at = utcnow()
     session.add(connection)
+    session.flush()
+    return connection
+
+
+@bp.put("/projects/<project_id>/github")
+def upsert_connection(project_id: str):
+    project = load_project(project_id)
+    body = parse(ConnectionUpsert)
+    session = database.session()
+    connection = save_connection(session, project.id, body)
     session.commit()
     return wire(connection)
 
@@ -111,3 +130,31 @@ def delete_connection(project_id: str):
     session.delete(connection)
     session.commit()
     return {"success": True}
+
+
+class KickoffCreate(Body):
+    testset_id: NumericId
+    metric_ids: list[NumericId] = Field(min_length=1)
+    system_version_id: Optional[str] = Field(default=None, min_length=1, max_length=100)
+    ref: Optional[str] = Field(default=None, min_length=1, max_length=250)
+
+
+@bp.post("/projects/<project_id>/kickoffs")
+def create_kickoff(project_id: str):
+    """Kickoff Run -> GitHub: a run (source `kickoff`) that the connected workflow fills.
+
+    GitHub refusing the dispatch answers 422 GITHUB_DISPATCH_REJECTED (502 GITHUB_UNAVAILABLE when
+    unreachable) with GitHub's status and reason; the run is kept, marked `error`."""
+    project = load_project(project_id)
+    body = parse(KickoffCreate)
+    connection = load_connection(project.id)
+    if not connection.on_kickoff:
+        raise Conflict(
+            f"kickoffs are off for project {project.id}'s GitHub connection; turn them on with "
+            f'PUT /projects/{project.id}/github {{"onKickoff": true, ...}} or `scorecard github connect --on-kickoff`',
+        )
+    # The run is created on its own session: end this one so it holds no connection while GitHub answers.
+    database.session().close()
+    run = kickoff(current_service(), connection, testset_id=body.testset_id, metric_ids=body.metric_ids,
+                  system_version_id=body.system_version_id, ref=body.ref)
+    return run, 201

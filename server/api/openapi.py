@@ -25,7 +25,7 @@ from .openapi_shapes import (
 )
 from .parsing import DEFAULT_LIMIT, MAX_LIMIT, Body
 from .projects import ProjectCreate
-from .github import ConnectionUpsert
+from .github import ConnectionUpsert, KickoffCreate
 from .records import RecordBatch, RecordCreate, ScoreUpsert
 from .results import MAX_HISTORY_RUNS, Rescore
 from .runs import RunCreate, RunUpdate
@@ -46,6 +46,7 @@ class Operation:
     page: bool = False  # takes `limit` and `cursor`, answers a page of `response`
     query: tuple[dict[str, Any], ...] = ()  # other query parameters, from `query_parameter`
     media_type: str = "application/json"
+    errors: tuple[int, ...] = ()  # error statuses beyond the ones every route of its kind has
 
 
 def query_parameter(name: str, schema: dict[str, Any], description: str, required: bool = False) -> dict[str, Any]:
@@ -79,6 +80,10 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "api.github.get_connection": Operation("A project's GitHub connection, without secrets", GITHUB_CONNECTION),
     "api.github.delete_connection": Operation("Disconnect a project from GitHub", Success),
+    "api.github.create_kickoff": Operation(
+        "Create a run and dispatch the connected GitHub workflow to fill it (our extension)", Run, KickoffCreate,
+        CREATED, errors=(409, 422, 502),
+    ),
     "api.openapi.document": Operation("This OpenAPI document", dict[str, Any]),
     "api.projects.create_project": Operation("Create a project", Project, ProjectCreate, CREATED),
     "api.projects.list_projects": Operation("List projects", Project, page=True),
@@ -145,7 +150,10 @@ ERROR_RESPONSES = {
     400: ("BadRequest", "A missing or invalid field, parameter or body; `details.field` names it"),
     401: ("Unauthorized", "Missing, invalid or revoked API key"),
     404: ("NotFound", "No such resource"),
+    409: ("Conflict", "The request conflicts with the resource's state or settings"),
     413: ("PayloadTooLarge", "The body is larger than 15 MB"),
+    422: ("GitHubDispatchRejected", "GitHub refused the dispatch; `details` has its status and reason"),
+    502: ("GitHubUnavailable", "GitHub could not be reached"),
 }
 RULE_ARGUMENT = re.compile(r"<(?:[^<>:]+:)?([^<>]+)>")
 
@@ -218,6 +226,7 @@ def _operation(
         401: not public,
         404: bool(path_args),
         413: spec.body is not None,
+        **{status: True for status in spec.errors},
     }
     for status, applies in errors.items():
         if applies:
