@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,9 @@ def run_system(config: RunnerConfig, api: ScorecardApi, run: dict[str, Any]) -> 
             await starting
             progress = Progress(len(work), "records")
             uploader = Uploader(api.client, str(run["id"]), batches=api.extended)
+            began = time.monotonic()
             await execute(system, work, system_config, config.concurrency, config.timeout, uploader, progress)
+            print(f"Ran {len(work)} system calls and uploaded their records in {time.monotonic() - began:.3f} s")
             return progress
         finally:
             await asyncio.gather(starting, return_exceptions=True)  # a failed fetch still lets it finish

@@ -24,11 +24,12 @@ from collections import deque
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-
-import httpx
+from typing import TYPE_CHECKING, Any, Protocol
 
 from scorecard_core.errors import ScorecardError
+
+if TYPE_CHECKING:
+    import httpx  # imported where an HTTP system needs it: ~40 ms of every other run's start-up
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py").resolve()
 PYTHON_SPEC = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
@@ -90,6 +91,8 @@ def make_system(spec: str, *, working_directory: Path, python: str = "python", c
             raise SystemStartError("The `system` input `cmd:` names no command; write `cmd:<command line>`")
         return CommandSystem(command, working_directory=working_directory, concurrency=concurrency)
     if spec.startswith(("http://", "https://")):
+        import httpx
+
         try:
             host = httpx.URL(spec).host
         except httpx.InvalidURL as exc:
@@ -431,11 +434,15 @@ class HttpSystem(BoundedSystem):
         self._client: httpx.AsyncClient | None = None
 
     async def start(self) -> None:
+        import httpx
+
         limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
         self._client = httpx.AsyncClient(limits=limits, timeout=None)  # the call's timeout bounds each request
 
     async def _invoke(self, inputs: dict, system_config: dict | None) -> dict:
         assert self._client is not None, "start() the system before calling it"
+        import httpx
+
         headers = {} if system_config is None else {CONFIG_HEADER: json.dumps(system_config, separators=(",", ":"))}
         try:
             response = await self._client.post(self.url, json=inputs, headers=headers)

@@ -1,5 +1,10 @@
 """Uploading records as they finish: batches with idempotency keys against our server, one POST
-per record (concurrently) against hosted Scorecard."""
+per record (concurrently) against hosted Scorecard.
+
+A batch goes once 100 records are waiting or the oldest has waited 0.5 s, on one of two upload
+slots. While both slots are busy records keep gathering, and the next free slot takes all of them
+(up to the server's 1,000): a backlog travels in a few big requests, since each request has a
+fixed cost on the server."""
 
 from __future__ import annotations
 
@@ -10,7 +15,9 @@ from typing import Any
 from scorecard_core.client import ScorecardClient
 
 BATCH_SIZE = 100
+MAX_BATCH = 1000  # the server's limit per request
 FLUSH_SECONDS = 0.5
+BATCH_SLOTS = 2
 SINGLE_POST_CONCURRENCY = 8
 
 
@@ -50,6 +57,7 @@ class Uploader:
         self._pending: list[RecordItem] = []
         self._tasks: set[asyncio.Task] = set()
         self._single_slots = asyncio.Semaphore(SINGLE_POST_CONCURRENCY)
+        self._batches_in_flight = 0
         self._flusher: asyncio.Task | None = None
 
     def add(self, item: RecordItem) -> None:
@@ -68,8 +76,10 @@ class Uploader:
         self._flush()
 
     def _flush(self) -> None:
-        if self._pending:
-            batch, self._pending = self._pending, []
+        """Send what is waiting on every free slot; the rest goes when a slot frees."""
+        while self._pending and self._batches_in_flight < BATCH_SLOTS:
+            batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+            self._batches_in_flight += 1
             self._spawn(self._post_batch(batch))
 
     def _spawn(self, coroutine) -> None:
@@ -79,8 +89,14 @@ class Uploader:
 
     async def _post_batch(self, batch: list[RecordItem]) -> None:
         body = {"items": [item.batch_item() for item in batch]}
-        await asyncio.to_thread(self.client.post, f"/runs/{self.run_id}/records/batch", body)
-        self.uploaded += len(batch)
+        try:
+            await asyncio.to_thread(self.client.post, f"/runs/{self.run_id}/records/batch", body)
+            self.uploaded += len(batch)
+        finally:
+            self._batches_in_flight -= 1
+            # Without a timer running, what waits is already due (or the uploader is closing).
+            if len(self._pending) >= BATCH_SIZE or self._flusher is None:
+                self._flush()
 
     async def _post_one(self, item: RecordItem) -> None:
         async with self._single_slots:

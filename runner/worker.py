@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
+import contextlib
 import importlib
 import inspect
 import json
@@ -28,6 +29,7 @@ import traceback
 from typing import Any, BinaryIO, Callable
 
 TRACEBACK_FRAMES = 3
+READ_SIZE = 1024 * 1024
 ERROR_LIMIT = 2000
 MACHINERY_PREFIXES = (
     "<frozen importlib",
@@ -121,8 +123,10 @@ class Worker:
         self.threads = self.new_thread_pool()
         self.protocol_out = protocol_out
         self.flush_scheduled = False
-        self.calls: dict[Any, asyncio.Future] = {}
-        self.stuck: set[asyncio.Future] = set()
+        self.calls: dict[Any, asyncio.Future | concurrent.futures.Future] = {}
+        self.stuck: set[concurrent.futures.Future] = set()
+        self.finished: list[tuple[Any, concurrent.futures.Future]] = []
+        self.finished_lock = threading.Lock()
         self.loop = asyncio.get_running_loop()
 
     def send(self, line: bytes) -> None:
@@ -136,6 +140,11 @@ class Worker:
         self.flush_scheduled = False
         self.protocol_out.flush()
 
+    def receive_lines(self, lines: list[bytes]) -> None:
+        for line in lines:
+            if line.strip():
+                self.receive(line)
+
     def receive(self, line: bytes) -> None:
         request = json.loads(line)
         if "cancel" in request:
@@ -144,11 +153,28 @@ class Worker:
         call_id = request["id"]
         arguments = (request.get("inputs"), request.get("systemConfig"))[: 2 if self.with_config else 1]
         if self.run_async:
-            call: asyncio.Future = self.loop.create_task(self.function(*arguments))
+            task = self.loop.create_task(self.function(*arguments))
+            self.calls[call_id] = task
+            task.add_done_callback(lambda done: self.answer(call_id, done))
         else:
-            call = self.loop.run_in_executor(self.threads, self.function, *arguments)
-        self.calls[call_id] = call
-        call.add_done_callback(lambda done: self.answer(call_id, done))
+            call = self.threads.submit(self.function, *arguments)
+            self.calls[call_id] = call
+            call.add_done_callback(lambda done: self.finished_in_thread(call_id, done))
+
+    def finished_in_thread(self, call_id: Any, call: concurrent.futures.Future) -> None:
+        """In the pool's thread: queue the finished call; the first of a burst wakes the loop for all."""
+        with self.finished_lock:
+            self.finished.append((call_id, call))
+            first = len(self.finished) == 1
+        if first:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: the runner has gone
+                self.loop.call_soon_threadsafe(self.answer_finished)
+
+    def answer_finished(self) -> None:
+        with self.finished_lock:
+            finished, self.finished = self.finished, []
+        for call_id, call in finished:
+            self.answer(call_id, call)
 
     def cancel(self, call_id: Any) -> None:
         call = self.calls.pop(call_id, None)
@@ -161,7 +187,7 @@ class Worker:
         # stuck calls besides the live ones; when they are all stuck, later calls go to a fresh
         # pool and the old one ends its threads as their calls return.
         self.stuck.add(call)
-        call.add_done_callback(self.stuck.discard)
+        call.add_done_callback(self.stuck.discard)  # in the pool's thread; set.discard is atomic
         if len(self.stuck) >= self.concurrency:
             self.threads.shutdown(wait=False)
             self.threads = self.new_thread_pool()
@@ -170,7 +196,7 @@ class Worker:
     def new_thread_pool(self) -> concurrent.futures.ThreadPoolExecutor:
         return concurrent.futures.ThreadPoolExecutor(max_workers=2 * self.concurrency, thread_name_prefix="system")
 
-    def answer(self, call_id: Any, call: asyncio.Future) -> None:
+    def answer(self, call_id: Any, call: asyncio.Future | concurrent.futures.Future) -> None:
         if self.calls.pop(call_id, None) is None or call.cancelled():
             return  # the runner already gave up on this call
         exc = call.exception()
@@ -195,10 +221,17 @@ class Worker:
 
 
 def read_requests(protocol_in: BinaryIO, loop: asyncio.AbstractEventLoop, worker: Worker, ended: asyncio.Event) -> None:
-    """Reader thread: hands each request line to the event loop; EOF means the runner is done."""
-    for line in protocol_in:
-        if line.strip():
-            loop.call_soon_threadsafe(worker.receive, line)
+    """Reader thread: hands the event loop every complete request line that one read brings, so a
+    burst of calls costs one wake-up of the loop, not one per call; EOF means the runner is done."""
+    pieces: list[bytes] = []  # of a line not complete yet (a big one spans many reads)
+    while chunk := protocol_in.read1(READ_SIZE):
+        if b"\n" not in chunk:
+            pieces.append(chunk)
+            continue
+        *lines, rest = b"".join([*pieces, chunk]).split(b"\n")
+        pieces = [rest]
+        loop.call_soon_threadsafe(worker.receive_lines, lines)
+    loop.call_soon_threadsafe(worker.receive_lines, [b"".join(pieces)])
     loop.call_soon_threadsafe(ended.set)
 
 
