@@ -13,6 +13,7 @@ from flask import Flask
 from scorecard_core.jobs import ThreadJobs
 from scorecard_core.settings import Settings
 
+from . import receiver
 from .scorecard import LocalScorecard, Scorecard
 from .service import EXTENSION, WebhookService
 
@@ -31,9 +32,11 @@ def init_app(app: Flask, scorecard: Scorecard | None = None) -> WebhookService:
     service = WebhookService(
         scorecard=scorecard or LocalScorecard(app.extensions["scorecard.engine"]),
         settings=replace(Settings(), **overrides),
-        jobs=ThreadJobs(app.config.get("WEBHOOK_JOB_CONCURRENCY", WEBHOOK_JOB_CONCURRENCY), name="scorecard-webhook"),
+        jobs=ThreadJobs(app.config.get("WEBHOOK_JOB_CONCURRENCY", WEBHOOK_JOB_CONCURRENCY), name="scorecard-webhook",
+                        backpressure=False),
         public_url=app.config["PUBLIC_URL"],
         seconds_between_writes=app.config.get("GITHUB_SECONDS_BETWEEN_WRITES", 1.0),
     )
     app.extensions[EXTENSION] = service
+    app.register_blueprint(receiver.bp)
     return service
