@@ -51,10 +51,10 @@ import threading
 import time
 import traceback
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from tests.fakes.loopback import KeepAliveHandler, LoopbackService
 from tests.fakes.github_auth import RateLimits, authenticate, credential_of
 from tests.fakes.github_model import (
     ALL_WRITE,
@@ -119,8 +119,31 @@ class _ScriptedFailure:
                 and (fnmatch.fnmatchcase(path, self.path_pattern) or self.path_pattern == operation.template))
 
 
-class FakeGitHub:
+class _Handler(KeepAliveHandler):
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        status, headers, data = self.server.fake.handle(self.command, self.path, self.headers.get("Authorization"), raw)
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if data:
+            self.wfile.write(data)
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve  # noqa: N815  (http.server's naming)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass  # keep test output clean
+
+
+class FakeGitHub(LoopbackService):
     """Start with ``with FakeGitHub() as github_api:``; ``github_api.url`` is PyGithub's ``base_url``."""
+
+    handler = _Handler
+    name = "fake-github"
 
     def __init__(self, rate_limit: int = 5000) -> None:
         self._lock = threading.Lock()
@@ -134,45 +157,22 @@ class FakeGitHub:
         self._requests: list[RecordedRequest] = []
         self._violations: list[SpecViolation] = []
         self._bugs: list[str] = []
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._operations: Operations | None = None
 
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> FakeGitHub:
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self
-        self._server = server
+    def started(self) -> None:
         self._operations = Operations(self._world, Payloads(self._world, self.url))
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-github", daemon=True)
-        self._thread.start()
-        return self
 
     def stop(self) -> None:
         """Stop serving; raises AssertionError if the fake answered anything against the spec."""
-        if self._server is not None and self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-            self._server.server_close()
-            self._server = self._thread = None
+        super().stop()
         with self._lock:
             bugs, self._bugs = self._bugs, []
         if bugs:
             raise AssertionError("the fake GitHub answered against GitHub's spec:\n" + "\n".join(bugs))
 
-    def __enter__(self) -> FakeGitHub:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeGitHub is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.origin
 
     # -- seeding -----------------------------------------------------------------------------
 
@@ -389,35 +389,3 @@ def _merge_headers(defaults: dict[str, str], overrides: dict[str, str]) -> dict[
     lowered = {name.lower() for name in overrides}
     return {**{k: v for k, v in defaults.items() if k.lower() not in lowered}, **overrides}
 
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = 128
-    fake: FakeGitHub
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as PyGithub's connection pool expects
-    timeout = 30  # idle keep-alive connections end rather than hold a thread forever
-    # headers and body go out in separate writes: with Nagle on, the body waits for the client's
-    # delayed ACK (~40 ms) on every keep-alive request
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        status, headers, data = self.server.fake.handle(self.command, self.path, self.headers.get("Authorization"), raw)
-        self.send_response(status)
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if data:
-            self.wfile.write(data)
-
-    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve  # noqa: N815  (http.server's naming)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass  # keep test output clean

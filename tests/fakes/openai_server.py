@@ -24,8 +24,9 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from tests.fakes.loopback import KeepAliveHandler, LoopbackService
 
 COMPLETIONS_PATH = "/v1/chat/completions"
 VERDICT_MARKER = re.compile(r"VERDICT:\s*(pass|fail)\b", re.IGNORECASE)
@@ -45,8 +46,45 @@ class _ScriptedContent:
     text: str
 
 
-class FakeOpenAI:
+class _Handler(KeepAliveHandler):
+    def do_POST(self) -> None:  # noqa: N802  (http.server's naming)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        if self.path.split("?")[0] != COMPLETIONS_PATH:
+            self._send(404, {}, _error_body(404, f"Unknown path {self.path}"))
+            return
+        if not (self.headers.get("Authorization") or "").startswith("Bearer "):
+            self._send(401, {}, _error_body(401, "Missing bearer API key"))
+            return
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            self._send(400, {}, _error_body(400, "Request body is not JSON"))
+            return
+        self._send(*self.server.fake.answer_completion(body))
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._send(404, {}, _error_body(404, f"Unknown path {self.path}"))
+
+    def _send(self, status: int, headers: dict[str, str], payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass  # keep test output clean
+
+
+class FakeOpenAI(LoopbackService):
     """Start with ``with FakeOpenAI() as fake:`` (or ``start()`` / ``stop()``); ``fake.url`` is the base_url."""
+
+    handler = _Handler
+    name = "fake-openai"
 
     def __init__(self, delay: float = 0.0) -> None:
         self._lock = threading.Lock()
@@ -55,39 +93,10 @@ class FakeOpenAI:
         self._requests: list[dict[str, Any]] = []
         self._in_flight = 0
         self._max_in_flight = 0
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> FakeOpenAI:
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-openai", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.shutdown()
-            self._thread.join()
-            self._server.server_close()
-            self._server = self._thread = None
-
-    def __enter__(self) -> FakeOpenAI:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("FakeOpenAI is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        return f"{self.origin}/v1"
 
     # -- controls ----------------------------------------------------------------------------
 
@@ -152,54 +161,6 @@ class FakeOpenAI:
         finally:
             with self._lock:
                 self._in_flight -= 1
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = 128  # the default backlog of 5 drops connections under 32 concurrent clients
-    fake: FakeOpenAI
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the openai client's connection pool expects
-    timeout = 30  # idle keep-alive connections end rather than hold a thread forever
-    # Headers and body go out in separate writes: with Nagle's algorithm on, the body waits for
-    # the client's delayed ACK (~40 ms) on every keep-alive request.
-    disable_nagle_algorithm = True
-    server: _Server
-
-    def do_POST(self) -> None:  # noqa: N802  (http.server's naming)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length)
-        if self.path.split("?")[0] != COMPLETIONS_PATH:
-            self._send(404, {}, _error_body(404, f"Unknown path {self.path}"))
-            return
-        if not (self.headers.get("Authorization") or "").startswith("Bearer "):
-            self._send(401, {}, _error_body(401, "Missing bearer API key"))
-            return
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            self._send(400, {}, _error_body(400, "Request body is not JSON"))
-            return
-        self._send(*self.server.fake.answer_completion(body))
-
-    def do_GET(self) -> None:  # noqa: N802
-        self._send(404, {}, _error_body(404, f"Unknown path {self.path}"))
-
-    def _send(self, status: int, headers: dict[str, str], payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass  # keep test output clean
 
 
 def _invalid_request_problem(body: dict[str, Any]) -> str | None:
