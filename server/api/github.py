@@ -147,14 +147,28 @@ def create_kickoff(project_id: str):
     unreachable) with GitHub's status and reason; the run is kept, marked `error`."""
     project = load_project(project_id)
     body = parse(KickoffCreate)
-    connection = load_connection(project.id)
+    connection = kickoff_connection(project.id)
+    run = start_kickoff(connection, testset_id=body.testset_id, metric_ids=body.metric_ids,
+                        system_version_id=body.system_version_id, ref=body.ref)
+    return run, 201
+
+
+def kickoff_connection(project_id: int) -> GitHubConnection:
+    """The connection a kickoff dispatches through (the API's and the UI's): none is a 404, one with
+    kickoffs off a 409."""
+    connection = load_connection(project_id)
     if not connection.on_kickoff:
         raise Conflict(
-            f"kickoffs are off for project {project.id}'s GitHub connection; turn them on with "
-            f'PUT /projects/{project.id}/github {{"onKickoff": true, ...}} or `scorecard github connect --on-kickoff`',
+            f"kickoffs are off for project {project_id}'s GitHub connection; turn them on with "
+            f'PUT /projects/{project_id}/github {{"onKickoff": true, ...}} or `scorecard github connect --on-kickoff`',
         )
-    # The run is created on its own session: end this one so it holds no connection while GitHub answers.
+    return connection
+
+
+def start_kickoff(connection: GitHubConnection, *, testset_id: str | int, metric_ids: list[str] | list[int],
+                  system_version_id: str | None, ref: str | None) -> dict[str, Any]:
+    """Create the run and dispatch the workflow; the run's wire JSON (see ``webhook.dispatch.kickoff``)."""
+    # The run is created on its own session: end the request's so it holds no connection while GitHub answers.
     database.session().close()
-    run = kickoff(current_service(), connection, testset_id=body.testset_id, metric_ids=body.metric_ids,
-                  system_version_id=body.system_version_id, ref=body.ref)
-    return run, 201
+    return kickoff(current_service(), connection, testset_id=testset_id, metric_ids=metric_ids,
+                   system_version_id=system_version_id, ref=ref)

@@ -18,7 +18,7 @@ from scorecard_core.runs import load_metrics
 
 from .. import database
 from .projects import load_project
-from .parsing import Body, NumericId, get_or_404, paginate, parse
+from .parsing import Body, NumericId, assign_given, get_or_404, paginate, parse
 
 bp = Blueprint("metrics", __name__)
 
@@ -150,10 +150,7 @@ def update_metric_group(group_id: str):
     group = load_group(group_id)
     body = parse(MetricGroupUpdate)
     session = database.session()
-    if body.name is not None:
-        group.name = body.name
-    if body.description is not None:
-        group.description = body.description
+    assign_given(group, body, "name", "description")
     if body.metric_ids is not None:
         group.metric_ids = [m.id for m in load_metrics(session, group.project_id, body.metric_ids)]
     group.updated_at = utcnow()

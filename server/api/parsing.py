@@ -149,6 +149,14 @@ def parse(model: type[Model], data: Any = None) -> Model:
         raise InvalidField(_field_name(first["loc"]), _describe(first)) from None
 
 
+def assign_given(row: Any, body: BaseModel, *names: str) -> None:
+    """Copy the named fields a PATCH body carries (not null) onto the row."""
+    for name in names:
+        value = getattr(body, name)
+        if value is not None:
+            setattr(row, name, value)
+
+
 def get_or_404(model: type[Row], raw_id: str, kind: str, numeric: bool = True) -> Row:
     """The row a path names; unknown IDs (and IDs that cannot exist) are 404s."""
     row = database.session().get(model, path_id(raw_id, kind) if numeric else raw_id)

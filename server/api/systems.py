@@ -15,7 +15,7 @@ from scorecard_core.models import System, SystemVersion
 
 from .. import database
 from .projects import load_project
-from .parsing import Body, get_or_404, paginate, parse
+from .parsing import Body, assign_given, get_or_404, paginate, parse
 
 bp = Blueprint("systems", __name__)
 
@@ -79,8 +79,7 @@ def upsert_system(project_id: str):
         system = System(project_id=project.id, name=body.name)
         session.add(system)
         session.flush()
-    if body.description is not None:
-        system.description = body.description
+    assign_given(system, body, "description")
     system.production_version_id = upsert_version(system, body.config, None).id
     session.add(system)
     session.commit()
@@ -104,10 +103,7 @@ def update_system(system_id: str):
     system = load_system(system_id)
     body = parse(SystemUpdate)
     session = database.session()
-    if body.name is not None:
-        system.name = body.name
-    if body.description is not None:
-        system.description = body.description
+    assign_given(system, body, "name", "description")
     if body.production_version_id is not None:
         version = session.get(SystemVersion, body.production_version_id)
         if version is None or version.system_id != system.id:

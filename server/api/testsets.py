@@ -19,7 +19,7 @@ from scorecard_core.testsets import TestcaseValidator, check_schema, normalize_f
 
 from .. import database
 from .projects import load_project
-from .parsing import Body, NumericId, get_or_404, paginate, parse
+from .parsing import Body, NumericId, assign_given, get_or_404, paginate, parse
 
 bp = Blueprint("testsets", __name__)
 
@@ -106,10 +106,7 @@ def update_testset(testset_id: str):
     testset = load_testset(testset_id)
     body = parse(TestsetUpdate)
     session = database.session()
-    if body.name is not None:
-        testset.name = body.name
-    if body.description is not None:
-        testset.description = body.description
+    assign_given(testset, body, "name", "description")
     if body.json_schema is not None or body.field_mapping is not None:
         schema = body.json_schema if body.json_schema is not None else testset.json_schema
         check_schema(schema)
