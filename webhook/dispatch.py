@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import jwt
 import requests
 from github import Github, GithubException
 from github.WorkflowRun import WorkflowRun
@@ -93,6 +94,12 @@ def dispatch_run(service: WebhookService, connection: GitHubConnection, run: dic
             actions_run_url = _workflow_dispatch(github, connection, ref, values)
     except (GithubException, requests.RequestException) as exc:
         failure = _rejected(exc, connection, ref, values)
+    except jwt.PyJWTError as exc:  # PyGithub signs a GitHub App's token request with the stored key
+        failure = DispatchRejected(
+            f"the GitHub App private key of the connection to {connection.repo} cannot sign requests ({exc}): "
+            "reconnect with the App's .pem file (`scorecard github connect --private-key-file`)",
+            {"githubStatus": None, "dispatch": connection.dispatch, "repo": connection.repo},
+        )
     except ScorecardError as exc:  # no credentials, a payload over GitHub's limits
         failure = exc
     else:

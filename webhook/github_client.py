@@ -17,8 +17,9 @@ SECONDS_BETWEEN_WRITES = 1.0
 
 
 class GitHubNotConfigured(ScorecardError):
+    # 422, not 409: clients retry 409s automatically, and each retry of a kickoff would start a run.
     code = "GITHUB_NOT_CONFIGURED"
-    status = 409
+    status = 422
 
 
 @dataclass(frozen=True)

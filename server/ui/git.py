@@ -23,7 +23,7 @@ class GitLink:
     href: str | None
 
 
-def _web_link(value: Any) -> str | None:
+def web_link(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
     parts = urlsplit(value)
@@ -34,7 +34,7 @@ def git_links(git: dict[str, Any]) -> list[GitLink]:
     repo, ref, sha = git.get("repo"), git.get("ref"), git.get("sha")
     pr, actions_run = git.get("prNumber"), git.get("actionsRunUrl")
     # GitHub Enterprise runs link to their own host; take it from the Actions run URL.
-    actions_link = _web_link(actions_run)
+    actions_link = web_link(actions_run)
     host = f"{urlsplit(actions_link).scheme}://{urlsplit(actions_link).netloc}" if actions_link else GITHUB
     repo_url = f"{host}/{repo}" if isinstance(repo, str) and REPO.fullmatch(repo) else None
 

@@ -1,12 +1,15 @@
-"""Loading what a UI URL names; anything missing or mismatched is a 404 page."""
+"""Loading what a UI URL or form names: a missing or mismatched page is a 404, a form's stale or
+forged choice a message saying what to pick."""
 
 from __future__ import annotations
 
-from scorecard_core.errors import NotFound
-from scorecard_core.models import Project, Record, Run
+from sqlmodel import select
+
+from scorecard_core.errors import BadRequest, NotFound
+from scorecard_core.models import Metric, Project, Record, Run
 
 from .. import database
-from ..api.parsing import path_id
+from ..api.parsing import MAX_ID_DIGITS, path_id
 from ..api.projects import load_project
 
 
@@ -23,3 +26,24 @@ def load_record(run: Run, record_id: str) -> Record:
     if record is None or record.run_id != run.id:
         raise NotFound(f"Record {record_id} was not found in run {run.id}.")
     return record
+
+
+def is_id(value: str) -> bool:
+    """A numeric row ID as a form posts it (bounded, so the database never sees an overflow)."""
+    return value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS
+
+
+def picked_metrics(project: Project, picked: list[str], purpose: str) -> list[Metric]:
+    """The project's metrics ticked in a form (``metric_id`` checkboxes), to ``purpose`` with."""
+    if not picked:
+        raise BadRequest(f"Choose at least one metric to {purpose}.", {"field": "metric_id"})
+    if not all(is_id(p) for p in picked):
+        raise BadRequest("Choose metrics from the list; reload the page if it is out of date.", {"field": "metric_id"})
+    ids = [int(p) for p in picked]
+    statement = select(Metric).where(Metric.id.in_(ids), Metric.project_id == project.id)
+    found = {m.id: m for m in database.session().exec(statement)}
+    missing = [str(i) for i in ids if i not in found]
+    if missing:
+        raise BadRequest(f"Metric {', '.join(missing)} no longer exists in this project; reload the page.",
+                         {"field": "metric_id"})
+    return [found[i] for i in dict.fromkeys(ids)]

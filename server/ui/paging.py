@@ -9,7 +9,8 @@ from flask import request, url_for
 
 from scorecard_core.errors import InvalidField
 
-MAX_ID_DIGITS = 18
+from .loading import is_id
+
 # The query parameters UI pages understand; links carry only these forward.
 PAGE_PARAMS = ("source", "status", "metric", "cursor")
 
@@ -18,7 +19,7 @@ def cursor_arg(name: str = "cursor") -> int | None:
     raw = request.args.get(name, "")
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_ID_DIGITS):
+    if not is_id(raw):
         raise InvalidField(name, "must be the ID from a page link; go back to the first page")
     return int(raw)
 

@@ -1,20 +1,23 @@
-"""The projects list and a project's runs: status, source filter, paging and run history charts."""
+"""The projects list and a project's page: its runs (status and source filters, paging), run
+history charts, and Kickoff Run -> GitHub."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import func
 from sqlmodel import select
 
 from scorecard_core import report_queries
+from scorecard_core.errors import ScorecardError
 from scorecard_core.models import Project, Run
 from scorecard_core.report import RunSummary
 from scorecard_core.runs import SOURCES
 
 from .. import database
 from ..api.projects import load_project
+from . import kickoff
 from .charts import history_chart
 from .formatting import STATUS_GROUPS
 from .paging import cursor_arg, url_with
@@ -52,6 +55,25 @@ def index():
 @bp.get("/projects/<project_id>")
 def project(project_id: str):
     project = load_project(project_id)
+    return _project_page(project, kickoff.panel(project))
+
+
+@bp.post("/projects/<project_id>/kickoff")
+def kick_off(project_id: str):
+    project = load_project(project_id)
+    form = kickoff.KickoffForm.posted()
+    try:
+        dispatched = kickoff.start(project, form)
+    except ScorecardError as exc:
+        # The kickoff may have ended the request's database session: load the project afresh.
+        database.session().rollback()
+        project = load_project(project_id)
+        return _project_page(project, kickoff.panel(project, form, exc), status=exc.status)
+    flash(dispatched.flash_message(), "ok")
+    return redirect(url_for("ui.runs.run", project_id=project.id, run_id=dispatched.run_id))
+
+
+def _project_page(project: Project, kickoff_panel: kickoff.KickoffPanel, status: int = 200):
     session = database.session()
     problems: list[str] = []
     source = _choice("source", SOURCES, problems)
@@ -82,7 +104,8 @@ def project(project_id: str):
         "ui/project.html", project=project, rows=rows, charts=charts, series=series, chosen=chosen,
         sources=SOURCES, groups=STATUS_GROUPS, source=source, group=group, cursor=cursor,
         next_cursor=next_cursor, problem=" ".join(problems) or None, url_with=url_with, history_runs=HISTORY_RUNS,
-    )
+        kickoff=kickoff_panel,
+    ), status
 
 
 def _choice(name: str, allowed: list[str] | tuple[str, ...], problems: list[str]) -> str | None:

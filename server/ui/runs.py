@@ -17,14 +17,13 @@ from scorecard_core.scoring.lifecycle import rescore
 from .. import database, scoring
 from ..api import results
 from .git import git_links
-from .loading import load_run
+from .loading import load_run, picked_metrics
 from .paging import cursor_arg
 from .records import record_rows, records_page
 
 bp = Blueprint("runs", __name__, url_prefix="/projects/<project_id>/runs/<run_id>")
 
 MAX_NOTES_CHARS = 100_000  # as the API allows
-MAX_ID_DIGITS = 18
 
 
 @bp.get("")
@@ -61,7 +60,7 @@ def rescore_run(project_id: str, run_id: str):
     picked = request.form.getlist("metric_id")
     session = database.session()
     try:
-        metrics = _picked_metrics(project, picked)
+        metrics = picked_metrics(project, picked, "re-score")
     except BadRequest as exc:
         return _run_page(project, run, status=400, problem=exc.message, picked=picked)
     rescore(session, run, metrics)
@@ -70,20 +69,6 @@ def rescore_run(project_id: str, run_id: str):
     names = ", ".join(m.name for m in metrics)
     flash(f"Re-scoring started with {len(metrics)} metric(s): {names}.", "ok")
     return redirect(url_for("ui.runs.run", project_id=project.id, run_id=run.id))
-
-
-def _picked_metrics(project: Project, picked: list[str]) -> list[Metric]:
-    if not picked:
-        raise BadRequest("Choose at least one metric to re-score.")
-    if not all(p.isascii() and p.isdigit() and len(p) <= MAX_ID_DIGITS for p in picked):
-        raise BadRequest("Choose metrics from the list; reload the page if it is out of date.")
-    session = database.session()
-    ids = [int(p) for p in picked]
-    found = {m.id: m for m in session.exec(select(Metric).where(Metric.id.in_(ids), Metric.project_id == project.id))}
-    missing = [str(i) for i in ids if i not in found]
-    if missing:
-        raise BadRequest(f"Metric {', '.join(missing)} no longer exists in this project; reload the page.")
-    return [found[i] for i in dict.fromkeys(ids)]
 
 
 @bp.get("/export.csv")
