@@ -79,7 +79,7 @@ class ScoringEngine:
         self.on_run_finished = on_run_finished
         self._judge = judge
         self._jobs = jobs or ThreadJobs(concurrency, name="scorecard-judge")
-        self._results: queue.Queue[Result] = queue.Queue()
+        self._results: queue.Queue[Result | None] = queue.Queue()
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._in_flight: set[int] = set()
@@ -104,6 +104,7 @@ class ScoringEngine:
     def stop(self) -> None:
         self._stopping.set()
         self._wake.set()
+        self._results.put(None)  # wakes the writer at once
         for thread in self._threads:
             thread.join(timeout=10)
         self._jobs.shutdown()
@@ -252,16 +253,20 @@ class ScoringEngine:
     def _next_batch(self) -> list[Result]:
         """Results for one transaction: waits for the first, then lingers briefly for more."""
         try:
-            batch = [self._results.get(timeout=0.2)]
+            first = self._results.get(timeout=0.2)
         except queue.Empty:
             return []
+        batch = [first] if first is not None else []
         deadline = time.monotonic() + WRITE_LINGER_SECONDS
-        while len(batch) < WRITE_BATCH:
+        while batch and len(batch) < WRITE_BATCH:
             remaining = deadline - time.monotonic()
             try:
-                batch.append(self._results.get(timeout=remaining) if remaining > 0 else self._results.get_nowait())
+                result = self._results.get(timeout=remaining) if remaining > 0 else self._results.get_nowait()
             except queue.Empty:
                 break
+            if result is None:  # stopping: store what we have
+                break
+            batch.append(result)
         return batch
 
     def _write(self, batch: list[Result]) -> None:
