@@ -119,7 +119,7 @@ def publish(config: RunnerConfig, context: ReportContext, results: dict) -> None
         post_pr_comment(config, render(context, max_chars=COMMENT_LIMIT), context.marker)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main() -> int:
     try:
         config = load()
         thresholds = parse_fail_under(config.fail_under)  # a typo fails now, not after the whole run

@@ -13,7 +13,6 @@ from . import workflow
 from .config import RunnerConfig
 
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
-ACTIONS_BOT = "github-actions[bot]"
 
 
 def connect(token: str, api_url: str | None = None) -> Github:

@@ -53,7 +53,6 @@ class Uploader:
         self.client = client
         self.run_id = run_id
         self.batches = batches
-        self.uploaded = 0
         self._pending: list[RecordItem] = []
         self._tasks: set[asyncio.Task] = set()
         self._single_slots = asyncio.Semaphore(SINGLE_POST_CONCURRENCY)
@@ -91,7 +90,6 @@ class Uploader:
         body = {"items": [item.batch_item() for item in batch]}
         try:
             await asyncio.to_thread(self.client.post, f"/runs/{self.run_id}/records/batch", body)
-            self.uploaded += len(batch)
         finally:
             self._batches_in_flight -= 1
             # Without a timer running, what waits is already due (or the uploader is closing).
@@ -101,7 +99,6 @@ class Uploader:
     async def _post_one(self, item: RecordItem) -> None:
         async with self._single_slots:
             await asyncio.to_thread(self.client.post, f"/runs/{self.run_id}/records", item.hosted_body())
-        self.uploaded += 1
 
     async def close(self) -> None:
         """Flush and wait for every upload; the first failed upload raises here."""

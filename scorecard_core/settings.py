@@ -100,7 +100,3 @@ class Settings:
         ),
         repr=False,
     )
-
-    @property
-    def app_url(self) -> str:
-        return self.public_url.rstrip("/")
