@@ -20,7 +20,6 @@ import shutil
 import signal
 import sys
 import time
-from collections import deque
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,15 +30,11 @@ from scorecard_core.errors import ScorecardError
 if TYPE_CHECKING:
     import httpx  # imported where an HTTP system needs it: ~40 ms of every other run's start-up
 
-WORKER_SCRIPT = Path(__file__).with_name("worker.py").resolve()
 PYTHON_SPEC = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 SIMPLE_WORD = re.compile(r"[\w./+@%-]+")
 ENV_ASSIGNMENT = re.compile(r"[A-Za-z_]\w*=.*")
 CONFIG_ENV = "SCORECARD_SYSTEM_CONFIG"
 CONFIG_HEADER = "X-Scorecard-System-Config"
-IMPORT_TIMEOUT = 300.0  # importing a system can mean loading a model
-CLOSE_GRACE = 5.0
-LINE_LIMIT = 64 * 1024 * 1024  # one JSON answer per line; outputs can be big
 STDERR_PREFIX = "[system] "
 TAIL_CHARS = 1500
 PIPES: dict[str, Any] = {
@@ -101,6 +96,9 @@ def make_system(spec: str, *, working_directory: Path, python: str = "python", c
             raise SystemStartError(f"The `system` input `{spec}` is a URL without a host")
         return HttpSystem(spec, concurrency=concurrency)
     if PYTHON_SPEC.fullmatch(spec):
+        # Imported here: that module builds on this one's shared parts.
+        from .python_system import PythonWorkerSystem
+
         return PythonWorkerSystem(spec, working_directory=working_directory, python=python, concurrency=concurrency)
     raise SystemStartError(f"The `system` input `{spec}` is not a system the runner can call; use {ACCEPTED_FORMS}")
 
@@ -175,185 +173,6 @@ class BoundedSystem:
 
     async def _invoke(self, inputs: dict, system_config: dict | None) -> dict:
         raise NotImplementedError
-
-
-class WorkerProcess:
-    """One running `worker.py`: sends calls, dispatches answers by id, notices when it dies."""
-
-    def __init__(self, process: asyncio.subprocess.Process):
-        self.process = process
-        self.alive = True
-        self.pending: dict[int, asyncio.Future[dict]] = {}
-        self.stderr_tail: deque[str] = deque(maxlen=40)
-        self._next_id = 0
-        self._outbox: list[bytes] = []
-        self._stderr_task = asyncio.create_task(self._forward_stderr())
-        self._answers_task: asyncio.Task | None = None
-
-    @classmethod
-    async def spawn(cls, spec: str, *, python: str, working_directory: Path, concurrency: int) -> WorkerProcess:
-        check_working_directory(spec, working_directory)
-        fix = (
-            "Point `system` at a `package.module:function` importable from the working directory and install "
-            "the system's dependencies into that Python (or set the `python` input to the right interpreter)."
-        )
-        try:
-            process = await asyncio.create_subprocess_exec(
-                *(python, str(WORKER_SCRIPT), spec, "--concurrency", str(concurrency)),
-                cwd=working_directory,
-                limit=LINE_LIMIT,
-                **PIPES,
-            )
-        except OSError as exc:
-            raise SystemStartError(
-                f"The `system` input `{spec}` needs a Python interpreter, but {python!r} could not be started "
-                f"({exc.strerror or exc}). Install Python in the workflow (actions/setup-python) or set the "
-                "`python` input to the interpreter that has your system's dependencies."
-            ) from None
-        worker = cls(process)
-        try:
-            ready = await asyncio.wait_for(process.stdout.readline(), IMPORT_TIMEOUT)
-        except BaseException as exc:
-            worker.kill()
-            await worker.reap()
-            if isinstance(exc, asyncio.TimeoutError):
-                raise SystemStartError(
-                    f"The `system` input `{spec}` did not finish loading within {IMPORT_TIMEOUT:g} s.\n{fix}"
-                ) from None
-            raise
-        if not ready:
-            await worker.reap()
-            raise SystemStartError(
-                f"The `system` input `{spec}` could not be loaded: {python} {describe_exit(process.returncode)} "
-                f"before answering (it must be Python 3.9 or newer).\n{fix}\n{worker.stderr_text()}"
-            )
-        answer = parse_json(ready)
-        if not isinstance(answer, dict) or not answer.get("ready"):
-            await worker.close()
-            raise SystemStartError(
-                f"The `system` input `{spec}` could not be loaded by {python} in {working_directory}: "
-                f"{answer.get('error') if isinstance(answer, dict) else ready.decode(errors='replace')}\n{fix}"
-            )
-        worker._answers_task = asyncio.create_task(worker._read_answers())
-        return worker
-
-    async def call(self, inputs: dict, system_config: dict | None) -> dict:
-        """The worker's answer: ``{"outputs": ...}`` or ``{"error": ...}``."""
-        if not self.alive:
-            return {"error": "the system's worker process is not running"}
-        call_id = self._next_id
-        self._next_id += 1
-        answer = asyncio.get_running_loop().create_future()
-        self.pending[call_id] = answer
-        self._send({"id": call_id, "inputs": inputs, "systemConfig": system_config})
-        try:
-            return await answer
-        finally:
-            if self.pending.pop(call_id, None) is not None and self.alive:  # timed out: free the worker
-                self._send({"cancel": call_id})
-
-    def _send(self, message: dict) -> None:
-        """Queue a line; calls issued in the same loop iteration share one write to the pipe."""
-        self._outbox.append(json.dumps(message, separators=(",", ":")).encode())
-        if len(self._outbox) == 1:
-            asyncio.get_running_loop().call_soon(self._flush)
-
-    def _flush(self) -> None:
-        self._outbox.append(b"")
-        self.process.stdin.write(b"\n".join(self._outbox))
-        self._outbox.clear()
-
-    async def _read_answers(self) -> None:
-        async for line in self.process.stdout:
-            message = parse_json(line)
-            if not isinstance(message, dict) or "id" not in message:  # cannot happen unless the protocol breaks
-                sys.stderr.write(f"{STDERR_PREFIX}the worker broke its protocol ({line[:200]!r}); restarting it\n")
-                self.kill()
-                continue
-            answer = self.pending.pop(message["id"], None)
-            if answer is not None and not answer.done():
-                answer.set_result(message)
-        self.alive = False
-        await self.reap()
-        death = (
-            f"the system's worker process {describe_exit(self.process.returncode)} during the call "
-            f"(it is restarted for the next calls)\n{self.stderr_text()}"
-        ).strip()
-        for answer in self.pending.values():
-            if not answer.done():
-                answer.set_result({"error": death})
-        self.pending.clear()
-
-    async def _forward_stderr(self) -> None:
-        """The user's logs (and prints) reach our stderr, prefixed; the tail explains crashes."""
-        async for line in self.process.stderr:
-            text = line.decode(errors="replace").rstrip()
-            self.stderr_tail.append(text)
-            sys.stderr.write(f"{STDERR_PREFIX}{text}\n")
-
-    def stderr_text(self) -> str:
-        text = tail("\n".join(self.stderr_tail))
-        return f"stderr:\n{text}" if text else "(nothing on stderr)"
-
-    def kill(self) -> None:
-        with suppress(ProcessLookupError):
-            self.process.kill()
-
-    async def reap(self) -> None:
-        """Wait for the exit, and briefly for the last stderr lines (a grandchild may hold the pipe)."""
-        await self.process.wait()
-        await asyncio.wait([self._stderr_task], timeout=1.0)
-
-    async def close(self) -> None:
-        self.alive = False
-        self.process.stdin.close()
-        try:
-            await asyncio.wait_for(self.process.wait(), CLOSE_GRACE)
-        except asyncio.TimeoutError:
-            self.kill()
-        await self.reap()
-        self._stderr_task.cancel()
-        if self._answers_task is not None:
-            await asyncio.wait([self._answers_task], timeout=1.0)
-
-
-class PythonWorkerSystem(BoundedSystem):
-    """`package.module:function` run as Scorecard's `run_system(inputs, system_config)` in the user's Python."""
-
-    def __init__(self, spec: str, *, working_directory: Path, python: str, concurrency: int):
-        super().__init__(concurrency)
-        self.spec = spec
-        self.working_directory = working_directory
-        self.python = python
-        self.concurrency = concurrency
-        self._worker: WorkerProcess | None = None
-        self._restarting = asyncio.Lock()
-
-    async def start(self) -> None:
-        await self._prepare()
-
-    async def _prepare(self) -> None:
-        if self._worker is not None and self._worker.alive:
-            return
-        async with self._restarting:
-            if self._worker is None or not self._worker.alive:
-                self._worker = await WorkerProcess.spawn(
-                    self.spec,
-                    python=self.python,
-                    working_directory=self.working_directory,
-                    concurrency=self.concurrency,
-                )
-
-    async def _invoke(self, inputs: dict, system_config: dict | None) -> dict:
-        assert self._worker is not None, "start() the system before calling it"
-        answer = await self._worker.call(inputs, system_config)
-        if "error" in answer:
-            raise SystemCallFailed(answer["error"])
-        return answer["outputs"]
-
-    async def close(self) -> None:
-        if self._worker is not None:
-            await self._worker.close()
 
 
 class CommandSystem(BoundedSystem):

@@ -18,7 +18,8 @@ from typing import AsyncIterator, Iterator
 
 import pytest
 
-from runner.systems import WORKER_SCRIPT, System, SystemStartError, make_system
+from runner.python_system import WORKER_SCRIPT
+from runner.systems import System, SystemStartError, make_system
 
 SAMPLES = Path(__file__).parent / "sample_systems"
 ANSWER_COMMAND = f"cmd:{sys.executable} commands/answer.py"
