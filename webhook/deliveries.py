@@ -6,19 +6,22 @@ duplicate fail to insert, whatever the timing. A failed delivery is claimed agai
 conditional UPDATE, so two redeliveries of it cannot both win; so is one left unfinished for
 longer than any handler runs (the process died with it queued or under way).
 
-Every write is one short Core statement in its own transaction: the acknowledgement waits for the
-insert, so it must not wait for the ORM's unit of work too."""
+Every write is one Core statement that commits by itself (autocommit): the acknowledgement waits
+for the insert, so it must not wait for the ORM's unit of work, nor for other writers. On SQLite a
+transaction holds the database's single write lock until its COMMIT; between statement and COMMIT
+the thread needs the GIL back, which under load takes milliseconds, and meanwhile every other
+writer polls the lock with growing sleeps (1, 2, 5 ... 100 ms). A statement that commits by itself
+holds the lock only while SQLite runs it, with the GIL released."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Mapping
 from datetime import timedelta
 
 from sqlalchemy import bindparam, insert, or_, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import Executable
 
 from scorecard_core.models import WebhookDelivery, utcnow
 
@@ -29,11 +32,6 @@ MAX_ERROR_CHARS = 2000
 ABANDONED_AFTER = timedelta(hours=2)
 
 _table = WebhookDelivery.__table__
-# SQLite takes one writer at a time and makes the others poll with growing sleeps (1, 2, 5 ... 100
-# ms): a burst of deliveries, each written by a request thread and twice more by a background job,
-# turned that into acknowledgements of half a second. This process's writers of the log queue on a
-# lock instead, each woken as soon as the previous one commits. PostgreSQL needs no such turn.
-_sqlite_writer = threading.Lock()
 # Built once: building a statement costs more than running it; the values come as parameters.
 _INSERT = insert(_table)
 _UPDATE_BY_ID = update(_table).where(_table.c.id == bindparam("delivery_id"))
@@ -51,14 +49,12 @@ class DeliveryLog:
             return True
         now = utcnow()
         abandoned = _table.c.status.in_((RECEIVED, PROCESSING)) & (_table.c.received_at < now - ABANDONED_AFTER)
-        with self._writing() as connection:
-            reclaimed = connection.execute(
-                update(_table)
-                .where(_table.c.id == delivery_id, or_(_table.c.status == FAILED, abandoned))
-                .values(status=RECEIVED, attempts=_table.c.attempts + 1, error=None, received_at=now,
-                        processed_at=None)
-            )
-        return reclaimed.rowcount == 1
+        reclaimed = self._commit(
+            update(_table)
+            .where(_table.c.id == delivery_id, or_(_table.c.status == FAILED, abandoned))
+            .values(status=RECEIVED, attempts=_table.c.attempts + 1, error=None, received_at=now, processed_at=None)
+        )
+        return reclaimed == 1
 
     def record_ignored(self, delivery_id: str, event: str, action: str | None) -> None:
         """Keep a trace of what GitHub sent that we do not handle (a repeat changes nothing)."""
@@ -75,19 +71,15 @@ class DeliveryLog:
 
     def _insert(self, **values: object) -> bool:
         try:
-            with self._writing() as connection:
-                connection.execute(_INSERT, {**values, "received_at": utcnow()})
+            self._commit(_INSERT, {**values, "received_at": utcnow()})
         except IntegrityError:  # the primary key: this delivery ID is already recorded
             return False
         return True
 
     def _set(self, delivery_id: str, **values: object) -> None:
-        with self._writing() as connection:
-            connection.execute(_UPDATE_BY_ID, {"delivery_id": delivery_id, **values})
+        self._commit(_UPDATE_BY_ID, {"delivery_id": delivery_id, **values})
 
-    @contextmanager
-    def _writing(self) -> Iterator[Connection]:
-        """A transaction that commits on success, taken in turn on SQLite."""
-        with _sqlite_writer if self.engine.dialect.name == "sqlite" else nullcontext():
-            with self.engine.begin() as connection:
-                yield connection
+    def _commit(self, statement: Executable, parameters: Mapping[str, object] | None = None) -> int:
+        """Run one statement that commits by itself; the count of rows it changed."""
+        with self.engine.connect() as connection:
+            return connection.execution_options(isolation_level="AUTOCOMMIT").execute(statement, parameters).rowcount
