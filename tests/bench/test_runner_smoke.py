@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.quick_run import quick_run
+
 RESULT = re.compile(
     r"^runner: \d+ cases x 50 ms @32: calls and uploads [\d.]+ s vs ideal [\d.]+ s \(ratio [\d.]+, target <= 1\.15\) "
     r"(PASS|MISS), whole process with start-up and testcase fetch [\d.]+ s \(ratio [\d.]+\); "
@@ -18,9 +16,5 @@ RESULT = re.compile(
 
 
 def test_quick_run_prints_the_result_line():
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.runner", "--quick"], cwd=REPO_ROOT, capture_output=True, text=True,
-        timeout=120, check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert RESULT.search(done.stdout), done.stdout
+    output = quick_run("runner")
+    assert RESULT.search(output), output
