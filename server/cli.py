@@ -144,6 +144,7 @@ def demo(data_dir: Path | None, host: str, port: int, serve: bool | None) -> Non
     gate_code = demo_module.run_through_runner(server, key, project, data_dir)
     client = ScorecardClient(f"{server.url}/api/v2", key)
     run, summary = demo_module.latest_run(client, project)
+    client.http.close()
     click.echo("")
     click.echo(f"Server URL:   {server.url}")
     click.echo(f"API base URL: {server.url}/api/v2")

@@ -18,7 +18,7 @@ from scorecard_core import apikeys, db
 from scorecard_core.client import ScorecardClient
 from scorecard_core.errors import ScorecardError
 
-from . import create_app
+from . import create_app, scoring
 
 CAPITALS = [
     ("France", "Paris"), ("Germany", "Berlin"), ("Italy", "Rome"), ("Spain", "Madrid"),
@@ -104,6 +104,10 @@ class BackgroundServer:
         return key
 
     def stop(self) -> None:
+        """Let requests in progress finish, then close the sockets (the other order makes a
+        finishing request write to a closed socket)."""
+        scoring.stop(self.app)
+        self._server.task_dispatcher.shutdown(timeout=5)
         self._server.close()
 
 
