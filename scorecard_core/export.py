@@ -12,6 +12,7 @@ import json
 from collections import defaultdict
 from typing import Any, Iterator
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from .metrics import passes
@@ -81,8 +82,15 @@ def rows(session: Session, run: Run) -> Iterator[list[str]]:
             yield row
 
 
+def stream_csv(engine: Engine, run_id: int) -> Iterator[str]:
+    """The CSV text in chunks, for a streamed response. The stream owns its session: it outlives
+    the request that started it, so the request's own session cannot serve it."""
+    with Session(engine) as session:
+        yield from csv_chunks(session, session.get(Run, run_id))
+
+
 def csv_chunks(session: Session, run: Run) -> Iterator[str]:
-    """The CSV text in chunks, for a streamed response."""
+    """The CSV text in chunks."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for count, row in enumerate(rows(session, run), start=1):

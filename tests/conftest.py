@@ -61,6 +61,9 @@ def _truncate_postgres(url: str) -> None:
         tables = conn.execute(
             text("SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'")
         ).scalars().all()
+        # A connection an earlier test leaked (idle in transaction) would block this forever:
+        # fail fast instead, so the leak shows.
+        conn.execute(text("SET LOCAL lock_timeout = '15s'"))
         conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
     engine.dispose()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, Response, request
 from pydantic import Field
 from sqlmodel import select
 
@@ -57,10 +57,9 @@ def compare_runs(run_id: str):
 @bp.get("/runs/<run_id>/export.csv")
 def export_run(run_id: str):
     run = load_run(run_id)
-    session = database.session()
     filename = f"run-{run.id}.csv"
     return Response(
-        stream_with_context(export.csv_chunks(session, run)),
+        export.stream_csv(database.engine(), run.id),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
