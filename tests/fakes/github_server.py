@@ -135,9 +135,6 @@ class _Handler(KeepAliveHandler):
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve  # noqa: N815  (http.server's naming)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass  # keep test output clean
-
 
 class FakeGitHub(LoopbackService):
     """Start with ``with FakeGitHub() as github_api:``; ``github_api.url`` is PyGithub's ``base_url``."""

@@ -23,6 +23,9 @@ class KeepAliveHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: LoopbackHTTPServer
 
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass  # keep test output clean
+
 
 class LoopbackService:
     """Subclasses set ``handler`` and ``name``; ``started()`` runs once the port is known."""

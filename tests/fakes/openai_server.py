@@ -76,9 +76,6 @@ class _Handler(KeepAliveHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass  # keep test output clean
-
 
 class FakeOpenAI(LoopbackService):
     """Start with ``with FakeOpenAI() as fake:`` (or ``start()`` / ``stop()``); ``fake.url`` is the base_url."""
