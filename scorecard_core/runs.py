@@ -238,15 +238,6 @@ def update_run(
     return run
 
 
-def fail_run(session: Session, run: Run, message: str) -> None:
-    """The run cannot finish (e.g. GitHub refused the dispatch, the workflow died before
-    uploading): it ends ``error`` with the reason."""
-    run.status = "error"
-    run.error = message
-    run.updated_at = utcnow()
-    session.add(run)
-
-
 def get_record(session: Session, record_id: int) -> Record:
     record = session.get(Record, record_id)
     if record is None:

@@ -6,9 +6,10 @@ from functools import partial
 
 from flask import Flask, current_app
 
-from scorecard_core.models import Run
+from sqlmodel import Session
+
 from scorecard_core.scoring.engine import ScoringEngine
-from scorecard_core.scoring.lifecycle import FINISHED
+from scorecard_core.scoring.lifecycle import finished_runs
 from scorecard_core.scoring.judge import judge_record
 from webhook.results import publish_results
 from webhook.service import EXTENSION as WEBHOOK_EXTENSION
@@ -44,13 +45,14 @@ def wake() -> None:
         engine.wake()
 
 
-def stored(run: Run, status_before: str) -> None:
-    """After a request changed a run: new work may be pending, and a run that finished right
-    here (its last score entered by a person, execution ended after scoring) is published as
-    the engine publishes the runs it finishes."""
+def stored(session: Session) -> None:
+    """After a request committed a change to runs: new work may be pending, and a run that
+    finished in this request (its last score entered by a person, execution ended after
+    scoring) is published, as the engine publishes the runs it finishes; each finish is seen
+    by one of them only."""
     wake()
-    if run.status in FINISHED and run.status != status_before:
-        _publish_results(current_app._get_current_object(), run.id)
+    for run_id in finished_runs(session):
+        _publish_results(current_app._get_current_object(), run_id)
 
 
 def stop(app: Flask) -> None:

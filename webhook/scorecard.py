@@ -16,7 +16,7 @@ from scorecard_core import wire
 from scorecard_core.client import ScorecardClient
 from scorecard_core.db import session_scope
 from scorecard_core.models import GitHubConnection, Record, Run, Score
-from scorecard_core.scoring.lifecycle import FINISHED
+from scorecard_core.scoring.lifecycle import FINISHED, fail_run
 
 
 class Scorecard(Protocol):
@@ -27,7 +27,8 @@ class Scorecard(Protocol):
 
     def update_git(self, run_id: str, git: dict[str, Any]) -> None: ...
 
-    def fail_run(self, run_id: str, message: str) -> None: ...
+    def fail_run(self, run_id: str, message: str) -> bool:
+        """End the run with an error; True when the caller should publish it (it ended it)."""
 
     def report_data(self, run_id: str) -> tuple[dict, dict[str, dict], list[dict]]:
         """The run, its metrics by ID, and its records with scores: what the renderer needs."""
@@ -62,7 +63,7 @@ class LocalScorecard:
 
     def fail_run(self, run_id, message):
         with session_scope(self.engine) as session:
-            run_logic.fail_run(session, run_logic.get_run(session, int(run_id)), message)
+            return fail_run(session, run_logic.get_run(session, int(run_id)), message)
 
     def report_data(self, run_id):
         with session_scope(self.engine) as session:
@@ -126,7 +127,7 @@ class RemoteScorecard:
         return None
 
     def fail_run(self, run_id, message):
-        return None
+        return True  # hosted runs cannot be ended from here, and nothing else reports them
 
     def baseline_run(self, run, ref):
         return None  # hosted Scorecard cannot look runs up by git ref

@@ -29,7 +29,7 @@ from ..jobs import Jobs, ThreadJobs
 from ..models import MetricVersion, Record, Run, Score, utcnow
 from . import heuristics
 from .judge import JudgeResult, judge_record
-from .lifecycle import FINISHED, refresh_run
+from .lifecycle import finished_runs, refresh_run
 
 log = logging.getLogger(__name__)
 
@@ -290,12 +290,11 @@ class ScoringEngine:
             session.connection().execute(statement, rows)
 
     def _refresh(self, run_ids: set[int]) -> None:
-        finished: list[int] = []
         with session_scope(self.engine) as session:
             for run_id in sorted(run_ids):
-                run = session.get(Run, run_id, with_for_update=True)
-                if run is not None and refresh_run(session, run) in FINISHED:
-                    finished.append(run_id)
+                run = session.get(Run, run_id)
+                if run is not None:
+                    refresh_run(session, run)
         if self.on_run_finished:
-            for run_id in finished:
+            for run_id in finished_runs(session):
                 self.on_run_finished(run_id)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Iterable
 
-from sqlalchemy import delete, func, insert, update
+from sqlalchemy import delete, func, insert, inspect, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, select
 
 from ..metrics import snapshot
@@ -17,6 +18,8 @@ from ..models import MetricVersion, Record, Run, Score, utcnow
 
 EXECUTING = ("pending", "awaiting_execution", "running_execution")
 FINISHED = ("completed", "error")
+# Session.info key: runs this session moved into a finished status (see ``finished_runs``).
+_FINISHED_HERE = "scorecard.finished_runs"
 
 
 def scored_by(config: dict[str, Any]) -> str:
@@ -70,9 +73,41 @@ def _score_counts(session: Session, run_id: int) -> dict[str, dict[str, int]]:
     return counts
 
 
+def hold_run(session: Session, run: Run) -> str:
+    """Lock the run for the rest of the transaction and return its committed status.
+
+    A request and the scoring engine may both see a run's last score land; each would finish
+    the run and publish it. Writing the row first makes them take turns on both engines (a row
+    lock on PostgreSQL, the write lock on SQLite), so the later one sees the earlier one's
+    status and only the first records the finish. A status the caller already changed in this
+    session is kept; otherwise the object takes the committed one.
+    """
+    table = Run.__table__
+    committed = session.connection().execute(
+        update(table).where(table.c.id == run.id).values(updated_at=utcnow()).returning(table.c.status)
+    ).scalar_one()
+    if not inspect(run).attrs.status.history.has_changes():
+        set_committed_value(run, "status", committed)
+    return committed
+
+
+def _note_transition(session: Session, run: Run, committed: str) -> bool:
+    finished_now = run.status in FINISHED and committed not in FINISHED
+    if finished_now:
+        session.info.setdefault(_FINISHED_HERE, set()).add(run.id)
+    return finished_now
+
+
+def finished_runs(session: Session) -> list[int]:
+    """The runs this session finished (call after committing), each reported once: exactly one
+    session sees a given finish, so publishing these publishes every finished run once."""
+    return sorted(session.info.pop(_FINISHED_HERE, ()))
+
+
 def refresh_run(session: Session, run: Run) -> str:
     """Recompute counts, ``statusDetail``, ``error`` and the status from the scores; returns the
     status. Execution must have ended before scoring can finish the run."""
+    committed = hold_run(session, run)
     counts = _score_counts(session, run.id)
     record_errors = session.exec(
         select(func.count()).where(Record.run_id == run.id, Record.error.is_not(None))
@@ -95,7 +130,19 @@ def refresh_run(session: Session, run: Run) -> str:
         run.status = _scoring_status(metrics, run.error is not None)
     run.updated_at = utcnow()
     session.add(run)
+    _note_transition(session, run, committed)
     return run.status
+
+
+def fail_run(session: Session, run: Run, message: str) -> bool:
+    """The run cannot finish (e.g. GitHub refused the dispatch, the workflow died before
+    uploading): it ends ``error`` with the reason. True when this call finished it."""
+    committed = hold_run(session, run)
+    run.status = "error"
+    run.error = message
+    run.updated_at = utcnow()
+    session.add(run)
+    return _note_transition(session, run, committed)
 
 
 def _scoring_status(metrics: list[dict[str, Any]], has_errors: bool) -> str:

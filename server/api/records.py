@@ -71,10 +71,9 @@ def create_record(run_id: str):
     run = load_run(run_id)
     body = parse(RecordCreate)
     session = database.session()
-    status_before = run.status
     (record,) = run_logic.add_records(session, run.id, [_record_input(body, None)])
     session.commit()
-    scoring.stored(run, status_before)
+    scoring.stored(session)
     return wire.record(record), 201
 
 
@@ -83,10 +82,9 @@ def create_records(run_id: str):
     run = load_run(run_id)
     body = parse(RecordBatch)
     session = database.session()
-    status_before = run.status
     records = run_logic.add_records(session, run.id, [_record_input(i, i.key()) for i in body.items])
     session.commit()
-    scoring.stored(run, status_before)
+    scoring.stored(session)
     return {"items": [wire.record(r) for r in records]}, 201
 
 
@@ -113,6 +111,7 @@ def delete_record(record_id: str):
     record = run_logic.get_record(session, path_id(record_id, "record"))
     run_logic.delete_record(session, record)
     session.commit()
+    scoring.stored(session)  # the deleted record may have been the last one awaiting scores
     return {"success": True}
 
 
@@ -122,8 +121,7 @@ def upsert_score(record_id: str, metric_config_id: str):
     record = run_logic.get_record(session, path_id(record_id, "record"))
     body = parse(ScoreUpsert)
     run = run_logic.get_run(session, record.run_id)
-    status_before = run.status
     score = score_logic.put_score(session, record, metric_config_id, body.score, body.user_id or "api")
     session.commit()
-    scoring.stored(run, status_before)
+    scoring.stored(session)
     return wire.score(score)

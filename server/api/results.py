@@ -35,7 +35,7 @@ def rescore_run(run_id: str):
     session = database.session()
     rescore(session, run, load_metrics(session, run.project_id, body.metric_ids))
     session.commit()
-    scoring.wake()
+    scoring.stored(session)
     return wire.run(run)
 
 

@@ -100,8 +100,7 @@ def update_run(run_id: str):
     body = parse(RunUpdate)
     session = database.session()
     git = body.git.model_dump(by_alias=True, exclude_none=True) if body.git else None
-    status_before = run.status
     run_logic.update_run(session, run, notes=body.notes, status=body.status, git=git)
     session.commit()
-    scoring.stored(run, status_before)
+    scoring.stored(session)
     return wire.run(run)

@@ -65,7 +65,7 @@ def rescore_run(project_id: str, run_id: str):
         return _run_page(project, run, status=400, problem=exc.message, picked=picked)
     rescore(session, run, metrics)
     session.commit()
-    scoring.wake()
+    scoring.stored(session)
     names = ", ".join(m.name for m in metrics)
     flash(f"Re-scoring started with {len(metrics)} metric(s): {names}.", "ok")
     return redirect(url_for("ui.runs.run", project_id=project.id, run_id=run.id))

@@ -99,9 +99,10 @@ def settle(service: WebhookService, project_id: int, run: dict[str, Any], action
         scorecard.update_git(run_id, {"actionsRunUrl": url})
     conclusion = actions_run.get("conclusion")
     if conclusion in DIED and not run.get("numRecords") and run.get("status") not in FINISHED:
-        scorecard.fail_run(run_id, f"The GitHub Actions workflow run ended `{conclusion}` before uploading any "
-                                   f"records: {url}")
-        publish_results(service, str(project_id), run_id)
+        ended_here = scorecard.fail_run(run_id, f"The GitHub Actions workflow run ended `{conclusion}` before "
+                                                f"uploading any records: {url}")
+        if ended_here:
+            publish_results(service, str(project_id), run_id)
     elif conclusion == "success" and isinstance(scorecard, RemoteScorecard):
         # Hosted Scorecard tells nobody when scoring ends: wait for it here, then report.
         wait_until_finished(scorecard, run_id)
