@@ -107,15 +107,15 @@ def test_unknown_project_testset_or_metric_is_a_404_and_starts_nothing(client, g
 
 
 def event_for(github: FakeGitHub, dispatch: str) -> tuple[dict[str, str], dict[str, Any]]:
-    """What GitHub gives the workflow the dispatch started: its environment and event payload
-    (GitHub's example payload carrying what the fake received)."""
+    """What GitHub gives the workflow the latest dispatch started: its environment and event
+    payload (GitHub's example payload carrying what the fake received)."""
     if dispatch == "workflow_dispatch":
-        (sent,) = github.workflow_dispatches(REPO)
+        sent = github.workflow_dispatches(REPO)[-1]
         payload = {**example("workflow_dispatch"), "inputs": sent.inputs, "ref": f"refs/heads/{sent.ref}"}
         # The branch of the pull request: its head commit is the pull request's.
         env = {"GITHUB_REF_NAME": sent.ref, "GITHUB_SHA": PR_HEAD_SHA, "GITHUB_RUN_ID": str(sent.run_id)}
     else:
-        (sent,) = github.dispatches(REPO)
+        sent = github.dispatches(REPO)[-1]
         payload = {**example("repository_dispatch"), "action": sent.event_type, "client_payload": sent.client_payload}
         env = {"GITHUB_REF_NAME": PR_BASE_REF, "GITHUB_SHA": BASE_SHA, "GITHUB_RUN_ID": "4242"}  # the default branch
     payload["repository"] = example("pull_request", "opened")["repository"]
@@ -156,6 +156,7 @@ def test_a_kickoff_runs_end_to_end(server, client, github, evaluation, tmp_path,
     ref = PR_HEAD_REF if dispatch == "workflow_dispatch" else None  # a repository_dispatch runs on the default branch
     run = kick_off(client, evaluation, **({"ref": ref} if ref else {}))
 
+    assert len(dispatch_requests(github)) == 1
     workflow = run_workflow(client, github, tmp_path, dispatch)
     assert workflow.returncode == 0, workflow.stdout + workflow.stderr
     done = wait_for_run(client, run["id"])
