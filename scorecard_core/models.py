@@ -11,7 +11,18 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, Integer, String, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -44,7 +55,22 @@ def timestamp() -> Any:
     return Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
 
-def parent(table: str, ondelete: str = "CASCADE", nullable: bool = False, type_: Any = Integer) -> Any:
+# Integer IDs are 64-bit: BIGINT on PostgreSQL. SQLite's INTEGER already holds 64 bits, and only
+# an INTEGER PRIMARY KEY is the rowid alias that autoincrements, so SQLite keeps that spelling.
+IdType = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def id_primary_key() -> Any:
+    """The autoincrementing 64-bit primary key of every table with integer IDs."""
+    return Field(default=None, sa_column=Column(IdType, primary_key=True))
+
+
+def id_reference(nullable: bool = True, index: bool = False) -> Any:
+    """A column holding another table's integer ID without a foreign key (64-bit like the key)."""
+    return Field(default=None, sa_column=Column(IdType, nullable=nullable, index=index))
+
+
+def parent(table: str, ondelete: str = "CASCADE", nullable: bool = False, type_: Any = IdType) -> Any:
     return Field(
         default=None,
         sa_column=Column(type_, ForeignKey(f"{table}.id", ondelete=ondelete), nullable=nullable, index=True),
@@ -52,7 +78,7 @@ def parent(table: str, ondelete: str = "CASCADE", nullable: bool = False, type_:
 
 
 class Project(SQLModel, table=True):
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: Optional[int] = id_primary_key()
     name: str = ""
     description: str = ""
     created_at: datetime = timestamp()
@@ -60,7 +86,7 @@ class Project(SQLModel, table=True):
 
 class Testset(SQLModel, table=True):
     __test__ = False
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: Optional[int] = id_primary_key()
     project_id: int = parent("project")
     name: str
     description: str = ""
@@ -71,7 +97,7 @@ class Testset(SQLModel, table=True):
 
 class Testcase(SQLModel, table=True):
     __test__ = False
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: Optional[int] = id_primary_key()
     testset_id: int = parent("testset")
     json_data: dict = json_column()
     validation_errors: Optional[list] = json_column(nullable=True)
@@ -79,7 +105,7 @@ class Testcase(SQLModel, table=True):
 
 
 class Metric(SQLModel, table=True):
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: Optional[int] = id_primary_key()
     project_id: int = parent("project")
     name: str
     description: Optional[str] = None
@@ -103,7 +129,7 @@ class MetricVersion(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("metric_id", "config_hash"),)
     id: str = Field(default_factory=new_uuid, primary_key=True)
     # Not a foreign key: runs keep their snapshot when the metric itself is deleted.
-    metric_id: int = Field(index=True)
+    metric_id: int = id_reference(nullable=False, index=True)
     config_hash: str
     config: dict = json_column()
     created_at: datetime = timestamp()
@@ -111,7 +137,7 @@ class MetricVersion(SQLModel, table=True):
 
 class MetricGroup(SQLModel, table=True):
     __tablename__ = "metric_group"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: Optional[int] = id_primary_key()
     project_id: int = parent("project")
     name: str
     description: str = ""
@@ -142,7 +168,7 @@ class SystemVersion(SQLModel, table=True):
 
 
 class Run(SQLModel, table=True):
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: Optional[int] = id_primary_key()
     project_id: int = parent("project")
     testset_id: Optional[int] = parent("testset", ondelete="SET NULL", nullable=True)
     system_id: Optional[str] = None
@@ -165,9 +191,9 @@ class Run(SQLModel, table=True):
 
 class Record(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("run_id", "idempotency_key"),)
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: Optional[int] = id_primary_key()
     run_id: int = parent("run")
-    testcase_id: Optional[int] = Field(default=None, index=True)
+    testcase_id: Optional[int] = id_reference(index=True)
     inputs: dict = json_column()
     expected: dict = json_column()
     outputs: dict = json_column()
@@ -184,7 +210,7 @@ class Score(SQLModel, table=True):
         Index("ix_score_run_status", "run_id", "status"),
         Index("ix_score_claim", "status", "scored_by"),
     )
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: Optional[int] = id_primary_key()
     run_id: int = parent("run")
     record_id: int = parent("record")
     metric_version_id: str
@@ -205,7 +231,7 @@ class Score(SQLModel, table=True):
 
 class ApiKey(SQLModel, table=True):
     __tablename__ = "api_key"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: Optional[int] = id_primary_key()
     name: str
     prefix: str
     key_hash: str = Field(unique=True, index=True)
@@ -221,9 +247,9 @@ class GitHubConnection(SQLModel, table=True):
     API nor logged."""
 
     __tablename__ = "github_connection"
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: Optional[int] = id_primary_key()
     project_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("project.id", ondelete="CASCADE"), nullable=False, unique=True)
+        sa_column=Column(IdType, ForeignKey("project.id", ondelete="CASCADE"), nullable=False, unique=True)
     )
     repo: str
     branch: str = "main"
@@ -235,7 +261,7 @@ class GitHubConnection(SQLModel, table=True):
     on_pull_request: bool = False
     on_merge: bool = False
     # What PR- and merge-triggered evaluations run, and the commit status thresholds.
-    testset_id: Optional[int] = None
+    testset_id: Optional[int] = id_reference()
     metric_ids: list = json_column()
     system_version_id: Optional[str] = None
     fail_under: str = ""
@@ -243,7 +269,7 @@ class GitHubConnection(SQLModel, table=True):
     auth: str = "default"
     token: Optional[str] = None
     app_id: Optional[str] = None
-    installation_id: Optional[int] = None
+    installation_id: Optional[int] = id_reference()
     private_key: Optional[str] = None
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
