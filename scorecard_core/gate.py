@@ -2,7 +2,10 @@
 
 ``fail-under`` is one line a workflow author writes by hand, e.g. ``0.8, Exact answer=90%, 12=0.75``:
 a bare value is the overall pass rate, ``metric=value`` names a metric by name or ID. Separators are
-commas or newlines, so metric names may contain spaces but not commas."""
+commas or newlines, so metric names may contain spaces but not commas.
+
+Whatever the thresholds (none included), a run in which no system call succeeded never passes:
+there is nothing to judge, and a check that passes on a crashed system lies."""
 
 from __future__ import annotations
 
@@ -86,8 +89,18 @@ def percent(rate: float) -> str:
     return f"{rate * 100:.1f}%"
 
 
+def no_successful_call(summary: RunSummary) -> str | None:
+    """Why the run cannot pass when none of its system calls succeeded, else None."""
+    if summary.successful_calls > 0:
+        return None
+    if summary.records == 0:
+        return "No system call succeeded: the run has no records."
+    return f"No system call succeeded: all {summary.failed_calls} failed (see the failing cases)."
+
+
 def evaluate(summary: RunSummary, thresholds: Thresholds) -> GateResult:
-    failures: list[str] = []
+    nothing_ran = no_successful_call(summary)
+    failures: list[str] = [nothing_ran] if nothing_ran else []
     if thresholds.overall is not None:
         failures += _check("Overall", summary.pass_rate, thresholds.overall)
     matched: dict[str, float] = {}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from .gate import GateResult, Thresholds, evaluate, meets, percent
+from .gate import GateResult, Thresholds, evaluate, meets, no_successful_call, percent
 from .report import (
     FailingCase,
     MetricSummary,
@@ -151,7 +151,7 @@ def render(context: ReportContext, max_chars: int | None = None) -> str:
     if max_chars is not None and max_chars < MIN_CHARS:
         raise ValueError(f"max_chars must be at least {MIN_CHARS}, got {max_chars}")
     head = "\n\n".join(part for part in (
-        _verdict(context), _links(context), _metrics_table(context), _changed_testcases(context.comparison),
+        _verdict(context), _problems(context.summary), _links(context), _metrics_table(context), _changed_testcases(context.comparison),
     ) if part)
     tail = f"\n\n{context.marker}\n" if context.marker else "\n"
     budget = None if max_chars is None else max_chars - len(head) - len(tail)
@@ -164,12 +164,15 @@ def render(context: ReportContext, max_chars: int | None = None) -> str:
 def _verdict(context: ReportContext) -> str:
     summary, gate = context.summary, context.gate
     title = escape_text(context.title, limit=CELL_LIMIT) or "Scorecard eval"
-    if summary.status == "error":
-        return f"### ❌ {title}: the run ended with an error"
     pending = sum(m.pending for m in summary.metrics)
-    if summary.status != "completed" and (summary.status in IN_PROGRESS or pending):
+    if summary.status in IN_PROGRESS or (summary.status not in ("completed", "error") and pending):
         done = sum(m.scored + m.errored for m in summary.metrics)
         return f"### ⏳ {title}: scoring in progress, {done} of {done + pending} scores done"
+    # The heading follows the gate, so it always agrees with the check's outcome.
+    if gate is None and summary.status == "error":
+        return f"### ❌ {title}: the run ended with an error"
+    if gate is not None and no_successful_call(summary):
+        return f"### ❌ {title}: no system call succeeded"
     if gate is not None and not gate.passed:
         reasons = "\n".join(f"- {escape_text(failure, limit=REASON_LIMIT)}" for failure in gate.failures)
         return f"### ❌ {title}: {_plural(len(gate.failures), 'threshold')} not met\n\n{reasons}"
@@ -177,6 +180,17 @@ def _verdict(context: ReportContext) -> str:
     if gate is not None and (gate.thresholds_by_metric or gate.overall_threshold is not None):
         return f"### ✅ {title}: all thresholds met, {overall}"
     return f"### ✅ {title}: scoring finished, {overall}"
+
+
+def _problems(summary: RunSummary) -> str:
+    """Failed system calls and the run's error, right under the verdict, whatever the verdict."""
+    lines = []
+    if summary.failed_calls:
+        lines.append(f"⚠️ {summary.failed_calls} of {_plural(summary.records, 'system call')} failed; "
+                     "each counts as failing for every metric.")
+    if summary.status == "error" and summary.error:
+        lines.append(f"The run ended with an error: {escape_text(summary.error, limit=REASON_LIMIT)}")
+    return "<br>".join(lines)
 
 
 def _links(context: ReportContext) -> str:

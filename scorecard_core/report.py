@@ -1,7 +1,12 @@
 """Figures about runs, in one place: per-metric pass rates and averages, comparisons between
 runs, failing cases and the history series. Pure functions over plain data, fed either from our
 database (``report_queries``) or from any Scorecard API's wire JSON (the runner, the webhook
-service), so the PR comment, the job summary and the API all show the same numbers."""
+service), so the PR comment, the job summary and the API all show the same numbers.
+
+A record whose system call failed has no scores, yet it is a testcase the system got wrong: it
+counts as failing for every metric of the run (``failed_calls`` is in every pass rate's
+denominator). A score that does not fit its metric (stored with ``validationErrors``) counts as
+errored, like a score the judge could not produce."""
 
 from __future__ import annotations
 
@@ -10,8 +15,13 @@ from typing import Any, Iterable
 
 from .scoring.shapes import passes, score_value
 
-# (metric version ID, score status, score JSON)
+# (metric version ID, score status, score JSON); the status as ``score_status`` gives it
 ScoreRow = tuple[str, str, "dict[str, Any] | None"]
+
+
+def score_status(status: str | None, validation_errors: Any) -> str:
+    """A stored score's status for the figures: a score with validation errors is an error."""
+    return "error" if status == "scored" and validation_errors else (status or "pending")
 
 
 @dataclass
@@ -27,10 +37,12 @@ class MetricSummary:
     errored: int = 0
     passed: int = 0
     total: float = 0.0
+    failed_calls: int = 0  # records whose system call failed: failing, with no score
 
     @property
     def pass_rate(self) -> float | None:
-        return self.passed / self.scored if self.scored else None
+        graded = self.scored + self.failed_calls
+        return self.passed / graded if graded else None
 
     @property
     def average(self) -> float | None:
@@ -67,20 +79,26 @@ class RunSummary:
     status: str
     records: int
     metrics: list[MetricSummary] = field(default_factory=list)
+    failed_calls: int = 0
+    error: str | None = None  # the run's own summary of what went wrong, if anything
 
     @property
     def pass_rate(self) -> float | None:
-        """Overall: passed scores over scored scores, across every metric."""
-        scored = sum(m.scored for m in self.metrics)
-        return sum(m.passed for m in self.metrics) / scored if scored else None
+        """Overall: passed scores over scored scores and failed calls, across every metric."""
+        graded = sum(m.scored + m.failed_calls for m in self.metrics)
+        return sum(m.passed for m in self.metrics) / graded if graded else None
+
+    @property
+    def successful_calls(self) -> int:
+        return self.records - self.failed_calls
 
     def metric(self, metric_id: str) -> MetricSummary | None:
         return next((m for m in self.metrics if m.metric_id == metric_id), None)
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "runId": self.run_id, "status": self.status, "records": self.records, "passRate": self.pass_rate,
-            "metrics": [m.as_dict() for m in self.metrics],
+            "runId": self.run_id, "status": self.status, "records": self.records, "failedCalls": self.failed_calls,
+            "passRate": self.pass_rate, "metrics": [m.as_dict() for m in self.metrics],
         }
 
 
@@ -102,13 +120,15 @@ def metric_summary(metric_id: str, version_id: str, config: dict[str, Any]) -> M
 
 
 def summarize_rows(run_id: str, status: str, records: int, metrics: list[MetricSummary],
-                   rows: Iterable[ScoreRow]) -> RunSummary:
+                   rows: Iterable[ScoreRow], failed_calls: int = 0, error: str | None = None) -> RunSummary:
     by_version = {m.metric_version_id: m for m in metrics}
-    for version_id, score_status, score in rows:
+    for version_id, status_of_score, score in rows:
         summary = by_version.get(version_id)
         if summary is not None:
-            summary.tally(score_status, score)
-    return RunSummary(str(run_id), status, records, metrics)
+            summary.tally(status_of_score, score)
+    for summary in metrics:
+        summary.failed_calls = failed_calls
+    return RunSummary(str(run_id), status, records, metrics, failed_calls, error)
 
 
 def compare_summaries(
@@ -148,6 +168,12 @@ def add_outcome(outcomes: dict[tuple[str, str], bool], testcase_id: str, metric_
     outcomes[key] = outcomes.get(key, True) and verdict
 
 
+def add_failed_call(outcomes: dict[tuple[str, str], bool], testcase_id: str, metric_ids: Iterable[str]) -> None:
+    """A failed system call fails its testcase on every metric."""
+    for metric_id in metric_ids:
+        add_outcome(outcomes, testcase_id, metric_id, False)
+
+
 def history_point(run_id: str, created_at: str, status: str, summary: MetricSummary) -> dict[str, Any]:
     return {
         "runId": str(run_id), "createdAt": created_at, "status": status,
@@ -167,14 +193,23 @@ def wire_metric_config(metric: dict[str, Any]) -> dict[str, Any]:
 
 
 def _wire_status(score: dict[str, Any]) -> str:
-    if score.get("status"):
-        return score["status"]
-    return "error" if score.get("error") else "scored"
+    status = score.get("status") or ("error" if score.get("error") else "scored")
+    return score_status(status, score.get("validationErrors"))
+
+
+def _wire_error(score: dict[str, Any]) -> str:
+    """Why a score counts as errored: the judge's error, or how the score misfits its metric."""
+    if score.get("error"):
+        return str(score["error"])
+    problems = [f"{e.get('path', '')} {e.get('message', '')}".strip() if isinstance(e, dict) else str(e)
+                for e in score.get("validationErrors") or []]
+    return "the score does not fit the metric: " + "; ".join(problems)
 
 
 def summarize_wire(run: dict[str, Any], metrics: dict[str, dict[str, Any]], records: list[dict[str, Any]]) -> RunSummary:
     """From ``GET /runs/{id}``, the run's metrics by ID, and its records listed with scores.
-    Records that failed or have no score yet count as pending for each metric."""
+    Records without a score yet count as pending for each metric; records whose system call
+    failed count as failing for each."""
     summaries = [
         metric_summary(metric_id, version_id, wire_metric_config(metrics.get(str(metric_id), {})))
         for metric_id, version_id in zip(run.get("metricIds", []), run.get("metricVersionIds", []))
@@ -187,7 +222,9 @@ def summarize_wire(run: dict[str, Any], metrics: dict[str, dict[str, Any]], reco
             rows.append((score.get("metricConfigId"), _wire_status(score), score.get("score")))
         if not record.get("error"):
             rows += [(m.metric_version_id, "pending", None) for m in summaries if m.metric_version_id not in seen]
-    return summarize_rows(str(run["id"]), run.get("status", ""), len(records), summaries, rows)
+    failed_calls = sum(1 for record in records if record.get("error"))
+    return summarize_rows(str(run["id"]), run.get("status", ""), len(records), summaries, rows, failed_calls,
+                          run.get("error"))
 
 
 def wire_outcomes(summary: RunSummary, records: list[dict[str, Any]]) -> dict[tuple[str, str], bool]:
@@ -195,6 +232,9 @@ def wire_outcomes(summary: RunSummary, records: list[dict[str, Any]]) -> dict[tu
     outcomes: dict[tuple[str, str], bool] = {}
     for record in records:
         if not record.get("testcaseId"):
+            continue
+        if record.get("error"):
+            add_failed_call(outcomes, record["testcaseId"], [m.metric_id for m in summary.metrics])
             continue
         for score in record.get("scores") or []:
             metric = by_version.get(score.get("metricConfigId"))
@@ -239,7 +279,7 @@ def failing_cases(summary: RunSummary, records: list[dict[str, Any]]) -> list[Fa
             status = _wire_status(score)
             body = score.get("score") or {}
             if status == "error":
-                found.append(FailingCase(**base, metric_name=metric.name, reason=str(score.get("error")), value=None))
+                found.append(FailingCase(**base, metric_name=metric.name, reason=_wire_error(score), value=None))
             elif status == "scored" and passes(metric.output_type, metric.passing_threshold, body) is False:
                 reason = body.get("reasoning") if isinstance(body.get("reasoning"), str) else ""
                 found.append(FailingCase(**base, metric_name=metric.name, reason=reason, value=score_value(body)))

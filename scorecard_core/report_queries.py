@@ -4,32 +4,53 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from .metrics import passes
 from .models import Record, Run, Score
-from .report import RunSummary, add_outcome, compare_summaries, history_point, metric_summary, summarize_rows
+from .report import (
+    RunSummary,
+    add_failed_call,
+    add_outcome,
+    compare_summaries,
+    history_point,
+    metric_summary,
+    score_status,
+    summarize_rows,
+)
 from .scoring.lifecycle import run_versions
 
 
 def summarize(session: Session, run: Run) -> RunSummary:
     metrics = [metric_summary(str(v.metric_id), v.id, v.config) for v in run_versions(session, run)]
-    rows = session.exec(select(Score.metric_version_id, Score.status, Score.score).where(Score.run_id == run.id))
-    return summarize_rows(str(run.id), run.status, run.num_records, metrics, rows)
+    scores = session.exec(
+        select(Score.metric_version_id, Score.status, Score.score, Score.validation_errors).where(Score.run_id == run.id)
+    )
+    rows = ((version_id, score_status(status, problems), score) for version_id, status, score, problems in scores)
+    failed_calls = session.exec(
+        select(func.count()).where(Record.run_id == run.id, Record.error.is_not(None))
+    ).one()
+    return summarize_rows(str(run.id), run.status, run.num_records, metrics, rows, failed_calls, run.error)
 
 
 def testcase_outcomes(session: Session, run: Run) -> dict[tuple[str, str], bool]:
-    """(testcase ID, metric ID) -> passed, for a run's scored records."""
+    """(testcase ID, metric ID) -> passed, for a run's scored records and failed calls."""
     versions = {v.id: v for v in run_versions(session, run)}
+    outcomes: dict[tuple[str, str], bool] = {}
+    crashed = select(Record.testcase_id).where(
+        Record.run_id == run.id, Record.error.is_not(None), Record.testcase_id.is_not(None)
+    )
+    for testcase_id in session.exec(crashed):
+        add_failed_call(outcomes, str(testcase_id), [str(v.metric_id) for v in versions.values()])
     statement = (
-        select(Record.testcase_id, Score.metric_version_id, Score.score)
+        select(Record.testcase_id, Score.metric_version_id, Score.score, Score.validation_errors)
         .join(Score, Score.record_id == Record.id)
         .where(Record.run_id == run.id, Score.status == "scored", Record.testcase_id.is_not(None))
     )
-    outcomes: dict[tuple[str, str], bool] = {}
-    for testcase_id, version_id, score in session.exec(statement):
+    for testcase_id, version_id, score, problems in session.exec(statement):
         version = versions.get(version_id)
-        if version is None:
+        if version is None or problems:  # a score that does not fit its metric is an error, not a verdict
             continue
         verdict = passes(version.config["output_type"], version.config.get("passing_threshold"), score)
         if verdict is not None:

@@ -2,7 +2,8 @@
 
 ``{"binaryScore": bool}``, ``{"intScore": 1-5}`` or ``{"floatScore": 0-1}``, each with an optional
 ``reasoning``. A score that does not fit its metric's output type is stored anyway, with
-``validationErrors``, as Scorecard does.
+``validationErrors``, as Scorecard does (the figures count it as errored). An upsert without a
+score leaves the score pending, for a person to grade: only human metrics are graded that way.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from .errors import NotFound
+from .errors import InvalidField, NotFound
 from .models import MetricVersion, Record, Run, Score, utcnow
 from .scoring.lifecycle import refresh_run, scored_by
 from .scoring.shapes import SCORE_KEYS
+
+PENDING_USER = "background-job"  # who a pending score belongs to, as Scorecard says
 
 def validation_errors(output_type: str, score: dict[str, Any]) -> list[dict[str, str]] | None:
     key = SCORE_KEYS[output_type]
@@ -35,7 +38,10 @@ def validation_errors(output_type: str, score: dict[str, Any]) -> list[dict[str,
     return errors or None
 
 
-def put_score(session: Session, record: Record, metric_version_id: str, score: dict[str, Any], user_id: str) -> Score:
+def put_score(
+    session: Session, record: Record, metric_version_id: str, score: dict[str, Any] | None, user_id: str | None
+) -> Score:
+    """Store a score; ``score`` None queues the record for grading by a person (pending)."""
     run = session.get(Run, record.run_id)
     version = session.get(MetricVersion, metric_version_id)
     if version is None or metric_version_id not in run.metric_version_ids:
@@ -43,18 +49,24 @@ def put_score(session: Session, record: Record, metric_version_id: str, score: d
             f"metric config {metric_version_id} is not used by run {run.id}; use one of its metricVersionIds",
             {"field": "metricConfigId"},
         )
+    who = scored_by(version.config)
+    if score is None and who != "human":
+        raise InvalidField("score", f"is required: metric config {metric_version_id} is scored by {who}, and only "
+                                    "human metrics can be left pending; send the score, e.g. {\"binaryScore\": true}")
+    if score is None and user_id is not None:
+        raise InvalidField("userId", "goes only together with `score`; omit it to leave the score pending")
     existing = session.exec(
         select(Score).where(Score.record_id == record.id, Score.metric_version_id == metric_version_id)
     ).first()
     row = existing or Score(
         run_id=run.id, record_id=record.id, metric_version_id=metric_version_id,
-        scored_by=scored_by(version.config),
+        scored_by=who,
     )
     row.score = score
-    row.user_id = user_id
-    row.status = "scored"
+    row.user_id = user_id or (PENDING_USER if score is None else "api")
+    row.status = "pending" if score is None else "scored"
     row.error = None
-    row.validation_errors = validation_errors(version.config["output_type"], score)
+    row.validation_errors = None if score is None else validation_errors(version.config["output_type"], score)
     row.lease_until = None
     row.updated_at = utcnow()
     session.add(row)

@@ -207,7 +207,10 @@ class MetricSummary(TypedDict):
     pending: int
     errored: int
     passed: int
-    passRate: Annotated[Optional[float], Field(description="passed / scored; null before any score")]
+    failedCalls: Annotated[int, Field(description="records whose system call failed: each fails this metric")]
+    passRate: Annotated[
+        Optional[float], Field(description="passed / (scored + failedCalls); null before any score or failed call")
+    ]
     average: Annotated[Optional[float], Field(description="mean score of int and float metrics")]
 
 
@@ -217,7 +220,10 @@ class RunSummary(TypedDict):
     runId: WireId
     status: RunStatus
     records: int
-    passRate: Annotated[Optional[float], Field(description="passed over scored scores, across all metrics")]
+    failedCalls: Annotated[int, Field(description="records whose system call failed")]
+    passRate: Annotated[
+        Optional[float], Field(description="passed over scored scores and failed calls, across all metrics")
+    ]
     metrics: list[MetricSummary]
 
 

@@ -55,7 +55,7 @@ class RecordBatch(Body):
 
 
 class ScoreUpsert(Body):
-    score: dict[str, Any] = {}
+    score: Optional[dict[str, Any]] = None  # omitted: the score stays pending for a person to grade
     user_id: Optional[str] = None
 
 
@@ -121,7 +121,7 @@ def upsert_score(record_id: str, metric_config_id: str):
     record = run_logic.get_record(session, path_id(record_id, "record"))
     body = parse(ScoreUpsert)
     run = run_logic.get_run(session, record.run_id)
-    score = score_logic.put_score(session, record, metric_config_id, body.score, body.user_id or "api")
+    score = score_logic.put_score(session, record, metric_config_id, body.score, body.user_id)
     session.commit()
     scoring.stored(session)
     return wire.score(score)

@@ -281,8 +281,34 @@ def test_verdict_while_scoring_and_on_error():
     report = render(context(summary=running, gate=gate, comparison=None))
     assert report.splitlines()[0] == "### ⏳ Support bot: scoring in progress, 4 of 10 scores done"
     assert "| 3 (+6 pending) | 1 |" in report
-    failed = render(context(summary=summary("error"), gate=gate))
+    failed = render(context(summary=summary("error"), gate=None))
     assert failed.splitlines()[0] == "### ❌ Support bot: the run ended with an error"
+
+
+def test_the_verdict_follows_the_gate_on_a_run_that_ended_with_an_error():
+    crashed = RunSummary("r2", "error", 8, [metric("12", "Exact answer", scored=4, passed=4, failed_calls=4)],
+                         failed_calls=4, error="4 record(s) failed during execution")
+    gate = evaluate(crashed, parse_fail_under("0.8"))
+    lines = render(context(summary=crashed, gate=gate, comparison=None)).splitlines()
+    assert lines[0] == "### ❌ Support bot: 1 threshold not met"
+    assert "- Overall: pass rate 50.0% is below the 80.0% threshold." in lines
+    assert ("⚠️ 4 of 8 system calls failed; each counts as failing for every metric.<br>"
+            "The run ended with an error: 4 record(s) failed during execution") in lines
+    assert "| **Overall** | 50.0% | ≥ 80.0% ❌ | 4 | 0 |" in lines
+    met = render(context(summary=crashed, gate=evaluate(crashed, parse_fail_under("0.5")), comparison=None))
+    assert met.splitlines()[0] == "### ✅ Support bot: all thresholds met, overall pass rate 50.0%"
+    assert "⚠️ 4 of 8 system calls failed" in met
+
+
+@pytest.mark.parametrize("gate_text", ["", "0"])
+def test_a_run_without_a_successful_call_never_passes(gate_text):
+    crashed = RunSummary("r2", "error", 8, [metric("12", "Exact answer", failed_calls=8)], failed_calls=8)
+    gate = evaluate(crashed, parse_fail_under(gate_text))
+    assert not gate.passed
+    assert gate.failures[0] == "No system call succeeded: all 8 failed (see the failing cases)."
+    lines = render(context(summary=crashed, gate=gate, comparison=None)).splitlines()
+    assert lines[0] == "### ❌ Support bot: no system call succeeded"
+    assert lines[2].startswith("⚠️ 8 of 8 system calls failed")
 
 
 def test_untrusted_text_everywhere_stays_inert():
