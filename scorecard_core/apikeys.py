@@ -10,6 +10,7 @@ import secrets
 
 from sqlmodel import Session, select
 
+from . import web_sessions
 from .errors import NotFound
 from .models import ApiKey, utcnow
 
@@ -37,7 +38,7 @@ def verify(session: Session, presented: str) -> ApiKey | None:
 
 
 def revoke(session: Session, name_or_prefix: str) -> list[ApiKey]:
-    """Revoke every active key with this name or key prefix."""
+    """Revoke every active key with this name or key prefix, ending its web UI sessions."""
     rows = session.exec(
         select(ApiKey).where(
             ((ApiKey.name == name_or_prefix) | (ApiKey.prefix == name_or_prefix[:10]))
@@ -49,6 +50,7 @@ def revoke(session: Session, name_or_prefix: str) -> list[ApiKey]:
     for row in rows:
         row.revoked_at = utcnow()
         session.add(row)
+    web_sessions.end_for_keys(session, [row.id for row in rows])
     return list(rows)
 
 

@@ -241,6 +241,18 @@ class ApiKey(SQLModel, table=True):
     )
 
 
+class WebSession(SQLModel, table=True):
+    """A browser signed in to the web UI with an API key (see web_sessions.py). Only a hash of
+    the cookie's token is stored; deleting the row ends the session."""
+
+    __tablename__ = "web_session"
+    id: Optional[int] = id_primary_key()
+    token_hash: str = Field(unique=True, index=True)
+    api_key_id: int = parent("api_key")
+    created_at: datetime = timestamp()
+    last_seen_at: datetime = timestamp()
+
+
 class GitHubConnection(SQLModel, table=True):
     """How a project reaches its GitHub repository: which workflow to dispatch, which triggers
     are on, and how to authenticate. Secrets (token, App private key) are never returned by the

@@ -70,6 +70,20 @@ def default_openai_base_url() -> str:
     )
 
 
+def positive_number(variable: str, default: float) -> float:
+    """``$variable`` as a number above zero, else ``default``; anything else names the variable."""
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < float("inf"):
+        raise ValueError(f"{variable} must be a number above 0, not {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=default_database_url)
@@ -82,6 +96,12 @@ class Settings:
     )
     scoring_lease_seconds: float = field(
         default_factory=lambda: float(os.environ.get("SCORECARD_SCORING_LEASE_SECONDS", "60"))
+    )
+    # Web UI sign-in: a session ends after this long without a request, and this long after
+    # sign-in in any case (a working day), besides sign-out and revocation of its API key.
+    session_idle_minutes: float = field(default_factory=lambda: positive_number("SCORECARD_SESSION_IDLE_MINUTES", 60))
+    session_lifetime_hours: float = field(
+        default_factory=lambda: positive_number("SCORECARD_SESSION_LIFETIME_HOURS", 12)
     )
     openai_base_url: str = field(default_factory=default_openai_base_url)
     openai_api_key: str | None = field(default_factory=lambda: os.environ.get("OPENAI_API_KEY"), repr=False)

@@ -26,6 +26,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SCORING_LEASE_SECONDS=defaults.scoring_lease_seconds,
         OPENAI_BASE_URL=defaults.openai_base_url,
         OPENAI_API_KEY=defaults.openai_api_key,
+        SESSION_IDLE_MINUTES=defaults.session_idle_minutes,
+        SESSION_LIFETIME_HOURS=defaults.session_lifetime_hours,
     )
     app.config.update(overrides)
     app.json.sort_keys = False
@@ -36,11 +38,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     import webhook
 
-    from . import database, errors, scoring
+    from . import database, errors, headers, scoring
     from .api import api
     from .ui import ui
 
     database.init_app(app)
+    headers.init_app(app)
     app.register_blueprint(api)
     app.register_blueprint(ui)
     errors.init_app(app)

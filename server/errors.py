@@ -1,18 +1,26 @@
-"""App-wide error pages: JSON in Scorecard's error shape for API paths, never a traceback."""
+"""App-wide error pages, never a traceback: JSON in Scorecard's error shape for the API and the
+webhook receiver, the UI's styled page for every other path (unknown ones included)."""
 
 from __future__ import annotations
 
 from flask import Flask, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 from .api import error_response, handle_http_error
+from .ui import error_page
+
+JSON_PATH_PREFIXES = ("/api/", "/webhooks/")
+
+
+def answers_json() -> bool:
+    return request.path.startswith(JSON_PATH_PREFIXES)
 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        if not request.path.startswith("/api/"):
-            return exc
+        if not answers_json():
+            return error_page(exc.code or 500, exc.description or exc.name)
         return handle_http_error(exc)
 
     @app.errorhandler(Exception)
@@ -20,6 +28,6 @@ def init_app(app: Flask) -> None:
         if isinstance(exc, HTTPException):
             return http_error(exc)
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        if not request.path.startswith("/api/"):
-            return InternalServerError()
+        if not answers_json():
+            return error_page(500, "Something went wrong on the server; it has been logged. Try again in a moment.")
         return error_response(500, "INTERNAL_ERROR", "Unexpected server error; it has been logged")

@@ -36,6 +36,7 @@ from scorecard_core.client import ScorecardClient
 from scorecard_core.db import session_scope
 from scorecard_core.models import GitHubConnection, Project, utcnow
 from scorecard_core.settings import Settings, default_data_dir
+from server import headers
 from server.api.github import ConnectionUpsert
 
 from . import init_app
@@ -80,6 +81,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     store_connections(engine, app.config["CONNECTIONS"])
     client = ScorecardClient(app.config["SCORECARD_API_URL"], app.config["SCORECARD_API_KEY"])
     init_app(app, StandaloneScorecard(client, engine))
+    headers.init_app(app)
     return app
 
 

@@ -6,7 +6,9 @@ and never mark it safe. Pages send a strict Content-Security-Policy (no scripts 
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template
+from datetime import timedelta
+
+from flask import Blueprint, g, make_response, render_template, request
 from flask.blueprints import BlueprintSetupState
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -36,6 +38,8 @@ def _configure(state: BlueprintSetupState) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
     if str(app.config.get("PUBLIC_URL", "")).startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
+    # The cookie lasts as long as the server-side session can (auth.py ends it sooner).
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])
 
 
 ui.before_request(csrf.check)
@@ -46,6 +50,10 @@ ui.before_request(auth.require_sign_in)
 def _secure(response):
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
+    if request.endpoint != "ui.static":
+        # Pages show private data: neither the browser (back button after sign-out) nor a
+        # shared proxy may keep a copy.
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -59,26 +67,27 @@ for name, function in formatting.FILTERS.items():
 ui.add_app_template_global(formatting.status_group, "status_group")  # macros see globals only
 
 
-def _error_page(status: int, message: str):
-    return render_template("ui/error.html", status=status, message=message), status
+def error_page(status: int, message: str):
+    """The styled error page; the app's handlers use it for paths outside the UI's routes too."""
+    return _secure(make_response(render_template("ui/error.html", status=status, message=message), status))
 
 
 @ui.errorhandler(ScorecardError)
 def _scorecard_error(exc: ScorecardError):
     database.session().rollback()
-    return _error_page(exc.status, exc.message)
+    return error_page(exc.status, exc.message)
 
 
 @ui.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
-    return _error_page(exc.code or 500, exc.description or exc.name)
+    return error_page(exc.code or 500, exc.description or exc.name)
 
 
 @ui.errorhandler(OperationalError)
 def _database_unavailable(_exc: OperationalError):
     database.session().rollback()
     g.ui_key = None  # the page header must not ask the database who is signed in
-    return _error_page(503, "The database is busy or unreachable; reload the page in a moment.")
+    return error_page(503, "The database is busy or unreachable; reload the page in a moment.")
 
 
 for module in (auth, projects, runs, records):

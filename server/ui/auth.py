@@ -1,7 +1,9 @@
-"""Signing in to the UI with an API key, kept in Flask's signed session cookie.
+"""Signing in to the UI with an API key, as a session kept on the server (web_sessions.py).
 
-The cookie holds the key's row ID, never the key, and every request checks that the key is still
-active, so revoking a key (``scorecard api-key revoke``) also signs its browsers out.
+Flask's signed cookie holds the session's random token (and the CSRF token), never the key. Every
+request looks the token up, so signing out, revoking the key (``scorecard api-key revoke``) or the
+idle and absolute lifetimes (``SCORECARD_SESSION_IDLE_MINUTES``, ``SCORECARD_SESSION_LIFETIME_HOURS``)
+end the session for every copy of the cookie.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from flask import (
     Blueprint,
     Flask,
     Request,
+    current_app,
     flash,
     g,
     redirect,
@@ -23,7 +26,7 @@ from flask import (
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.wrappers import Response
 
-from scorecard_core import apikeys
+from scorecard_core import apikeys, web_sessions
 from scorecard_core.models import ApiKey
 from scorecard_core.settings import load_or_create_secret_key
 
@@ -32,7 +35,7 @@ from . import csrf
 
 bp = Blueprint("auth", __name__)
 
-SESSION_KEY_ID = "api_key_id"
+SESSION_TOKEN = "session_token"
 PUBLIC_ENDPOINTS = {"ui.static", "ui.auth.sign_in"}
 API_PATH_PREFIX = "/api/"
 
@@ -50,19 +53,29 @@ class UiSessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
+def lifetimes() -> web_sessions.Lifetimes:
+    config = current_app.config
+    return web_sessions.Lifetimes.of(config["SESSION_IDLE_MINUTES"], config["SESSION_LIFETIME_HOURS"])
+
+
 def current_key() -> ApiKey | None:
-    """The signed-in API key, or None (also when it has been revoked since)."""
+    """The signed-in API key, or None (also when its session has ended or the key was revoked)."""
     if "ui_key" not in g:
-        key_id = session.get(SESSION_KEY_ID)
-        row = database.session().get(ApiKey, key_id) if isinstance(key_id, int) else None
-        g.ui_key = row if row is not None and row.revoked_at is None else None
+        token = session.get(SESSION_TOKEN)
+        g.ui_key = None
+        if isinstance(token, str):
+            # First called before the view runs, so this commit holds only the session's own
+            # bookkeeping (last seen, or the deletion of an ended session).
+            db_session = database.session()
+            g.ui_key = web_sessions.signed_in_key(db_session, token, lifetimes())
+            db_session.commit()
     return g.ui_key
 
 
 def require_sign_in() -> Response | None:
     if request.endpoint in PUBLIC_ENDPOINTS or current_key() is not None:
         return None
-    session.pop(SESSION_KEY_ID, None)
+    session.pop(SESSION_TOKEN, None)
     target = request.full_path.rstrip("?") if request.method == "GET" else None
     return redirect(url_for("ui.auth.sign_in", next=target))
 
@@ -78,19 +91,22 @@ def _local_target(target: str | None) -> str:
 @bp.route("/sign-in", methods=["GET", "POST"])
 def sign_in():
     target = _local_target(request.values.get("next"))
-    if request.method == "GET":
+    if request.method != "POST":  # GET, or HEAD (a link checker's probe, never a sign-in attempt)
         if current_key() is not None:
             return redirect(target)
         return render_template("ui/sign_in.html", next=target)
     presented = request.form.get("api_key", "").strip()
     if not presented:
         return render_template("ui/sign_in.html", next=target, problem="Paste an API key to sign in."), 400
-    row = apikeys.verify(database.session(), presented)
+    db_session = database.session()
+    row = apikeys.verify(db_session, presented)
     if row is None:
         problem = "That API key is not valid or has been revoked; check it, or create a new one."
         return render_template("ui/sign_in.html", next=target, problem=problem), 401
+    token = web_sessions.start(db_session, row.id, lifetimes())
+    db_session.commit()
     session.clear()  # a fresh session (and CSRF token) for the signed-in user
-    session[SESSION_KEY_ID] = row.id
+    session[SESSION_TOKEN] = token
     session.permanent = True
     csrf.token()
     return redirect(target)
@@ -98,6 +114,10 @@ def sign_in():
 
 @bp.post("/sign-out")
 def sign_out():
+    token = session.get(SESSION_TOKEN)
+    if isinstance(token, str):
+        web_sessions.end(database.session(), token)
+        database.session().commit()
     session.clear()
     flash("Signed out.", "ok")
     return redirect(url_for("ui.auth.sign_in"))
