@@ -136,8 +136,12 @@ def main() -> int:
             progress = run_system(config, api, run)
             api.end_execution(str(run["id"]))
         if progress.failed:
-            workflow.warning(f"{progress.failed} of {progress.total} system calls failed; they are recorded as errors")
+            workflow.warning(f"{progress.failed} of {progress.total} system calls failed; they are recorded as errors "
+                             "and count as failing for every metric")
         if not config.wait_for_scores:
+            if progress.total and not progress.ok:  # nothing to score: a check without scores must not pass
+                workflow.error(f"No system call succeeded: all {progress.failed} failed; see {url}")
+                return 1
             workflow.notice(f"Records uploaded; scores will appear at {url}")
             return 0
         with workflow.group("Scorecard: wait for scores"), workflow.untrusted_output():

@@ -94,9 +94,9 @@ def test_a_run_end_to_end(client, evaluation, workspace):
     assert "RuntimeError: the model is down" in errored[0]["error"]
 
     assert out["run-url"].endswith(f"/projects/{evaluation['project']['id']}/runs/{out['run-id']}")
-    assert out["passed"] == "true" and float(out["pass-rate"]) == pytest.approx(4 / 5)
+    assert out["passed"] == "true" and out["pass-rate"] == "0.6667"  # the failed call fails
     results = json.loads(Path(out["results"]).read_text())
-    assert results["summary"]["metrics"][0]["passed"] == 4
+    assert results["summary"]["metrics"][0]["passed"] == 4 and results["summary"]["failedCalls"] == 1
     assert "Exact" in out["summary"] and out["run-url"] in out["summary"]
     assert "::group::" in result.stdout and "::error" not in result.stdout
 
@@ -106,6 +106,50 @@ def test_a_missed_threshold_fails_the_check(client, evaluation, workspace):
     assert result.returncode == 1
     assert out["passed"] == "false"
     assert any(line.startswith("::error") and "Exact" in line and "95.0%" in line for line in result.stdout.splitlines())
+
+
+CRASHY_SYSTEM = '''
+def half(inputs):
+    if int(inputs["question"][1:]) % 2:
+        raise RuntimeError("the model crashed on " + inputs["question"])
+    return {"answer": "a" + inputs["question"][1:]}
+
+def never(inputs):
+    raise RuntimeError("the model is down")
+'''
+
+
+def test_failed_system_calls_count_against_the_gate(client, workspace):
+    """4 of 8 calls crash, the other 4 are right: 50% overall, not 100%."""
+    (workspace / "crashy.py").write_text(CRASHY_SYSTEM)
+    project, testset, testcases = make_project(client, cases=8)
+    exact = metric(client, project, name="Exact", evalType="heuristic", outputType="boolean", heuristic=EXACT)
+    evaluation = {"project": project, "testset": testset, "testcases": testcases, "metric": exact}
+    result, out = run_runner(client, evaluation, workspace, system="crashy:half", fail_under="0.8")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert out["passed"] == "false" and float(out["pass-rate"]) == pytest.approx(0.5)
+    errors = [line for line in result.stdout.splitlines() if line.startswith("::error")]
+    assert any("Overall: pass rate 50.0%25 is below the 80.0%25 threshold." in line for line in errors)
+    assert "4 of 8 system calls failed" in out["summary"]
+    assert "| **Overall** | 50.0% | ≥ 80.0% ❌ | 4 | 0 |" in out["summary"]
+    results = json.loads(Path(out["results"]).read_text())
+    assert results["passed"] is False and results["summary"]["failedCalls"] == 4
+    assert client.get(f"/runs/{out['run-id']}/summary")["passRate"] == pytest.approx(0.5)  # the server agrees
+
+
+@pytest.mark.parametrize("inputs", [{}, {"fail_under": "0"}, {"wait_for_scores": "false"}])
+def test_a_run_where_every_call_failed_never_passes(client, evaluation, workspace, inputs):
+    (workspace / "crashy.py").write_text(CRASHY_SYSTEM)
+    result, out = run_runner(client, evaluation, workspace, system="crashy:never", **inputs)
+    assert result.returncode == 1, result.stdout + result.stderr
+    errors = [line for line in result.stdout.splitlines() if line.startswith("::error")]
+    assert any("No system call succeeded" in line for line in errors)
+    if inputs.get("wait_for_scores") != "false":
+        assert out["passed"] == "false"
+        assert out["summary"].startswith("### ❌ Scorecard eval: testset")
+        assert "no system call succeeded" in out["summary"].splitlines()[0]
+        assert "6 of 6 system calls failed" in out["summary"]
+        assert "the run ended with an error" not in out["summary"].splitlines()[0]
 
 
 def pull_request_event(fork: bool = False) -> tuple[str, dict]:

@@ -8,6 +8,7 @@ import pytest
 from scorecard_core.client import ApiError
 from scorecard_core.report import summarize_wire
 from tests.conftest import wait_for_run
+from tests.server.test_ui import browser, data_dir, text_of  # noqa: F401 (fixtures)
 from tests.server.test_scoring_lifecycle import EXACT, make_project, metric, upload
 
 
@@ -20,7 +21,7 @@ def crashed_run(client, project, testset, testcases, exact, crashed: int) -> dic
     return wait_for_run(client, run["id"])
 
 
-def test_failed_calls_fail_every_metric_in_summary_history_and_comparison(client):
+def test_failed_calls_fail_every_metric_in_summary_history_and_comparison(client, server, browser):
     project, testset, testcases = make_project(client, cases=8)
     exact = metric(client, project, name="Exact", evalType="heuristic", outputType="boolean", heuristic=EXACT)
     baseline = crashed_run(client, project, testset, testcases, exact, crashed=0)
@@ -45,6 +46,10 @@ def test_failed_calls_fail_every_metric_in_summary_history_and_comparison(client
     assert comparison["passRateDelta"] == pytest.approx(-0.5)
     crashed_ids = sorted(str(tc["id"]) for tc in testcases[:4])
     assert sorted(r["testcaseId"] for r in comparison["regressions"]) == crashed_ids
+
+    page = text_of(browser.get(f"{server.url}/projects/{project['id']}/runs/{run['id']}").text)
+    assert "4 of 8 system calls failed; each counts as failing for every metric." in page
+    assert "Exact heuristic · boolean 50% — 4 0 0" in page  # was 100%
 
 
 def test_a_score_with_validation_errors_counts_as_errored(client):
