@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import LiveServer, wait_for_run
 from tests.fakes.github_server import ACTIONS_TOKEN
+from tests.server.test_response_headers import assert_protected
 from tests.server.test_scoring_lifecycle import upload
 from tests.webhook.conftest import (
     PR_HEAD_REF,
@@ -99,3 +100,11 @@ def test_configuration_problems_are_named(server, api_key, tmp_path, github, pro
         create_app({**config, "CONNECTIONS": [{"repo": REPO}]})
     with pytest.raises(ValueError, match="`repo`"):
         create_app({**config, "CONNECTIONS": [{"projectId": "1", "repo": "not a repository"}]})
+
+
+def test_the_standalone_service_sends_the_protective_headers(standalone):
+    sender = Sender(standalone)
+    answers = [sender.send("ping", {"zen": "Keep it logically awesome."}), sender.send("ping", {}, secret="wrong")]
+    assert [answer.status_code for answer in answers] == [200, 401]
+    for answer in answers:
+        assert_protected(answer)
