@@ -66,7 +66,8 @@ def signed_in_key(session: Session, token: str, lifetimes: Lifetimes) -> ApiKey 
     row, key = found
     now = utcnow()
     if key.revoked_at is not None or lifetimes.has_ended(row, now):
-        session.delete(row)
+        # A statement, not session.delete(row): concurrent requests may both find it ended.
+        session.exec(delete(WebSession).where(WebSession.id == row.id))
         return None
     if now - row.last_seen_at >= min(TOUCH_INTERVAL, lifetimes.idle / 10):
         row.last_seen_at = now

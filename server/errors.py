@@ -20,7 +20,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if not answers_json():
-            return error_page(exc.code or 500, exc.description or exc.name)
+            page = error_page(exc.code or 500, exc.description or exc.name)
+            # Keep the exception's own headers, such as Allow on a 405 (the page has its type).
+            page.headers.extend((k, v) for k, v in exc.get_headers() if k.lower() != "content-type")
+            return page
         return handle_http_error(exc)
 
     @app.errorhandler(Exception)

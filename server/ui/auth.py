@@ -103,6 +103,9 @@ def sign_in():
     if row is None:
         problem = "That API key is not valid or has been revoked; check it, or create a new one."
         return render_template("ui/sign_in.html", next=target, problem=problem), 401
+    previous = session.get(SESSION_TOKEN)
+    if isinstance(previous, str):  # signing in again (perhaps with another key) ends the old session
+        web_sessions.end(db_session, previous)
     token = web_sessions.start(db_session, row.id, lifetimes())
     db_session.commit()
     session.clear()  # a fresh session (and CSRF token) for the signed-in user

@@ -77,6 +77,18 @@ def test_a_copied_cookie_stops_working_after_sign_out(ui_server, engine):
     assert sessions_of(engine) == []
 
 
+def test_signing_in_again_ends_the_previous_session(ui_server, engine):
+    browser = sign_in(ui_server, ui_server.new_api_key("first"))
+    earlier_copy = copy_of(browser)
+    home = browser.get(f"{ui_server.url}/")
+    again = browser.post(f"{ui_server.url}/sign-in", allow_redirects=False,
+                         data={"api_key": ui_server.new_api_key("second"), "csrf_token": csrf_token(home.text)})
+    assert again.status_code == 302
+    assert "second" in browser.get(f"{ui_server.url}/").text
+    assert not signed_in(earlier_copy, ui_server)
+    assert len(sessions_of(engine)) == 1
+
+
 def test_revoking_the_key_ends_its_sessions(ui_server, engine, database_url):
     revoked_key = ui_server.new_api_key("leaving")
     laptop, phone = sign_in(ui_server, revoked_key), sign_in(ui_server, revoked_key)
