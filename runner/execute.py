@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from . import workflow
 from .progress import Progress
 from .systems import System
 from .upload import RecordItem, Uploader
@@ -43,6 +44,9 @@ async def execute(
                 return
             testcase = item.testcase
             call = await system.call(testcase.get("inputs") or {}, system_config, timeout)
+            if call.crashed:  # the record says so too; the log names the testcase to debug
+                workflow.warning(f"testcase {testcase['id']} (trial {item.trial}): {call.error.splitlines()[0]}",
+                                 title="Scorecard: the system crashed")
             uploader.add(RecordItem(
                 testcase_id=str(testcase["id"]), trial=item.trial, inputs=testcase.get("inputs") or {},
                 expected=testcase.get("expected") or {}, outputs=call.outputs or {}, error=call.error,

@@ -1,6 +1,13 @@
 """The Python-callable system: one long-lived worker process in the USER's Python, driven over
 JSON lines (runner/worker.py, standard library only), so the user's dependencies and ours never
-meet. A worker that dies fails its in-flight calls and is started again for the next ones."""
+meet.
+
+A worker that dies is started again for the next calls. One call may kill it (``os._exit``, a
+segfault, the OOM killer) while others run beside it: those bystanders are retried once, each
+alone on a fresh worker, so a crash fails only the call that causes it, and that call is named
+(it crashed the worker while running alone). A timed-out call whose cancel the worker does not
+acknowledge has blocked its event loop (an ``async def`` that blocks): the worker is restarted
+rather than left to time out every later call."""
 
 from __future__ import annotations
 
@@ -8,13 +15,17 @@ import asyncio
 import json
 import sys
 from collections import deque
-from contextlib import suppress
+from contextlib import asynccontextmanager, suppress
+from dataclasses import replace
 from pathlib import Path
+from typing import AsyncIterator
 
 from .systems import (
     PIPES,
     STDERR_PREFIX,
     BoundedSystem,
+    ProcessDied,
+    SystemCall,
     SystemCallFailed,
     SystemStartError,
     check_working_directory,
@@ -27,6 +38,8 @@ WORKER_SCRIPT = Path(__file__).with_name("worker.py").resolve()
 IMPORT_TIMEOUT = 300.0  # importing a system can mean loading a model
 CLOSE_GRACE = 5.0
 LINE_LIMIT = 64 * 1024 * 1024  # one JSON answer per line; outputs can be big
+# A healthy worker acknowledges a cancel within one turn of its event loop.
+CANCEL_GRACE = 2.0
 
 
 class WorkerProcess:
@@ -36,6 +49,10 @@ class WorkerProcess:
         self.process = process
         self.alive = True
         self.pending: dict[int, asyncio.Future[dict]] = {}
+        self.cancelling: dict[int, asyncio.Future[None]] = {}
+        # Calls the runner gave up on: a sync one may still run, and crash the worker later.
+        self.abandoned = 0
+        self.killed_because: str | None = None  # why the runner killed it, when it did
         self.stderr_tail: deque[str] = deque(maxlen=40)
         self._next_id = 0
         self._outbox: list[bytes] = []
@@ -90,9 +107,9 @@ class WorkerProcess:
         return worker
 
     async def call(self, inputs: dict, system_config: dict | None) -> dict:
-        """The worker's answer: ``{"outputs": ...}`` or ``{"error": ...}``."""
+        """The worker's answer: ``{"outputs": ...}`` or ``{"error": ...}``; raises `ProcessDied`."""
         if not self.alive:
-            return {"error": "the system's worker process is not running"}
+            raise ProcessDied("the system's worker process is not running", culprit=False)
         call_id = self._next_id
         self._next_id += 1
         answer = asyncio.get_running_loop().create_future()
@@ -100,9 +117,36 @@ class WorkerProcess:
         self._send({"id": call_id, "inputs": inputs, "systemConfig": system_config})
         try:
             return await answer
-        finally:
+        except asyncio.CancelledError:
             if self.pending.pop(call_id, None) is not None and self.alive:  # timed out: free the worker
-                self._send({"cancel": call_id})
+                self.abandoned += 1
+                await self._cancel(call_id)
+            raise
+        finally:
+            self.pending.pop(call_id, None)
+
+    async def _cancel(self, call_id: int) -> None:
+        """Cancel a timed-out call; a worker that cannot even acknowledge it has a blocked event loop."""
+        acknowledged = asyncio.get_running_loop().create_future()
+        self.cancelling[call_id] = acknowledged
+        self._send({"cancel": call_id})
+        try:
+            await asyncio.wait_for(acknowledged, CANCEL_GRACE)
+        except asyncio.TimeoutError:
+            if not self.alive:
+                return
+            self.killed_because = "another call blocked its event loop"
+            sys.stderr.write(f"{STDERR_PREFIX}a timed-out call kept the worker's event loop blocked; restarting it\n")
+            self.alive = False  # the next calls go to a fresh worker at once
+            self.kill()
+            raise ProcessDied(
+                f"the call timed out and kept the worker's event loop blocked for {CANCEL_GRACE:g} s more: an "
+                "`async def` system must not block (use `await asyncio.sleep(...)`, and `await "
+                "asyncio.to_thread(...)` for blocking work); the worker is restarted for the next calls",
+                culprit=True,
+            ) from None
+        finally:
+            self.cancelling.pop(call_id, None)
 
     def _send(self, message: dict) -> None:
         """Queue a line; calls issued in the same loop iteration share one write to the pipe."""
@@ -118,23 +162,34 @@ class WorkerProcess:
     async def _read_answers(self) -> None:
         async for line in self.process.stdout:
             message = parse_json(line)
+            if isinstance(message, dict) and "cancelled" in message:
+                _settle(self.cancelling.get(message["cancelled"]), None)
+                continue
             if not isinstance(message, dict) or "id" not in message:  # cannot happen unless the protocol breaks
                 sys.stderr.write(f"{STDERR_PREFIX}the worker broke its protocol ({line[:200]!r}); restarting it\n")
+                self.killed_because = "it broke the protocol"
                 self.kill()
                 continue
-            answer = self.pending.pop(message["id"], None)
-            if answer is not None and not answer.done():
-                answer.set_result(message)
+            _settle(self.pending.pop(message["id"], None), message)
         self.alive = False
         await self.reap()
-        death = (
-            f"the system's worker process {describe_exit(self.process.returncode)} during the call "
-            f"(it is restarted for the next calls)\n{self.stderr_text()}"
-        ).strip()
+        for acknowledged in self.cancelling.values():
+            _settle(acknowledged, None)
+        # Only a call that ran alone (nothing abandoned still running beside it) surely caused the death.
+        culprit = len(self.pending) == 1 and not self.abandoned and self.killed_because is None
         for answer in self.pending.values():
-            if not answer.done():
-                answer.set_result({"error": death})
+            _settle(answer, {"died": self._death(culprit), "culprit": culprit})
         self.pending.clear()
+
+    def _death(self, culprit: bool) -> str:
+        exit_ = describe_exit(self.process.returncode)
+        if self.killed_because:
+            what = f"the runner restarted the system's worker process during the call: {self.killed_because}"
+        elif culprit:
+            what = f"the system's worker process {exit_} while running this call alone: this call crashed it"
+        else:
+            what = f"the system's worker process {exit_} while running this call and others"
+        return f"{what} (it is restarted for the next calls)\n{self.stderr_text()}".strip()
 
     async def _forward_stderr(self) -> None:
         """The user's logs (and prints) reach our stderr, prefixed; the tail explains crashes."""
@@ -169,6 +224,11 @@ class WorkerProcess:
             await asyncio.wait([self._answers_task], timeout=1.0)
 
 
+def _settle(future: asyncio.Future | None, result: object) -> None:
+    if future is not None and not future.done():
+        future.set_result(result)
+
+
 class PythonWorkerSystem(BoundedSystem):
     """`package.module:function` run as Scorecard's `run_system(inputs, system_config)` in the user's Python."""
 
@@ -180,6 +240,11 @@ class PythonWorkerSystem(BoundedSystem):
         self.concurrency = concurrency
         self._worker: WorkerProcess | None = None
         self._restarting = asyncio.Lock()
+        # Calls share the worker; a retried bystander has it to itself, so a second death is its own.
+        self._turns = asyncio.Condition()
+        self._running = 0
+        self._alone = False
+        self._lone_waiting = 0  # bystanders waiting to retry go before new calls
 
     async def start(self) -> None:
         await self._prepare()
@@ -196,9 +261,53 @@ class PythonWorkerSystem(BoundedSystem):
                     concurrency=self.concurrency,
                 )
 
+    async def call(self, inputs: dict, system_config: dict | None, timeout: float) -> SystemCall:
+        async with self._shared_turn():
+            first = await super().call(inputs, system_config, timeout)
+        if not isinstance(first.failure, ProcessDied) or first.failure.culprit:
+            return first
+        sys.stderr.write(f"{STDERR_PREFIX}retrying alone a call that was running when the worker died\n")
+        async with self._lone_turn():
+            retry = await super().call(inputs, system_config, timeout)
+        if isinstance(retry.failure, ProcessDied) and not retry.failure.culprit:
+            # Died beside an abandoned call again: say so rather than guess who crashed it.
+            return replace(retry, error=f"{retry.error}\n(first attempt: {first.error})")
+        return retry
+
+    @asynccontextmanager
+    async def _shared_turn(self) -> AsyncIterator[None]:
+        async with self._turns:
+            await self._turns.wait_for(lambda: not self._alone and not self._lone_waiting)
+            self._running += 1
+        try:
+            yield
+        finally:
+            async with self._turns:
+                self._running -= 1
+                self._turns.notify_all()
+
+    @asynccontextmanager
+    async def _lone_turn(self) -> AsyncIterator[None]:
+        async with self._turns:
+            self._lone_waiting += 1
+            try:
+                await self._turns.wait_for(lambda: not self._alone and self._running == 0)
+            finally:
+                self._lone_waiting -= 1
+                self._turns.notify_all()
+            self._alone = True
+        try:
+            yield
+        finally:
+            async with self._turns:
+                self._alone = False
+                self._turns.notify_all()
+
     async def _invoke(self, inputs: dict, system_config: dict | None) -> dict:
         assert self._worker is not None, "start() the system before calling it"
         answer = await self._worker.call(inputs, system_config)
+        if "died" in answer:
+            raise ProcessDied(answer["died"], culprit=answer["culprit"])
         if "error" in answer:
             raise SystemCallFailed(answer["error"])
         return answer["outputs"]

@@ -21,7 +21,7 @@ import signal
 import sys
 import time
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -60,11 +60,26 @@ class SystemCallFailed(Exception):
     """One call failed; the message is what the record's error will say."""
 
 
+class ProcessDied(SystemCallFailed):
+    """The process serving the call died under it. ``culprit``: this call is known to have ended
+    it; otherwise it may be an innocent bystander of another call's crash."""
+
+    def __init__(self, message: str, *, culprit: bool):
+        super().__init__(message)
+        self.culprit = culprit
+
+
 @dataclass(frozen=True)
 class SystemCall:
     outputs: dict | None
     error: str | None
     seconds: float
+    failure: SystemCallFailed | None = field(default=None, compare=False)
+
+    @property
+    def crashed(self) -> bool:
+        """This call brought down the process serving the system (the log names its testcase)."""
+        return isinstance(self.failure, ProcessDied) and self.failure.culprit
 
 
 class System(Protocol):
@@ -159,14 +174,15 @@ class BoundedSystem:
             except SystemStartError as exc:
                 return SystemCall(None, exc.message, 0.0)
             started = time.perf_counter()
+            failure = None
             try:
                 outputs = await asyncio.wait_for(self._invoke(inputs, system_config), timeout)
                 return SystemCall(outputs, None, time.perf_counter() - started)
             except asyncio.TimeoutError:
                 error = f"the system did not answer within the {timeout:g} s timeout"
             except SystemCallFailed as exc:
-                error = str(exc)
-            return SystemCall(None, error, time.perf_counter() - started)
+                error, failure = str(exc), exc
+            return SystemCall(None, error, time.perf_counter() - started, failure)
 
     async def _prepare(self) -> None:
         """Work before a call that does not count against its timeout (restarting a dead worker)."""

@@ -9,6 +9,7 @@ Protocol (one JSON object per line):
   in:         {"id": 7, "inputs": {...}, "systemConfig": {...} | null}   a call
               {"cancel": 7}                                           the runner gave up on call 7
   out:        {"id": 7, "outputs": {...}} | {"id": 7, "error": "..."}
+              {"cancelled": 7}       every cancel is acknowledged: silence means a blocked event loop
 The protocol travels on private duplicates of the original stdin/stdout; the user's code sees
 stdout pointed at stderr (so its prints become logs) and stdin at /dev/null.
 """
@@ -177,6 +178,7 @@ class Worker:
             self.answer(call_id, call)
 
     def cancel(self, call_id: Any) -> None:
+        self.send(encode({"cancelled": call_id}))
         call = self.calls.pop(call_id, None)
         if call is None or call.done():
             return

@@ -151,7 +151,8 @@ def render(context: ReportContext, max_chars: int | None = None) -> str:
     if max_chars is not None and max_chars < MIN_CHARS:
         raise ValueError(f"max_chars must be at least {MIN_CHARS}, got {max_chars}")
     head = "\n\n".join(part for part in (
-        _verdict(context), _problems(context.summary), _links(context), _metrics_table(context), _changed_testcases(context.comparison),
+        _verdict(context), _problems(context.summary), _links(context), _metrics_table(context),
+        _changed_testcases(context.comparison),
     ) if part)
     tail = f"\n\n{context.marker}\n" if context.marker else "\n"
     budget = None if max_chars is None else max_chars - len(head) - len(tail)

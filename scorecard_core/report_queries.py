@@ -25,7 +25,8 @@ from .scoring.lifecycle import run_versions
 def summarize(session: Session, run: Run) -> RunSummary:
     metrics = [metric_summary(str(v.metric_id), v.id, v.config) for v in run_versions(session, run)]
     scores = session.exec(
-        select(Score.metric_version_id, Score.status, Score.score, Score.validation_errors).where(Score.run_id == run.id)
+        select(Score.metric_version_id, Score.status, Score.score, Score.validation_errors)
+        .where(Score.run_id == run.id)
     )
     rows = ((version_id, score_status(status, problems), score) for version_id, status, score, problems in scores)
     failed_calls = session.exec(

@@ -109,6 +109,15 @@ def test_a_missed_threshold_fails_the_check(client, evaluation, workspace):
 
 
 CRASHY_SYSTEM = '''
+import os
+import time
+
+def dies_on_q2(inputs):
+    time.sleep(0.2 if inputs["question"] == "q2" else 0.5)
+    if inputs["question"] == "q2":
+        os._exit(3)  # as the OOM killer or a native crash would end the process
+    return {"answer": "a" + inputs["question"][1:]}
+
 def half(inputs):
     if int(inputs["question"][1:]) % 2:
         raise RuntimeError("the model crashed on " + inputs["question"])
@@ -150,6 +159,22 @@ def test_a_run_where_every_call_failed_never_passes(client, evaluation, workspac
         assert "no system call succeeded" in out["summary"].splitlines()[0]
         assert "6 of 6 system calls failed" in out["summary"]
         assert "the run ended with an error" not in out["summary"].splitlines()[0]
+
+
+def test_a_crashing_call_fails_only_its_record_and_is_named(client, evaluation, workspace):
+    (workspace / "crashy.py").write_text(CRASHY_SYSTEM)
+    result, out = run_runner(client, evaluation, workspace, system="crashy:dies_on_q2", concurrency=4,
+                             fail_under="0.8")
+    assert result.returncode == 0, result.stdout + result.stderr
+    crashed = next(tc for tc in evaluation["testcases"] if tc["inputs"]["question"] == "q2")
+    records = list(client.paginate(f"/runs/{out['run-id']}/records"))
+    errored = [r for r in records if r["error"]]
+    assert [r["testcaseId"] for r in errored] == [crashed["id"]]  # the 3 calls beside it were retried
+    assert "exited with code 3 while running this call alone: this call crashed it" in errored[0]["error"]
+    warnings = [line for line in result.stdout.splitlines() if line.startswith("::warning")]
+    assert any(f"::testcase {crashed['id']} (trial 0): the system's worker process exited with code 3" in line
+               for line in warnings), warnings
+    assert out["pass-rate"] == "0.8333"
 
 
 def pull_request_event(fork: bool = False) -> tuple[str, dict]:

@@ -195,16 +195,43 @@ def test_crash_reports_the_last_stderr_lines():
     assert asyncio.run(scenario()).error.endswith("stderr:\nabout to crash")
 
 
-def test_crash_fails_every_call_in_flight_then_calls_recover():
+def test_a_crash_fails_only_the_crashing_call_and_the_calls_beside_it_are_retried(capsys):
     async def scenario():
         async with running(python_system("agents.misbehaving:crashes", concurrency=8)) as system:
-            in_flight = [system.call({"seconds": 3}, None, 5) for _ in range(3)]
+            first_pid = (await system.call({}, None, 5)).outputs["pid"]
+            in_flight = [system.call({"seconds": 0.5}, None, 5) for _ in range(3)]
             results = await asyncio.gather(system.call({"crash": True, "seconds": 0.2}, None, 5), *in_flight)
-            return results, await system.call({}, None, 5)
+            return first_pid, results, await system.call({}, None, 5)
 
-    results, after = asyncio.run(scenario())
-    assert all("exited with code 3" in call.error and call.seconds < 2 for call in results)
+    first_pid, (crashed, *bystanders), after = asyncio.run(scenario())
+    assert crashed.outputs is None and crashed.crashed
+    assert crashed.error.startswith(
+        "the system's worker process exited with code 3 while running this call alone: this call crashed it"
+    )
+    assert all(call.error is None and call.outputs["pid"] != first_pid for call in bystanders)
+    assert not any(call.crashed for call in bystanders)
     assert after.error is None
+    assert capsys.readouterr().err.count("retrying alone a call that was running when the worker died") == 4
+
+
+def test_a_blocking_async_call_restarts_the_worker_and_spares_the_others():
+    async def scenario():
+        async with running(python_system("agents.misbehaving:blocks_async", concurrency=4)) as system:
+            first_pid = (await system.call({}, None, 5)).outputs["pid"]
+            blocked, bystander = await asyncio.gather(
+                system.call({"block": True}, None, 0.3), system.call({"seconds": 0.1}, None, 5)
+            )
+            started = time.perf_counter()
+            after = await system.call({}, None, 5)
+            return first_pid, blocked, bystander, after, time.perf_counter() - started
+
+    first_pid, blocked, bystander, after, after_seconds = asyncio.run(scenario())
+    assert blocked.outputs is None and blocked.crashed
+    assert "timed out and kept the worker's event loop blocked" in blocked.error
+    assert "`await asyncio.sleep(...)`" in blocked.error
+    assert blocked.seconds < 0.3 + 2.0 + 1.0
+    assert bystander.error is None and bystander.outputs["pid"] != first_pid
+    assert after.error is None and after_seconds < 1
 
 
 def test_sys_exit_in_the_system_ends_the_worker_with_its_code():

@@ -54,3 +54,11 @@ def exits(inputs):
 
 def wants_three(inputs, system_config, extra):
     return {}
+
+
+async def blocks_async(inputs):
+    """An `async def` that blocks its event loop on request (time.sleep instead of asyncio.sleep)."""
+    if inputs.get("block"):
+        time.sleep(30)
+    await asyncio.sleep(inputs.get("seconds", 0))
+    return {"pid": os.getpid()}
