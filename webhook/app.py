@@ -34,6 +34,7 @@ from runner.config import HOSTED_API_URL
 from scorecard_core import db
 from scorecard_core.client import ScorecardClient
 from scorecard_core.db import session_scope
+from scorecard_core.ids import MAX_ID, parse_id
 from scorecard_core.models import GitHubConnection, Project, utcnow
 from scorecard_core.settings import Settings, default_data_dir
 from server import headers
@@ -109,9 +110,10 @@ def store_connections(engine: Engine, entries: list[dict[str, Any]]) -> None:
     An installation ID learned from GitHub's installation webhooks is kept unless given."""
     wanted: dict[int, dict[str, Any]] = {}
     for index, entry in enumerate(entries):
-        project_id = str(entry.get("projectId", "")) if isinstance(entry, dict) else ""
-        if not project_id.isdigit():
-            raise ValueError(f"connection {index}: `projectId` must be the Scorecard project's numeric ID")
+        project_id = parse_id(str(entry.get("projectId", ""))) if isinstance(entry, dict) else None
+        if project_id is None:
+            raise ValueError(f"connection {index}: `projectId` must be the Scorecard project's numeric ID "
+                             f"(0 to {MAX_ID})")
         try:
             body = ConnectionUpsert.model_validate(entry)
         except ValidationError as exc:
@@ -120,7 +122,7 @@ def store_connections(engine: Engine, entries: list[dict[str, Any]]) -> None:
         values = body.model_dump()
         if body.installation_id is None:
             del values["installation_id"]  # keep what GitHub's installation webhooks told us
-        wanted[int(project_id)] = values
+        wanted[project_id] = values
     with session_scope(engine) as session:
         stored = {c.project_id: c for c in session.exec(select(GitHubConnection))}
         for project_id, connection in stored.items():

@@ -11,7 +11,7 @@ from scorecard_core.errors import ScorecardError, Unauthorized
 
 from .. import database
 from . import github, metrics, openapi, projects, records, results, runs, systems, testsets
-from .parsing import check_path_values
+from .parsing import check_path_values, check_query_values
 
 api = Blueprint("api", __name__, url_prefix="/api/v2")
 
@@ -42,6 +42,7 @@ def authenticate():
 
 
 api.before_request(check_path_values)
+api.before_request(check_query_values)
 
 
 @api.errorhandler(ScorecardError)

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 
 from scorecard_core.errors import Conflict, InvalidField, NotFound
 from scorecard_core.gate import parse_fail_under
+from scorecard_core.ids import MAX_ID
 from scorecard_core.models import GitHubConnection, Project, utcnow
 from scorecard_core.runs import load_metrics
 from webhook.dispatch import kickoff
@@ -42,7 +43,8 @@ class ConnectionUpsert(Body):
     auth: Literal["default", "token", "app"] = "default"
     token: Optional[str] = Field(default=None, min_length=1)
     app_id: Optional[str] = Field(default=None, pattern=r"^\d+$")
-    installation_id: Optional[int] = None
+    # GitHub's installation IDs, like ours, fit a 64-bit key column.
+    installation_id: Optional[int] = Field(default=None, ge=1, le=MAX_ID)
     private_key: Optional[str] = Field(default=None, min_length=1)
 
 

@@ -18,6 +18,8 @@ from pydantic import TypeAdapter
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import GenerateJsonSchema
 
+from scorecard_core.ids import ID_PATTERN
+
 from .metrics import MetricCreate, MetricGroupCreate, MetricGroupUpdate, MetricUpdate
 from .openapi_shapes import (
     Error, Metric, MetricGroup, Project, ProjectHistory, Record, RecordList, Run, RunComparison, RunSummary,
@@ -54,7 +56,7 @@ def query_parameter(name: str, schema: dict[str, Any], description: str, require
 
 
 CREATED = (201,)
-NUMERIC_ID = {"type": "string", "pattern": "^[0-9]+$"}
+NUMERIC_ID = {"type": "string", "pattern": ID_PATTERN}
 HISTORY_QUERY = (
     query_parameter("metricIds", {"type": "string"}, "comma-separated metric IDs to keep, e.g. `12,34`"),
     query_parameter("testsetId", NUMERIC_ID, "only runs over this testset"),

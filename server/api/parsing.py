@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from scorecard_core.errors import BadRequest, InvalidField, NotFound
+from scorecard_core.ids import ID_PATTERN, ID_PROBLEM, MAX_ID, parse_id
 
 from .. import database
 
@@ -29,23 +30,12 @@ DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 # Deeper bodies are refused before they can exhaust the stack of a JSON encoder or validator.
 MAX_DEPTH = 100
-# More digits could overflow a 64-bit integer column.
-MAX_ID_DIGITS = 18
-
-
-def _digits(value: str) -> int | None:
-    """The integer an ASCII digit string of at most 18 digits spells, else None."""
-    if value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS:
-        return int(value)
-    return None
 
 
 def _numeric_id(value: Any) -> Any:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    number = _digits(value) if isinstance(value, str) else None
+    number = parse_id(value)
     if number is None:
-        raise ValueError("must be a numeric ID string such as \"123\"")
+        raise ValueError(ID_PROBLEM)
     return number
 
 
@@ -54,7 +44,8 @@ NumericId = Annotated[
     int,
     BeforeValidator(_numeric_id),
     WithJsonSchema(
-        {"type": ["string", "integer"], "pattern": "^[0-9]{1,18}$", "description": 'a numeric ID such as "123"'}
+        {"type": ["string", "integer"], "pattern": ID_PATTERN, "minimum": 0, "maximum": MAX_ID,
+         "description": 'a numeric ID such as "123"'}
     ),
 ]
 
@@ -167,7 +158,7 @@ def get_or_404(model: type[Row], raw_id: str, kind: str, numeric: bool = True) -
 
 def path_id(value: str, kind: str) -> int:
     """A numeric path ID; anything else cannot exist, so it is a 404 like an unknown ID."""
-    number = _digits(value)
+    number = parse_id(value)
     if number is None:
         raise NotFound.of(kind, value)
     return number
@@ -180,11 +171,29 @@ def check_path_values() -> None:
             raise NotFound(f"nothing has the ID {value!r}", {"id": value})
 
 
+def check_query_values() -> None:
+    """A query parameter no database can hold (a NUL, say) is a 400 naming it, before any query."""
+    for name, value in request.args.items(multi=True):
+        if problem := _text_problem(name + value):
+            raise InvalidField(name, problem)
+
+
+def id_arg(name: str) -> int | None:
+    """A numeric ID in the query string (a filter or a baseline), None when absent."""
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    number = parse_id(raw)
+    if number is None:
+        raise InvalidField(name, ID_PROBLEM)
+    return number
+
+
 def limit_arg() -> int:
     raw = request.args.get("limit")
     if raw is None:
         return DEFAULT_LIMIT
-    limit = _digits(raw)
+    limit = parse_id(raw)
     if limit is None or not 1 <= limit <= MAX_LIMIT:
         raise InvalidField("limit", f"must be an integer from 1 to {MAX_LIMIT}")
     return limit
@@ -209,7 +218,7 @@ def _bad_cursor() -> InvalidField:
 def _cursor_fits(key: Any, column: Any) -> bool:
     """Whether a decoded cursor key can be compared with ``column`` on every database."""
     if column.type.python_type is int:
-        return type(key) is int and 0 <= key < 10**MAX_ID_DIGITS
+        return type(key) is int and 0 <= key <= MAX_ID
     return isinstance(key, str) and _text_problem(key) is None
 
 

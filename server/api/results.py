@@ -10,12 +10,13 @@ from sqlmodel import select
 
 from scorecard_core import export, report_queries, wire
 from scorecard_core.errors import InvalidField
+from scorecard_core.ids import MAX_ID, parse_id
 from scorecard_core.models import Run
 from scorecard_core.runs import get_run, load_metrics
 from scorecard_core.scoring.lifecycle import rescore
 
 from .. import database, scoring
-from .parsing import Body, NumericId, parse, path_id
+from .parsing import Body, NumericId, id_arg, parse
 from .projects import load_project
 from .runs import load_run
 
@@ -47,10 +48,10 @@ def run_summary(run_id: str):
 @bp.get("/runs/<run_id>/compare")
 def compare_runs(run_id: str):
     run = load_run(run_id)
-    raw = request.args.get("baselineRunId", "")
-    if not raw.isdigit():
+    baseline_id = id_arg("baselineRunId")
+    if baseline_id is None:
         raise InvalidField("baselineRunId", "is required: the numeric ID of the run to compare against")
-    baseline = get_run(database.session(), path_id(raw, "run"))
+    baseline = get_run(database.session(), baseline_id)
     return report_queries.compare(database.session(), run, baseline)
 
 
@@ -69,24 +70,22 @@ def _id_list(name: str) -> Optional[set[int]]:
     raw = request.args.get(name)
     if not raw:
         return None
-    parts = [p.strip() for p in raw.split(",") if p.strip()]
-    if not all(p.isdigit() for p in parts):
-        raise InvalidField(name, "must be comma-separated numeric IDs, e.g. `12,34`")
-    return {int(p) for p in parts}
+    ids = [parse_id(p.strip()) for p in raw.split(",") if p.strip()]
+    if None in ids:
+        raise InvalidField(name, f"must be comma-separated numeric IDs from 0 to {MAX_ID}, e.g. `12,34`")
+    return set(ids)
 
 
 @bp.get("/projects/<project_id>/history")
 def project_history(project_id: str):
     project = load_project(project_id)
     metric_ids = _id_list("metricIds")
-    raw_limit = request.args.get("limit", "30")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_HISTORY_RUNS:
+    limit = parse_id(request.args.get("limit", "30"))
+    if limit is None or not 1 <= limit <= MAX_HISTORY_RUNS:
         raise InvalidField("limit", f"must be an integer from 1 to {MAX_HISTORY_RUNS}")
     statement = select(Run).where(Run.project_id == project.id)
-    testset = request.args.get("testsetId")
-    if testset:
-        if not testset.isdigit():
-            raise InvalidField("testsetId", "must be a numeric ID")
-        statement = statement.where(Run.testset_id == int(testset))
-    runs = database.session().exec(statement.order_by(Run.id.desc()).limit(int(raw_limit))).all()
+    testset_id = id_arg("testsetId")
+    if testset_id is not None:
+        statement = statement.where(Run.testset_id == testset_id)
+    runs = database.session().exec(statement.order_by(Run.id.desc()).limit(limit)).all()
     return {"metrics": report_queries.history(database.session(), runs, metric_ids)}

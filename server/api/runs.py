@@ -15,7 +15,7 @@ from scorecard_core.models import Run
 
 from .. import database, scoring
 from .projects import load_project
-from .parsing import Body, NumericId, paginate, parse, path_id
+from .parsing import Body, NumericId, id_arg, paginate, parse, path_id
 
 bp = Blueprint("runs", __name__)
 
@@ -72,9 +72,9 @@ def list_runs(project_id: str):
     e.g. the base branch's latest finished run of a testset."""
     project = load_project(project_id)
     statement = select(Run).where(Run.project_id == project.id)
-    testset_id = request.args.get("testsetId")
-    if testset_id:
-        statement = statement.where(Run.testset_id == path_id(testset_id, "testset"))
+    testset_id = id_arg("testsetId")
+    if testset_id is not None:
+        statement = statement.where(Run.testset_id == testset_id)
     git_ref = request.args.get("gitRef")
     if git_ref:
         statement = statement.where(Run.__table__.c.git["ref"].as_string() == git_ref)

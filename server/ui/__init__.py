@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 from scorecard_core.errors import ScorecardError
 
 from .. import database
+from ..api.parsing import check_query_values
 from . import auth, csrf, formatting, projects, records, runs
 
 ui = Blueprint("ui", __name__, template_folder="templates", static_folder="static", static_url_path="/ui/static")
@@ -44,6 +45,7 @@ def _configure(state: BlueprintSetupState) -> None:
 
 ui.before_request(csrf.check)
 ui.before_request(auth.require_sign_in)
+ui.before_request(check_query_values)
 
 
 @ui.after_request

@@ -15,12 +15,13 @@ from flask import request
 from sqlmodel import select
 
 from scorecard_core.errors import BadRequest, ScorecardError
+from scorecard_core.ids import parse_id
 from scorecard_core.models import GitHubConnection, Metric, Project, System, SystemVersion, Testset
 
 from .. import database
 from ..api.github import find_connection, kickoff_connection, start_kickoff
 from .git import web_link
-from .loading import is_id, picked_metrics
+from .loading import picked_metrics
 
 MAX_REF_CHARS = 250  # as the API allows
 MAX_VERSION_ID_CHARS = 100
@@ -131,7 +132,8 @@ def _system_choices(project: Project) -> list[SystemChoice]:
 def _testset_id(project: Project, value: str) -> int:
     if not value:
         raise BadRequest("Choose the testset to run.", {"field": "testset_id"})
-    testset = database.session().get(Testset, int(value)) if is_id(value) else None
+    testset_id = parse_id(value)
+    testset = database.session().get(Testset, testset_id) if testset_id is not None else None
     if testset is None or testset.project_id != project.id:
         raise BadRequest(f"Testset {value!r} is not in this project; choose one from the list "
                          "(reload the page if it is out of date).", {"field": "testset_id"})

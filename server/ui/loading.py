@@ -6,10 +6,11 @@ from __future__ import annotations
 from sqlmodel import select
 
 from scorecard_core.errors import BadRequest, NotFound
+from scorecard_core.ids import parse_id
 from scorecard_core.models import Metric, Project, Record, Run
 
 from .. import database
-from ..api.parsing import MAX_ID_DIGITS, path_id
+from ..api.parsing import path_id
 from ..api.projects import load_project
 
 
@@ -28,18 +29,13 @@ def load_record(run: Run, record_id: str) -> Record:
     return record
 
 
-def is_id(value: str) -> bool:
-    """A numeric row ID as a form posts it (bounded, so the database never sees an overflow)."""
-    return value.isascii() and value.isdigit() and len(value) <= MAX_ID_DIGITS
-
-
 def picked_metrics(project: Project, picked: list[str], purpose: str) -> list[Metric]:
     """The project's metrics ticked in a form (``metric_id`` checkboxes), to ``purpose`` with."""
     if not picked:
         raise BadRequest(f"Choose at least one metric to {purpose}.", {"field": "metric_id"})
-    if not all(is_id(p) for p in picked):
+    ids = [parse_id(p) for p in picked]  # bounded, so the database never sees an overflow
+    if None in ids:
         raise BadRequest("Choose metrics from the list; reload the page if it is out of date.", {"field": "metric_id"})
-    ids = [int(p) for p in picked]
     statement = select(Metric).where(Metric.id.in_(ids), Metric.project_id == project.id)
     found = {m.id: m for m in database.session().exec(statement)}
     missing = [str(i) for i in ids if i not in found]

@@ -8,8 +8,7 @@ from typing import Any
 from flask import request, url_for
 
 from scorecard_core.errors import InvalidField
-
-from .loading import is_id
+from scorecard_core.ids import parse_id
 
 # The query parameters UI pages understand; links carry only these forward.
 PAGE_PARAMS = ("source", "status", "metric", "cursor")
@@ -19,9 +18,10 @@ def cursor_arg(name: str = "cursor") -> int | None:
     raw = request.args.get(name, "")
     if not raw:
         return None
-    if not is_id(raw):
+    cursor = parse_id(raw)
+    if cursor is None:
         raise InvalidField(name, "must be the ID from a page link; go back to the first page")
-    return int(raw)
+    return cursor
 
 
 def url_with(**changes: Any) -> str:

@@ -11,6 +11,7 @@ from sqlmodel import select
 from scorecard_core import report_queries
 from scorecard_core import runs as run_logic
 from scorecard_core.errors import BadRequest
+from scorecard_core.ids import parse_id
 from scorecard_core.models import Metric, Project, Run, System, SystemVersion, Testset
 from scorecard_core.scoring.lifecycle import rescore
 
@@ -93,7 +94,7 @@ def _run_page(project: Project, run: Run, status: int = 200, problem: str | None
         "version": version, "system": session.get(System, version.system_id) if version else None,
         # After a refused form, show what was typed or picked, with the form open.
         "notes": run.notes if notes_draft is None else notes_draft, "details_open": notes_draft is not None,
-        "picked": {int(p) for p in picked if p.isdigit()} if picked is not None else set(run.metric_ids),
+        "picked": set(map(parse_id, picked)) if picked is not None else set(run.metric_ids),
         "rescore_open": picked is not None,
         "project_metrics": session.exec(select(Metric).where(Metric.project_id == project.id).order_by(Metric.id)).all(),
     }

@@ -98,6 +98,9 @@ def test_configuration_problems_are_named(server, api_key, tmp_path, github, pro
         create_app({**config, "SCORECARD_API_KEY": None})
     with pytest.raises(ValueError, match="projectId"):
         create_app({**config, "CONNECTIONS": [{"repo": REPO}]})
+    for too_big in (2**63, "99999999999999999999999"):  # no 64-bit key holds them
+        with pytest.raises(ValueError, match="projectId"):
+            create_app({**config, "CONNECTIONS": [{"projectId": too_big, "repo": REPO}]})
     with pytest.raises(ValueError, match="`repo`"):
         create_app({**config, "CONNECTIONS": [{"projectId": "1", "repo": "not a repository"}]})
 
