@@ -8,7 +8,7 @@ import random
 import pytest
 
 from scorecard_core.gate import evaluate, parse_fail_under
-from scorecard_core.report import summarize_wire, wire_outcomes
+from scorecard_core.report import failing_cases, summarize_wire, wire_outcomes
 
 METRICS = {
     "1": {"id": "1", "name": "Correct", "evalType": "ai", "outputType": "boolean", "passingThreshold": None},
@@ -97,3 +97,17 @@ def test_a_testcase_with_a_failed_call_fails_every_metric(seed):
             metric_id = next(m for m, v in VERSIONS.items() if v == score["metricConfigId"])
             if score["kind"] == "fail":
                 assert outcomes[(record["testcaseId"], metric_id)] is False
+
+
+def test_a_misfit_score_is_listed_as_an_error_with_its_validation_errors():
+    records = [{"id": "1", "testcaseId": "7", "scores": [{
+        "metricConfigId": "v1", "status": "scored", "score": {"intScore": 3},
+        "validationErrors": [{"path": "/binaryScore", "message": "a boolean metric's score needs `binaryScore`"}],
+    }]}]
+    run = {"id": "r", "status": "completed", "metricIds": ["1"], "metricVersionIds": ["v1"]}
+    summary = summarize_wire(run, METRICS, records)
+    assert (summary.metrics[0].scored, summary.metrics[0].errored, summary.pass_rate) == (0, 1, None)
+    (case,) = failing_cases(summary, records)
+    assert case.value is None and case.metric_name == "Correct"
+    assert case.reason == "the score does not fit the metric: /binaryScore a boolean metric's score needs `binaryScore`"
+    assert wire_outcomes(summary, records) == {}
