@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from .errors import InvalidField, NotFound
+from .errors import Conflict, InvalidField, NotFound
 from .models import MetricVersion, Record, Run, Score, utcnow
 from .scoring.lifecycle import refresh_run, scored_by
 from .scoring.shapes import SCORE_KEYS
@@ -48,6 +48,12 @@ def put_score(
         raise NotFound(
             f"metric config {metric_version_id} is not used by run {run.id}; use one of its metricVersionIds",
             {"field": "metricConfigId"},
+        )
+    if record.error is not None:
+        raise Conflict(
+            f"record {record.id}'s system call failed (see its `error`): it already counts as failing for every "
+            "metric and takes no score; re-run the testcase to score it",
+            {"field": "recordId"},
         )
     who = scored_by(version.config)
     if score is None and who != "human":

@@ -109,3 +109,15 @@ def test_a_score_upsert_without_score_is_refused_where_it_cannot_stay_pending(cl
     with pytest.raises(ApiError) as refused:
         client.put(f"/records/{record['id']}/scores/{graded}", {"score": "yes"})
     assert refused.value.status == 400 and "score" in str(refused.value)
+
+
+def test_a_record_whose_call_failed_takes_no_score(client):
+    project = client.post("/projects", {"name": "graded"})
+    human = metric(client, project, name="Graded", evalType="human", outputType="boolean")
+    run = client.post(f"/projects/{project['id']}/runs", {"metricIds": [human["id"]]})
+    crashed = client.post(f"/runs/{run['id']}/records", {"inputs": {"q": 1}, "outputs": {}, "error": "boom"})
+    with pytest.raises(ApiError) as refused:
+        client.put(f"/records/{crashed['id']}/scores/{run['metricVersionIds'][0]}", {"score": {"binaryScore": True}})
+    assert refused.value.status == 409 and "already counts as failing for every metric" in str(refused.value)
+    summary = client.get(f"/runs/{run['id']}/summary")
+    assert (summary["failedCalls"], summary["passRate"], summary["metrics"][0]["scored"]) == (1, 0.0, 0)
