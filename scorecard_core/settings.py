@@ -70,6 +70,10 @@ def default_openai_base_url() -> str:
     )
 
 
+class InvalidSetting(ValueError):
+    """A ``SCORECARD_*`` variable holds a value we cannot use; the message names it."""
+
+
 def positive_number(variable: str, default: float) -> float:
     """``$variable`` as a number above zero, else ``default``; anything else names the variable."""
     raw = os.environ.get(variable, "").strip()
@@ -80,8 +84,34 @@ def positive_number(variable: str, default: float) -> float:
     except ValueError:
         value = -1.0
     if not 0 < value < float("inf"):
-        raise ValueError(f"{variable} must be a number above 0, not {raw!r}")
+        raise InvalidSetting(f"{variable} must be a number above 0, not {raw!r}")
     return value
+
+
+def whole_number(variable: str, default: int, low: int, high: int) -> int:
+    """``$variable`` as a whole number from ``low`` to ``high``, else ``default``."""
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise InvalidSetting(f"{variable} must be a whole number from {low} to {high}, not {raw!r}")
+    return int(raw)
+
+
+# `scorecard serve`: the bounds its flags and variables accept.
+SERVE_THREADS = (1, 256)
+SERVE_CONNECTION_LIMIT = (10, 100_000)
+SERVE_CHANNEL_TIMEOUT = (1, 3600)
+
+
+def positive_integer(variable: str, default: int) -> int:
+    """``$variable`` as a whole number above zero, else ``default``; anything else names the variable."""
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit() and int(raw) > 0):
+        raise ValueError(f"{variable} must be a whole number above 0, not {raw!r}")
+    return int(raw)
 
 
 @dataclass(frozen=True)
@@ -97,11 +127,23 @@ class Settings:
     scoring_lease_seconds: float = field(
         default_factory=lambda: float(os.environ.get("SCORECARD_SCORING_LEASE_SECONDS", "60"))
     )
+    # Claims of one score that may end without a stored result (the process died, the database
+    # refused the result) before the score becomes an error instead of being claimed again.
+    scoring_max_attempts: int = field(default_factory=lambda: positive_integer("SCORECARD_SCORING_MAX_ATTEMPTS", 3))
     # Web UI sign-in: a session ends after this long without a request, and this long after
     # sign-in in any case (a working day), besides sign-out and revocation of its API key.
     session_idle_minutes: float = field(default_factory=lambda: positive_number("SCORECARD_SESSION_IDLE_MINUTES", 60))
     session_lifetime_hours: float = field(
         default_factory=lambda: positive_number("SCORECARD_SESSION_LIFETIME_HOURS", 12)
+    )
+    # `scorecard serve`: worker threads; open connections before new ones wait (slow clients hold
+    # one each, and no thread); seconds a connection may stay silent before it is closed.
+    serve_threads: int = field(default_factory=lambda: whole_number("SCORECARD_THREADS", 8, *SERVE_THREADS))
+    serve_connection_limit: int = field(
+        default_factory=lambda: whole_number("SCORECARD_CONNECTION_LIMIT", 1000, *SERVE_CONNECTION_LIMIT)
+    )
+    serve_channel_timeout: int = field(
+        default_factory=lambda: whole_number("SCORECARD_CHANNEL_TIMEOUT", 60, *SERVE_CHANNEL_TIMEOUT)
     )
     openai_base_url: str = field(default_factory=default_openai_base_url)
     openai_api_key: str | None = field(default_factory=lambda: os.environ.get("OPENAI_API_KEY"), repr=False)

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql import Executable
 
 from scorecard_core.models import WebhookDelivery, utcnow
+from scorecard_core.storable import storable_text
 
 RECEIVED, PROCESSING, PROCESSED, FAILED, IGNORED = "received", "processing", "processed", "failed", "ignored"
 MAX_ERROR_CHARS = 2000
@@ -67,7 +68,8 @@ class DeliveryLog:
         self._set(delivery_id, status=PROCESSED, processed_at=utcnow())
 
     def fail(self, delivery_id: str, error: str) -> None:
-        self._set(delivery_id, status=FAILED, error=error[:MAX_ERROR_CHARS], processed_at=utcnow())
+        # The reason can quote the payload or GitHub's answer.
+        self._set(delivery_id, status=FAILED, error=storable_text(error)[:MAX_ERROR_CHARS], processed_at=utcnow())
 
     def _insert(self, **values: object) -> bool:
         try:

@@ -14,6 +14,8 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from scorecard_core.storable import storable_json, storable_text
+
 from .deliveries import DeliveryLog
 from .events import Event, router
 from .events.routing import Handler, describe
@@ -50,8 +52,8 @@ def receive():
         return answer(401, "The X-Hub-Signature-256 header is missing or does not match the body: check that the "
                            "webhook's secret equals SCORECARD_GITHUB_WEBHOOK_SECRET")
 
-    event = request.headers.get("X-GitHub-Event", "").strip()
-    delivery_id = request.headers.get("X-GitHub-Delivery", "").strip()
+    event = storable_text(request.headers.get("X-GitHub-Event", "").strip())
+    delivery_id = storable_text(request.headers.get("X-GitHub-Delivery", "").strip())
     if not event or not delivery_id:
         return answer(400, "The X-GitHub-Event and X-GitHub-Delivery headers are required, as GitHub sends them")
     payload, problem = parse_payload(body)
@@ -77,11 +79,12 @@ def receive():
 
 
 def parse_payload(body: bytes) -> tuple[dict[str, Any] | None, str]:
-    """The payload, or None and why it is unusable."""
+    """The payload, or None and why it is unusable. Its text is made storable: a title or comment
+    with a NUL in it must not fail the rows it lands in."""
     if request.mimetype == "application/x-www-form-urlencoded":
         return None, "The payload is form-encoded: set the webhook's content type to application/json"
     try:
-        payload = json.loads(body.decode("utf-8"))
+        payload = storable_json(json.loads(body.decode("utf-8")))
     except UnicodeDecodeError:
         return None, "The payload is not UTF-8 JSON: set the webhook's content type to application/json"
     except (ValueError, RecursionError) as exc:

@@ -2,12 +2,16 @@
 
 - Heuristic scores are cheap: they are computed on the dispatcher thread in large batches.
 - AI scores go to background jobs (bounded concurrency, default 32); the judge retries 429/5xx.
-- One writer thread stores results in batches and refreshes the runs they belong to.
+- One writer thread stores results in batches and refreshes the runs they belong to. A batch
+  the database refuses is stored row by row, and a row it still refuses is stored as an error
+  saying why: one bad score never holds back the others.
 
 Claims are leases (``status='running'`` until ``lease_until``), renewed while work is in flight.
 A process that dies leaves leases that expire, and whoever runs next picks those scores up:
 nothing stays pending forever, and the unique (record, metric version) row means nothing is
-ever scored twice into two rows.
+ever scored twice into two rows. Each claim counts as an attempt; a score whose lease expired
+after ``max_attempts`` claims becomes an error instead of being claimed (and judged, and billed)
+again.
 """
 
 from __future__ import annotations
@@ -22,11 +26,13 @@ from typing import Any, Callable
 
 from sqlalchemy import and_, bindparam, or_, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError, StatementError
 from sqlmodel import Session, select
 
 from ..db import session_scope
 from ..jobs import Jobs, ThreadJobs
 from ..models import MetricVersion, Record, Run, Score, utcnow
+from ..storable import storable_text
 from . import heuristics
 from .judge import JudgeResult, judge_record
 from .lifecycle import finished_runs, refresh_run
@@ -38,6 +44,7 @@ WRITE_BATCH = 500
 WRITE_LINGER_SECONDS = 0.02
 REFRESH_SECONDS = 0.5
 RAW_ANSWER_CHARS = 2000
+STORE_ERROR_CHARS = 500
 
 
 # Scores one record with an AI metric: judge(metric_config, inputs=, outputs=, expected=).
@@ -71,10 +78,12 @@ class ScoringEngine:
         poll_seconds: float = 2.0,
         jobs: Jobs | None = None,
         on_run_finished: Callable[[int], None] | None = None,
+        max_attempts: int = 3,
     ):
         self.engine = engine
         self.concurrency = concurrency
         self.lease = timedelta(seconds=lease_seconds)
+        self.max_attempts = max_attempts
         self.poll_seconds = poll_seconds
         self.on_run_finished = on_run_finished
         self._judge = judge
@@ -112,15 +121,16 @@ class ScoringEngine:
     # -- claiming ----------------------------------------------------------------------------
     def _claim(self, ai: bool, limit: int) -> list[Claim]:
         now = utcnow()
+        expired = and_(Score.status == "running", Score.lease_until < now)
         claimable = and_(
             Score.scored_by == "ai" if ai else Score.scored_by == "heuristic",
-            or_(Score.status == "pending", and_(Score.status == "running", Score.lease_until < now)),
+            or_(Score.status == "pending", and_(expired, Score.attempts < self.max_attempts)),
         )
         candidates = select(Score.id).where(claimable).order_by(Score.id).limit(limit)
         statement = (
             update(Score)
             .where(Score.id.in_(candidates.scalar_subquery()), claimable)
-            .values(status="running", lease_until=now + self.lease)
+            .values(status="running", lease_until=now + self.lease, attempts=Score.attempts + 1)
             .returning(Score.id, Score.run_id, Score.record_id, Score.metric_version_id, Score.scored_by)
         )
         with session_scope(self.engine) as session:
@@ -129,6 +139,29 @@ class ScoringEngine:
         with self._in_flight_lock:
             self._in_flight.update(c.score_id for c in claims)
         return claims
+
+    def _give_up_exhausted(self) -> None:
+        """Scores whose every attempt ended without a stored result become errors, through the
+        writer (which refreshes their runs); claimed first, so only one process reports each."""
+        now = utcnow()
+        exhausted = and_(
+            Score.status == "running", Score.lease_until < now, Score.attempts >= self.max_attempts,
+            Score.scored_by.in_(("ai", "heuristic")),
+        )
+        statement = (
+            update(Score).where(exhausted).values(lease_until=now + self.lease)
+            .returning(Score.id, Score.run_id, Score.attempts)
+        )
+        with session_scope(self.engine) as session:
+            rows = session.execute(statement).all()
+        with self._in_flight_lock:
+            self._in_flight.update(score_id for score_id, _, _ in rows)
+        for score_id, run_id, attempts in rows:
+            reason = (
+                f"gave up after {attempts} attempts to score it: none stored a result (the scoring process "
+                "stopped, or the database could not be written, each time); it will not be tried again"
+            )
+            self._results.put(Result(score_id, run_id, None, reason))
 
     def _renew_leases(self) -> None:
         with self._in_flight_lock:
@@ -163,6 +196,7 @@ class ScoringEngine:
                 now = utcnow().timestamp()
                 if now - last_renewal >= renew_every:
                     self._renew_leases()
+                    self._give_up_exhausted()
                     last_renewal = now
                 self._dispatch_heuristics()
                 self._dispatch_ai()
@@ -231,10 +265,10 @@ class ScoringEngine:
             if batch:
                 try:
                     self._write(batch)
-                    dirty.update(r.run_id for r in batch)
                 except Exception:  # leases expire and the scores are claimed again
                     log.exception("could not store %d scores; they will be retried", len(batch))
                 finally:
+                    dirty.update(r.run_id for r in batch)  # some may be stored even so
                     with self._in_flight_lock:
                         self._in_flight.difference_update(r.score_id for r in batch)
                         idle = not self._in_flight
@@ -270,6 +304,34 @@ class ScoringEngine:
         return batch
 
     def _write(self, batch: list[Result]) -> None:
+        """One transaction for the batch; if the database refuses it, one per row, and a row it
+        still refuses is stored as an error saying why. A fault of the database itself (down,
+        locked, deadlocked) stores nothing: the leases expire and the scores are claimed again."""
+        try:
+            self._store(batch)
+            return
+        except Exception as exc:
+            if _transient(exc):
+                raise
+            if len(batch) == 1:
+                self._store_refused(batch[0], exc)
+                return
+            log.warning("the database refused a batch of %d scores; storing them one by one", len(batch))
+        for result in batch:
+            try:
+                self._store([result])
+            except Exception as exc:
+                if _transient(exc):
+                    raise
+                self._store_refused(result, exc)
+
+    def _store_refused(self, result: Result, exc: Exception) -> None:
+        log.warning("the database refused the result of score %s; storing an error instead", result.score_id,
+                    exc_info=exc)
+        reason = f"the result could not be stored: {_database_error(exc)}"
+        self._store([Result(result.score_id, result.run_id, None, reason)])
+
+    def _store(self, batch: list[Result]) -> None:
         now = utcnow()
         rows = [
             {
@@ -278,16 +340,8 @@ class ScoringEngine:
             }
             for r in batch
         ]
-        statement = (
-            update(Score)
-            .where(Score.id == bindparam("sid"), Score.status == "running")
-            .values(
-                status=bindparam("new_status"), score=bindparam("new_score"), error=bindparam("new_error"),
-                lease_until=None, updated_at=bindparam("now"),
-            )
-        )
         with session_scope(self.engine) as session:
-            session.connection().execute(statement, rows)
+            session.connection().execute(_STORE_RESULT, rows)
 
     def _refresh(self, run_ids: set[int]) -> None:
         with session_scope(self.engine) as session:
@@ -298,3 +352,24 @@ class ScoringEngine:
         if self.on_run_finished:
             for run_id in finished_runs(session):
                 self.on_run_finished(run_id)
+
+
+_STORE_RESULT = (
+    update(Score)
+    .where(Score.id == bindparam("sid"), Score.status == "running")
+    .values(
+        status=bindparam("new_status"), score=bindparam("new_score"), error=bindparam("new_error"),
+        lease_until=None, updated_at=bindparam("now"),
+    )
+)
+
+
+def _transient(exc: Exception) -> bool:
+    """A fault of the database itself (unreachable, locked, a deadlock), not of the row."""
+    return isinstance(exc, (OperationalError, InterfaceError))
+
+
+def _database_error(exc: Exception) -> str:
+    """Why the database (or its driver) refused a row, without the statement and its parameters."""
+    cause = exc.orig if isinstance(exc, StatementError) and exc.orig is not None else exc
+    return storable_text(f"{type(cause).__name__}: {cause}")[:STORE_ERROR_CHARS]

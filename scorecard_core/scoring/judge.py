@@ -1,16 +1,20 @@
 """The LLM judge: scores one record with an AI metric through any OpenAI-compatible endpoint.
 
 Nothing the model or the endpoint does makes :func:`judge_record` raise: rate limits and server
-errors are retried by the openai client (which honours Retry-After), unusable answers are re-asked,
-and whatever still fails comes back as a :class:`JudgeResult` with an ``error`` that says why.
+errors are retried by the openai client (which honours Retry-After), bodies it cannot read (cut
+short, not JSON) are retried here the same way, unusable answers are re-asked, and whatever still
+fails comes back as a :class:`JudgeResult` with an ``error`` that says why. Every text that comes
+back is storable (see ``storable``): a NUL in an answer cannot poison the write that stores it.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import random
 import re
 import threading
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Mapping
@@ -18,16 +22,22 @@ from typing import Any, Mapping
 import jinja2
 import openai
 from jinja2.sandbox import SandboxedEnvironment
+from openai.types.chat import ChatCompletion
 
 from ..metrics import DEFAULT_EVAL_MODEL
 from .shapes import SCORE_KEYS
 from ..settings import Settings
+from ..storable import storable_json, storable_text
 from .prompts import DEFAULT_PROMPT_TEMPLATE, correction_prompt, system_prompt
 
 # Transport retries (429, 408, 409, 5xx, connection errors), done by the openai client with
 # exponential backoff, or exactly the server's Retry-After when it sends one.
 MAX_RETRIES = 4
 REQUEST_TIMEOUT_SECONDS = 60.0
+# The openai client's backoff, for the retries of unreadable bodies done here.
+INITIAL_RETRY_DELAY = 0.5
+MAX_RETRY_DELAY = 8.0
+BODY_EXCERPT_CHARS = 200
 # Answers that are not a usable score are re-asked this many more times.
 MALFORMED_ANSWER_RETRIES = 2
 
@@ -61,6 +71,10 @@ class JudgeResult:
 
 class MalformedAnswer(ValueError):
     """The judge's answer holds no usable score; the message says what was wrong."""
+
+
+class UnreadableBody(Exception):
+    """The endpoint answered 200 with a body that is no chat completion, on every try."""
 
 
 def judge_record(
@@ -115,17 +129,21 @@ def _ask_until_usable(
     attempts = 1 + MALFORMED_ANSWER_RETRIES
     for _ in range(attempts):
         try:
-            completion = client.chat.completions.create(
+            completion = _complete(
+                client,
                 model=model,
                 temperature=temperature,
                 messages=messages + correction,
                 response_format=response_format(output_type),
             )
         except openai.OpenAIError as exc:
-            return JudgeResult(None, describe_api_error(exc, client, model))
-        raw = _answer_text(completion)
+            return JudgeResult(None, storable_text(describe_api_error(exc, client, model)))
+        except UnreadableBody as exc:
+            return JudgeResult(None, storable_text(str(exc)))
+        raw = storable_text(_answer_text(completion))
         try:
-            return JudgeResult(parse_score(raw, output_type))
+            # The answer's JSON can spell a NUL or a lone surrogate as an escape (\u0000).
+            return JudgeResult(storable_json(parse_score(raw, output_type)))
         except MalformedAnswer as exc:
             problem = str(exc)
             correction = [
@@ -153,6 +171,31 @@ def client_for(base_url: str, api_key: str, max_retries: int = MAX_RETRIES) -> o
             )
             _clients[key] = client
         return client
+
+
+def _complete(client: openai.OpenAI, **request: Any) -> ChatCompletion:
+    """One chat completion. The openai client retries transport faults but raises on a 200 whose
+    body it cannot read (a proxy cut it short, an HTML error page): those are transient too, so
+    they are retried with the client's backoff before they become an error."""
+    tries = 1 + client.max_retries
+    for attempt in range(tries):
+        if attempt:
+            delay = min(INITIAL_RETRY_DELAY * 2 ** (attempt - 1), MAX_RETRY_DELAY)
+            time.sleep(delay * (1 - 0.25 * random.random()))
+        response = client.chat.completions.with_raw_response.create(**request)
+        try:
+            completion = response.parse()
+        except ValueError as exc:  # json.JSONDecodeError: the body is not (complete) JSON
+            problem = f"its body is not JSON ({exc})"
+        else:
+            if isinstance(completion, ChatCompletion) and isinstance(getattr(completion, "choices", None), list):
+                return completion
+            problem = f"its body is no chat completion (Content-Type {response.headers.get('content-type')!r})"
+        body = response.text[:BODY_EXCERPT_CHARS]
+    raise UnreadableBody(
+        f"the judge at {client.base_url} answered HTTP 200 but {problem} (tried {tries} times); "
+        f"the body began: {body!r}"
+    )
 
 
 def response_format(output_type: str) -> dict[str, Any]:

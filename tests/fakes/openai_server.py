@@ -10,8 +10,9 @@ prompt, so the real ``openai`` client can talk to it:
   ``{"reasoning": "...", "score": ...}``.
 
 Tests script trouble with :meth:`FakeOpenAI.fail_next` (HTTP errors, optionally with
-Retry-After) and :meth:`FakeOpenAI.malformed_next` (an answer whose content is arbitrary text),
-slow it down with :attr:`FakeOpenAI.delay`, and inspect :attr:`FakeOpenAI.requests`.
+Retry-After), :meth:`FakeOpenAI.malformed_next` (an answer whose content is arbitrary text, NUL and
+unpaired surrogates included), :meth:`FakeOpenAI.truncated_next` (a 200 whose JSON body is cut
+short) and :meth:`FakeOpenAI.not_json_next` (a 200 whose body is not JSON), slow it down with :attr:`FakeOpenAI.delay`, and inspect :attr:`FakeOpenAI.requests`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,15 @@ class _ScriptedContent:
     text: str
 
 
+@dataclass(frozen=True)
+class _ScriptedBody:
+    """Raw bytes for the HTTP body: ``cut`` keeps only that many bytes of a real completion."""
+
+    data: bytes
+    content_type: str
+    cut: int | None = None
+
+
 class _Handler(KeepAliveHandler):
     def do_POST(self) -> None:  # noqa: N802  (http.server's naming)
         length = int(self.headers.get("Content-Length") or 0)
@@ -61,15 +71,20 @@ class _Handler(KeepAliveHandler):
         except ValueError:
             self._send(400, {}, _error_body(400, "Request body is not JSON"))
             return
-        self._send(*self.server.fake.answer_completion(body))
+        status, headers, answer = self.server.fake.answer_completion(body)
+        if isinstance(answer, bytes):
+            self._send_bytes(status, headers, answer)
+        else:
+            self._send(status, headers, answer)
 
     def do_GET(self) -> None:  # noqa: N802
         self._send(404, {}, _error_body(404, f"Unknown path {self.path}"))
 
     def _send(self, status: int, headers: dict[str, str], payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
+        self._send_bytes(status, {"Content-Type": "application/json", **headers}, json.dumps(payload).encode())
+
+    def _send_bytes(self, status: int, headers: dict[str, str], data: bytes) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         for name, value in headers.items():
             self.send_header(name, value)
@@ -86,7 +101,7 @@ class FakeOpenAI(LoopbackService):
     def __init__(self, delay: float = 0.0) -> None:
         self._lock = threading.Lock()
         self._delay = delay
-        self._script: deque[_ScriptedFailure | _ScriptedContent] = deque()
+        self._script: deque[_ScriptedFailure | _ScriptedContent | _ScriptedBody] = deque()
         self._requests: list[dict[str, Any]] = []
         self._in_flight = 0
         self._max_in_flight = 0
@@ -117,6 +132,17 @@ class FakeOpenAI(LoopbackService):
         with self._lock:
             self._script.extend(_ScriptedContent(text) for _ in range(times))
 
+    def truncated_next(self, times: int = 1) -> None:
+        """Answer the next ``times`` requests with 200 and a completion's JSON cut off halfway."""
+        with self._lock:
+            self._script.extend(_ScriptedBody(b"", "application/json", cut=60) for _ in range(times))
+
+    def not_json_next(self, times: int = 1, body: bytes = b"<html><body>502 Bad Gateway</body></html>",
+                      content_type: str = "text/html") -> None:
+        """Answer the next ``times`` requests with 200 and ``body``, as a misconfigured proxy might."""
+        with self._lock:
+            self._script.extend(_ScriptedBody(body, content_type) for _ in range(times))
+
     def reset(self) -> None:
         with self._lock:
             self._delay = 0.0
@@ -138,7 +164,7 @@ class FakeOpenAI(LoopbackService):
 
     # -- answering (called from handler threads) ---------------------------------------------
 
-    def answer_completion(self, body: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
+    def answer_completion(self, body: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any] | bytes]:
         with self._lock:
             self._requests.append(body)
             scripted = self._script.popleft() if self._script else None
@@ -153,6 +179,11 @@ class FakeOpenAI(LoopbackService):
             problem = _invalid_request_problem(body)
             if problem:
                 return 400, {}, _error_body(400, problem)
+            if isinstance(scripted, _ScriptedBody):
+                data = scripted.data
+                if scripted.cut is not None:
+                    data = json.dumps(_completion(body, _deterministic_content(body))).encode()[:scripted.cut]
+                return 200, {"Content-Type": scripted.content_type}, data
             content = scripted.text if isinstance(scripted, _ScriptedContent) else _deterministic_content(body)
             return 200, {}, _completion(body, content)
         finally:

@@ -15,8 +15,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('score', schema=None) as batch_op:
+        # Scores already stored have not been claimed under the cap: they start from zero.
+        batch_op.add_column(sa.Column('attempts', sa.Integer(), nullable=False, server_default='0'))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('score', schema=None) as batch_op:
+        batch_op.drop_column('attempts')

@@ -209,6 +209,26 @@ def test_one_client_per_endpoint_and_key(fake_openai):
     assert client_for(fake_openai.url, API_KEY) is not client_for(fake_openai.url, "sk-other")
 
 
+@pytest.mark.parametrize(("script", "problem"), [
+    (FakeOpenAI.truncated_next, "its body is not JSON (Unterminated string"),
+    (FakeOpenAI.not_json_next, "its body is no chat completion (Content-Type 'text/html')"),
+])
+def test_unreadable_bodies_are_retried_like_transient_faults(fake_openai, script, problem):
+    script(fake_openai, times=2)
+    result = judge(fake_openai, ai_metric("float"), "SCORE: 0.5")
+    assert result.error is None and result.score["floatScore"] == 0.5
+    assert len(fake_openai.requests) == 3
+
+    fake_openai.reset()
+    script(fake_openai, times=2)
+    failed = judge_record(ai_metric(), inputs={}, outputs={"answer": "VERDICT: pass"}, expected={},
+                          base_url=fake_openai.url, api_key=API_KEY, max_retries=1)
+    assert failed.score is None
+    assert failed.error.startswith(f"the judge at {fake_openai.url}/ answered HTTP 200 but {problem}")
+    assert "(tried 2 times); the body began: " in failed.error
+    assert len(fake_openai.requests) == 2
+
+
 # -- answers -----------------------------------------------------------------------------------
 
 
@@ -261,6 +281,26 @@ def test_persistent_malformed_answers_end_as_an_error_keeping_the_text(fake_open
     )
     assert result.raw == "I refuse to answer in JSON."
     assert len(fake_openai.requests) == 3
+
+
+@pytest.mark.parametrize("content", [
+    '{"reasoning": "nul \\u0000 and lone \\ud800 escaped in the JSON", "score": 0.5}',
+    '{"reasoning": "nul \u0000 and lone \ud800 as characters", "score": 0.5}',
+])
+def test_nul_and_lone_surrogates_in_an_answer_come_back_storable(fake_openai, content):
+    fake_openai.malformed_next(text=content)
+    result = judge(fake_openai, ai_metric("float"), "SCORE: 0.9")
+    assert result.score["floatScore"] == 0.5
+    assert result.score["reasoning"].startswith("nul \ufffd and lone \ufffd ")
+    assert len(fake_openai.requests) == 1
+
+
+def test_an_unusable_answer_with_a_nul_is_re_asked_and_kept_storable(fake_openai):
+    fake_openai.malformed_next(times=3, text="no score \u0000 here \udc00")
+    result = judge(fake_openai, ai_metric("int"), "SCORE: 4")
+    assert result.score is None and result.raw == "no score \ufffd here \ufffd"
+    # The correction quotes the answer back: it must be sendable, so it is the cleaned text.
+    assert fake_openai.requests[1]["messages"][-2] == {"role": "assistant", "content": result.raw}
 
 
 # -- concurrency -------------------------------------------------------------------------------
