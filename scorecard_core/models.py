@@ -221,6 +221,9 @@ class Score(SQLModel, table=True):
     # pending until someone enters them.
     status: str = "pending"
     lease_until: Optional[datetime] = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    # Claims so far: a score whose every claim ended without a stored result (the process died,
+    # the result could not be stored) becomes an error after SCORECARD_SCORING_MAX_ATTEMPTS.
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     score: Optional[dict] = json_column(nullable=True)
     error: Optional[str] = None
     user_id: str = "background-job"

@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         partial(judge_record, base_url=config["OPENAI_BASE_URL"], api_key=config["OPENAI_API_KEY"]),
         concurrency=config["SCORING_CONCURRENCY"],
         lease_seconds=config["SCORING_LEASE_SECONDS"],
+        max_attempts=config["SCORING_MAX_ATTEMPTS"],
         on_run_finished=partial(_publish_results, app),
     ).start()
 
