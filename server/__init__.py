@@ -24,6 +24,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         SCORING_ENABLED=True,
         SCORING_CONCURRENCY=defaults.scoring_concurrency,
         SCORING_LEASE_SECONDS=defaults.scoring_lease_seconds,
+        SCORING_MAX_ATTEMPTS=defaults.scoring_max_attempts,
         OPENAI_BASE_URL=defaults.openai_base_url,
         OPENAI_API_KEY=defaults.openai_api_key,
         SESSION_IDLE_MINUTES=defaults.session_idle_minutes,
