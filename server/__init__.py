@@ -41,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from . import database, errors, headers, scoring
     from .api import api
+    from .request_guard import RequestGuard
     from .ui import ui
 
     database.init_app(app)
@@ -50,4 +51,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     scoring.init_app(app)
     webhook.init_app(app)
+    # Outermost: refuses oversized and unauthenticated bodies before anything reads them.
+    app.wsgi_app = RequestGuard(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
     return app

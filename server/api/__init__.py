@@ -24,6 +24,10 @@ HTTP_CODES = {
 }
 
 
+MISSING_KEY_MESSAGE = "Missing API key: send `Authorization: Bearer <key>` (create one with `scorecard api-key create`)"
+INVALID_KEY_MESSAGE = "Invalid or revoked API key"
+
+
 def error_response(status: int, code: str, message: str, details: dict | None = None):
     return jsonify({"code": code, "message": message, "details": details or {}}), status
 
@@ -35,9 +39,9 @@ def authenticate():
     header = request.headers.get("Authorization", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
-        raise Unauthorized("Missing API key: send `Authorization: Bearer <key>` (create one with `scorecard api-key create`)")
+        raise Unauthorized(MISSING_KEY_MESSAGE)
     if apikeys.verify(database.session(), key.strip()) is None:
-        raise Unauthorized("Invalid or revoked API key")
+        raise Unauthorized(INVALID_KEY_MESSAGE)
     return None
 
 
