@@ -10,30 +10,62 @@ import threading
 from pathlib import Path
 
 import click
-from sqlalchemy.exc import OperationalError
+from click.core import ParameterSource
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from scorecard_core import apikeys, db
 from scorecard_core.client import ScorecardClient
-from scorecard_core.errors import ScorecardError
-from scorecard_core.settings import default_database_url
+from scorecard_core.errors import BadRequest, ScorecardError
+from scorecard_core.settings import (
+    SERVE_CHANNEL_TIMEOUT, SERVE_CONNECTION_LIMIT, SERVE_THREADS, InvalidSetting, Settings, default_database_url,
+)
+
+DATABASE_BACKENDS = ("sqlite", "postgresql")
+DATABASE_URL_FORMS = "sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
+
+
+def _checked_database_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A URL for a database we support and whose driver is installed; else one line naming where
+    the URL came from (the flag or the variable) and the forms accepted."""
+    if value is None:
+        return None
+    source = ("SCORECARD_DATABASE_URL" if ctx.get_parameter_source(param.name) is ParameterSource.ENVIRONMENT
+              else "--database-url")
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise BadRequest(f"{source} is not a database URL; give {DATABASE_URL_FORMS}") from None
+    if url.get_backend_name() not in DATABASE_BACKENDS:
+        raise BadRequest(f"{source}: {url.get_backend_name()} is not supported; give {DATABASE_URL_FORMS}")
+    try:
+        url.get_dialect().import_dbapi()
+    except (ImportError, NoSuchModuleError):
+        raise BadRequest(f"{source}: the database driver {url.drivername!r} is not installed; "
+                         f"give {DATABASE_URL_FORMS}") from None
+    return value
 
 
 def _database_option(func):
     return click.option(
-        "--database-url", envvar="SCORECARD_DATABASE_URL", default=None,
+        "--database-url", envvar="SCORECARD_DATABASE_URL", default=None, callback=_checked_database_url,
         help="SQLAlchemy URL (default: SQLite in $SCORECARD_DATA_DIR).",
     )(func)
 
 
 class ScorecardGroup(click.Group):
-    """Prints our own errors, and a database or address we cannot use, as one line and a
-    non-zero exit, never a traceback."""
+    """Prints our own errors, bad flags and settings, and a database or address we cannot use, as
+    one line and a non-zero exit, never a traceback."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except ScorecardError as exc:
-            click.echo(f"error: {exc.message}", err=True)
+        except click.UsageError as exc:  # click's own would add the usage lines
+            command = exc.ctx.command_path if exc.ctx else "scorecard"
+            click.echo(f"error: {exc.format_message()} (see `{command} --help`)", err=True)
+            sys.exit(exc.exit_code)
+        except (ScorecardError, InvalidSetting) as exc:
+            click.echo(f"error: {getattr(exc, 'message', exc)}", err=True)
             sys.exit(1)
         except OperationalError as exc:
             reason = str(exc.orig or exc).splitlines()[0]
@@ -46,28 +78,81 @@ class ScorecardGroup(click.Group):
 
 
 @click.group(cls=ScorecardGroup)
+@click.version_option(package_name="scorecard-github", prog_name="scorecard")
 def main() -> None:
     """Scorecard runs from GitHub: self-hosted Scorecard-compatible server and tools."""
 
 
+PORT = click.IntRange(1, 65535)
+
+
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; 0.0.0.0 for every interface (behind a reverse proxy).")
+@click.option("--port", default=8000, show_default=True, type=PORT)
+@click.option("--threads", type=click.IntRange(*SERVE_THREADS), default=None,
+              help="Requests handled at once.  [default: $SCORECARD_THREADS or 8]")
+@click.option("--connection-limit", type=click.IntRange(*SERVE_CONNECTION_LIMIT), default=None,
+              help="Open connections (slow ones included) before new ones wait.  "
+                   "[default: $SCORECARD_CONNECTION_LIMIT or 1000]")
+@click.option("--channel-timeout", type=click.IntRange(*SERVE_CHANNEL_TIMEOUT), default=None,
+              help="Seconds a connection may stay silent before it is closed.  "
+                   "[default: $SCORECARD_CHANNEL_TIMEOUT or 60]")
 @_database_option
-def serve(host: str, port: int, threads: int, database_url: str | None) -> None:
+def serve(host: str, port: int, threads: int | None, connection_limit: int | None, channel_timeout: int | None,
+          database_url: str | None) -> None:
     """Upgrade the database, then serve the API (production-grade WSGI server)."""
-    import waitress
-
     from server import create_app
+    from server.serving import ServeOptions, raise_descriptor_limit
 
+    settings = Settings()
+    options = ServeOptions(
+        host, port, threads or settings.serve_threads, connection_limit or settings.serve_connection_limit,
+        channel_timeout or settings.serve_channel_timeout,
+    )
+    warning = raise_descriptor_limit(options.connection_limit)
+    if warning:
+        click.echo(warning, err=True)
     config = {"DATABASE_URL": database_url} if database_url else {}
     app = create_app(config)
-    click.echo(f"Scorecard server on http://{host}:{port}  (API: http://{host}:{port}/api/v2)", err=True)
-    # SIGTERM (docker stop, systemd, CI) stops like Ctrl-C: waitress finishes in-flight requests.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    waitress.serve(app, host=host, port=port, threads=threads, ident="scorecard", _quiet=True)
-    app.extensions["scorecard.engine"].dispose()
+    try:
+        server = _listen(app, options)
+        click.echo(f"Scorecard server on http://{host}:{port}  (API: http://{host}:{port}/api/v2)", err=True)
+        # SIGTERM (docker stop, systemd, CI) stops like Ctrl-C: waitress finishes in-flight requests.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()
+    finally:
+        app.extensions["scorecard.engine"].dispose()
+
+
+def _listen(app, options):
+    """The listening server, or one line naming the address that cannot be used and why."""
+    import errno
+    import socket
+
+    from server.serving import create_server
+
+    address = f"{options.host}:{options.port}"
+    try:
+        # Resolved here: waitress reports a name it cannot resolve only as "Invalid host/port".
+        socket.getaddrinfo(options.host, options.port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise BadRequest(f"--host {options.host}: not an address, nor a name this machine can resolve "
+                         f"({exc.strerror}); give an IP address such as 127.0.0.1 or 0.0.0.0") from None
+    try:
+        return create_server(app, options, app.config["MAX_CONTENT_LENGTH"])
+    except OSError as exc:
+        reasons = {
+            errno.EADDRINUSE: "the address is already in use (another server?); stop it or choose another --port",
+            errno.EADDRNOTAVAIL: "the --host is not an address of this machine",
+            errno.EACCES: "permission denied (ports below 1024 need privileges); choose another --port",
+        }
+        raise BadRequest(f"cannot listen on {address}: {reasons.get(exc.errno, exc.strerror or exc)}") from None
 
 
 @main.group(name="db")
@@ -120,7 +205,10 @@ def revoke_key(name_or_prefix: str, database_url: str | None) -> None:
 def list_keys(database_url: str | None) -> None:
     """List keys: name, prefix, created, revoked."""
     with _session(database_url) as session:
-        for row in apikeys.list_keys(session):
+        rows = apikeys.list_keys(session)
+        if not rows:
+            click.echo("no API keys yet; create one with `scorecard api-key create --name NAME`")
+        for row in rows:
             state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
             click.echo(f"{row.name}\t{row.prefix}…\t{row.created_at:%Y-%m-%d}\t{state}")
 
@@ -129,7 +217,7 @@ def list_keys(database_url: str | None) -> None:
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None,
               help="Where the demo's SQLite database goes (default: a new temporary directory).")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=0, type=int, help="Port to serve on (default: any free port).")
+@click.option("--port", default=0, type=click.IntRange(0, 65535), help="Port to serve on (default: any free port).")
 @click.option("--serve/--no-serve", default=None,
               help="Keep serving after the demo (default: only when run in a terminal).")
 def demo(data_dir: Path | None, host: str, port: int, serve: bool | None) -> None:
@@ -187,8 +275,6 @@ CONNECT_OPTIONS = {
 
 
 def _read_private_key(path: Path) -> str:
-    from scorecard_core.errors import BadRequest
-
     try:
         return path.read_text(encoding="ascii")
     except UnicodeDecodeError:
@@ -229,7 +315,6 @@ def github_connect(project_id: int, repo: str, branch: str | None, workflow: str
                    token_env: str | None, app_id: str | None, private_key_file: Path | None,
                    installation_id: int | None, database_url: str | None) -> None:
     """Connect a project to its repository (replaces any connection it has); secrets are never printed."""
-    from scorecard_core.errors import BadRequest
     from server.api.github import ConnectionUpsert, save_connection, wire
     from server.api.parsing import parse
 
