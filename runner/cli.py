@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 from scorecard_core.client import ScorecardClient
 from scorecard_core.errors import ScorecardError
@@ -61,11 +61,13 @@ def plan_work(config: RunnerConfig, api: ScorecardApi, run: dict[str, Any]) -> t
     return work, api.system_config(config.system_version_id)
 
 
-def run_system(config: RunnerConfig, api: ScorecardApi, run: dict[str, Any]) -> Progress:
+def run_system(config: RunnerConfig, api: ScorecardApi, run: dict[str, Any]) -> tuple[Progress, set[str]]:
+    """Run the system over what is left; the progress, and the IDs of records whose call failed
+    when the API cannot store a record's error (hosted Scorecard)."""
     system = make_system(config.system, working_directory=config.working_directory, python=config.python,
                          concurrency=config.concurrency)
 
-    async def go() -> Progress:
+    async def go() -> tuple[Progress, set[str]]:
         starting = asyncio.create_task(system.start())  # the user's imports overlap our fetching
         try:
             work, system_config = await asyncio.to_thread(plan_work, config, api, run)
@@ -75,7 +77,7 @@ def run_system(config: RunnerConfig, api: ScorecardApi, run: dict[str, Any]) -> 
             began = time.monotonic()
             await execute(system, work, system_config, config.concurrency, config.timeout, uploader, progress)
             print(f"Ran {len(work)} system calls and uploaded their records in {time.monotonic() - began:.3f} s")
-            return progress
+            return progress, uploader.failed_record_ids
         finally:
             await asyncio.gather(starting, return_exceptions=True)  # a failed fetch still lets it finish
             await system.close()
@@ -84,11 +86,16 @@ def run_system(config: RunnerConfig, api: ScorecardApi, run: dict[str, Any]) -> 
 
 
 def build_report(
-    config: RunnerConfig, api: ScorecardApi, run: dict[str, Any], url: str, thresholds: Thresholds
+    config: RunnerConfig, api: ScorecardApi, run: dict[str, Any], url: str, thresholds: Thresholds,
+    failed_record_ids: Collection[str] = (),
 ) -> tuple[ReportContext, dict]:
     baseline = api.baseline_run(config, run)
+    records = api.records(str(run["id"]))
+    for record in records:  # hosted Scorecard: its judge scored our error text; it is a failed call
+        if str(record["id"]) in failed_record_ids and not record.get("error"):
+            record["error"] = str((record.get("outputs") or {}).get("error") or "the system call failed")
     context = report_context(
-        run, api.metrics([str(m) for m in run.get("metricIds", [])]), api.records(str(run["id"])), thresholds,
+        run, api.metrics([str(m) for m in run.get("metricIds", [])]), records, thresholds,
         config.testset_id, baseline=(baseline, api.records(str(baseline["id"]))) if baseline is not None else None,
         run_url=url, actions_url=config.git.actions_run_url, commit_sha=config.git.sha,
         event=_event_description(config),
@@ -133,7 +140,7 @@ def main() -> int:
             workflow.set_output("run-url", url)
             print(f"Run {run['id']}: {url}")
         with workflow.group("Scorecard: run the system over the testset"):
-            progress = run_system(config, api, run)
+            progress, failed_record_ids = run_system(config, api, run)
             api.end_execution(str(run["id"]))
         if progress.failed:
             workflow.warning(f"{progress.failed} of {progress.total} system calls failed; they are recorded as errors "
@@ -146,7 +153,7 @@ def main() -> int:
             return 0
         with workflow.group("Scorecard: wait for scores"), workflow.untrusted_output():
             run = wait_for_scores(client, str(run["id"]), config.score_timeout)
-        context, results = build_report(config, api, run, url, thresholds)
+        context, results = build_report(config, api, run, url, thresholds, failed_record_ids)
         publish(config, context, results)
     except ScoresTimedOut as exc:
         workflow.error(f"{exc}; raise the `score-timeout` input or check the run's scoring")

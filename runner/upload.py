@@ -58,6 +58,9 @@ class Uploader:
         self._single_slots = asyncio.Semaphore(SINGLE_POST_CONCURRENCY)
         self._batches_in_flight = 0
         self._flusher: asyncio.Task | None = None
+        # Hosted Scorecard keeps no record error: the IDs of the records whose call failed are
+        # how the report still counts them as failed calls.
+        self.failed_record_ids: set[str] = set()
 
     def add(self, item: RecordItem) -> None:
         if not self.batches:
@@ -98,7 +101,9 @@ class Uploader:
 
     async def _post_one(self, item: RecordItem) -> None:
         async with self._single_slots:
-            await asyncio.to_thread(self.client.post, f"/runs/{self.run_id}/records", item.hosted_body())
+            created = await asyncio.to_thread(self.client.post, f"/runs/{self.run_id}/records", item.hosted_body())
+        if item.error:
+            self.failed_record_ids.add(str(created["id"]))
 
     async def close(self) -> None:
         """Flush and wait for every upload; the first failed upload raises here."""

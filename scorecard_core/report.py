@@ -216,12 +216,13 @@ def summarize_wire(run: dict[str, Any], metrics: dict[str, dict[str, Any]], reco
     ]
     rows: list[ScoreRow] = []
     for record in records:
+        if record.get("error"):
+            continue  # a failed call fails every metric, whatever a judge made of it
         seen = set()
         for score in record.get("scores") or []:
             seen.add(score.get("metricConfigId"))
             rows.append((score.get("metricConfigId"), _wire_status(score), score.get("score")))
-        if not record.get("error"):
-            rows += [(m.metric_version_id, "pending", None) for m in summaries if m.metric_version_id not in seen]
+        rows += [(m.metric_version_id, "pending", None) for m in summaries if m.metric_version_id not in seen]
     failed_calls = sum(1 for record in records if record.get("error"))
     return summarize_rows(str(run["id"]), run.get("status", ""), len(records), summaries, rows, failed_calls,
                           run.get("error"))

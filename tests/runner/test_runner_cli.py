@@ -13,6 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from runner.cli import build_report, run_system
+from runner.config import load
+from runner.scorecard_api import ScorecardApi
+from scorecard_core.gate import parse_fail_under
+from scorecard_core.markdown import render
 from tests.conftest import wait_for_run
 from tests.fakes.github_server import ACTIONS_BOT, ACTIONS_TOKEN, READ_ONLY_TOKEN, FakeGitHub
 from tests.server.test_scoring_lifecycle import EXACT, make_project, metric
@@ -175,6 +180,35 @@ def test_a_crashing_call_fails_only_its_record_and_is_named(client, evaluation, 
     assert any(f"::testcase {crashed['id']} (trial 0): the system's worker process exited with code 3" in line
                for line in warnings), warnings
     assert out["pass-rate"] == "0.8333"
+
+
+def test_against_hosted_scorecard_failed_calls_count_too(client, workspace):
+    """Hosted Scorecard stores no record error: the failed call's record carries its error in the
+    outputs and gets graded like any other. A lenient grader passes every record; the report must
+    still count the 2 failed calls of 4 as failing."""
+    (workspace / "crashy.py").write_text(CRASHY_SYSTEM)
+    project, testset, _testcases = make_project(client, cases=4)
+    graded = metric(client, project, name="Graded", evalType="human", outputType="boolean")
+    config = load({
+        "SCORECARD_API_URL": client.base_url, "SCORECARD_API_KEY": client.http.headers["Authorization"][7:],
+        "SCORECARD_PROJECT_ID": project["id"], "SCORECARD_TESTSET_ID": testset["id"],
+        "SCORECARD_METRIC_IDS": graded["id"], "SCORECARD_SYSTEM": "crashy:half", "SCORECARD_PYTHON": sys.executable,
+        "SCORECARD_WORKING_DIRECTORY": str(workspace),
+    })
+    api = ScorecardApi(client)
+    api.extended = False  # speak to our server as to hosted Scorecard: one POST per record, no record errors
+    run = api.start_run(config)
+    progress, failed_record_ids = run_system(config, api, run)
+    assert (progress.failed, len(failed_record_ids)) == (2, 2)
+    for record in client.paginate(f"/runs/{run['id']}/records"):
+        assert record["error"] is None
+        client.put(f"/records/{record['id']}/scores/{run['metricVersionIds'][0]}", {"score": {"binaryScore": True}})
+    run = wait_for_run(client, run["id"])
+    context, results = build_report(config, api, run, "http://scorecard.example/run", parse_fail_under("0.8"),
+                                    failed_record_ids)
+    assert results["passed"] is False and context.summary.pass_rate == 0.5
+    assert results["summary"]["failedCalls"] == 2 and "2 of 4 system calls failed" in render(context)
+    assert sum(case.metric_name == "(system)" for case in context.failing) == 2
 
 
 def pull_request_event(fork: bool = False) -> tuple[str, dict]:
