@@ -20,6 +20,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from scorecard_core.errors import BadRequest, InvalidField, NotFound
 from scorecard_core.ids import ID_PATTERN, ID_PROBLEM, MAX_ID, parse_id
+from scorecard_core.storable import storable_json
 
 from .. import database
 
@@ -91,7 +92,9 @@ def json_body() -> Any:
     except ValueError as exc:
         raise BadRequest(f"Request body is not valid JSON: {exc}") from None
     _check_storable(payload)
-    return payload
+    # Text is untrusted (system outputs, testcases): NUL and lone surrogates are replaced, not
+    # refused, so one odd character in an output cannot lose the batch of records around it.
+    return storable_json(payload)
 
 
 def _text_problem(text: str) -> str | None:
@@ -108,23 +111,18 @@ def _text_problem(text: str) -> str | None:
 
 def _check_storable(payload: Any) -> None:
     """Refuse what Python's JSON parser accepts but a database cannot store, naming the field:
-    NUL characters and lone surrogates in strings, numbers that overflow to infinity, and
-    nesting deeper than MAX_DEPTH. Iterative, so depth cannot exhaust the stack here."""
+    numbers that overflow to infinity, and nesting deeper than MAX_DEPTH (which also bounds the
+    recursion of storable_json). Iterative, so depth cannot exhaust the stack here."""
     pending: list[tuple[Any, tuple[Any, ...]]] = [(payload, ())]
     while pending:
         value, path = pending.pop()
-        if isinstance(value, str):
-            if problem := _text_problem(value):
-                raise InvalidField(_field_name(path), problem)
-        elif isinstance(value, float) and not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             raise InvalidField(_field_name(path), "is a number too large to store")
         elif isinstance(value, (dict, list)):
             if len(path) >= MAX_DEPTH:
                 raise InvalidField(_field_name(path), f"is nested more than {MAX_DEPTH} levels deep")
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in items:
-                if isinstance(key, str) and (problem := _text_problem(key)):
-                    raise InvalidField(_field_name(path), f"has a key that {problem}")
                 pending.append((item, path + (key,)))
 
 
