@@ -93,6 +93,16 @@ def test_events_and_actions_without_a_handler_are_acknowledged_as_ignored(sender
     assert github.requests == []
 
 
+def test_text_no_database_can_store_is_replaced_before_a_delivery_is_recorded(sender, github):
+    payload = example("pull_request", "labeled")
+    payload["action"] = "labeled\u0000\ud800"  # sent as JSON escapes, as any JSON encoder does
+    delivery = str(uuid.uuid4())
+    response = sender.send("pull_request", payload, delivery)
+    assert response.status_code == 202 and response.json()["action"] == "labeled\ufffd\ufffd"
+    assert sender.delivery(delivery).action == "labeled\ufffd\ufffd"
+    assert github.requests == []
+
+
 def test_a_redelivery_is_processed_once(sender, github, project):
     payload, delivery = example("pull_request", "opened"), str(uuid.uuid4())
     assert sender.deliver("pull_request", payload, delivery).status == "processed"
