@@ -104,16 +104,6 @@ SERVE_CONNECTION_LIMIT = (10, 100_000)
 SERVE_CHANNEL_TIMEOUT = (1, 3600)
 
 
-def positive_integer(variable: str, default: int) -> int:
-    """``$variable`` as a whole number above zero, else ``default``; anything else names the variable."""
-    raw = os.environ.get(variable, "").strip()
-    if not raw:
-        return default
-    if not (raw.isascii() and raw.isdigit() and int(raw) > 0):
-        raise ValueError(f"{variable} must be a whole number above 0, not {raw!r}")
-    return int(raw)
-
-
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=default_database_url)
@@ -129,7 +119,7 @@ class Settings:
     )
     # Claims of one score that may end without a stored result (the process died, the database
     # refused the result) before the score becomes an error instead of being claimed again.
-    scoring_max_attempts: int = field(default_factory=lambda: positive_integer("SCORECARD_SCORING_MAX_ATTEMPTS", 3))
+    scoring_max_attempts: int = field(default_factory=lambda: whole_number("SCORECARD_SCORING_MAX_ATTEMPTS", 3, 1, 100))
     # Web UI sign-in: a session ends after this long without a request, and this long after
     # sign-in in any case (a working day), besides sign-out and revocation of its API key.
     session_idle_minutes: float = field(default_factory=lambda: positive_number("SCORECARD_SESSION_IDLE_MINUTES", 60))

@@ -5,6 +5,8 @@ databases, over real HTTP, with the real openai client against the fake judge.""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import threading
 import time
 from typing import Any, Iterator
@@ -15,10 +17,11 @@ from scorecard_core import db
 from scorecard_core.client import ScorecardClient
 from scorecard_core.scoring.engine import ScoringEngine
 from scorecard_core.scoring.judge import JudgeResult
+from scorecard_core.settings import InvalidSetting, Settings
 from tests.conftest import LiveServer, start_server, wait_for_run
 from tests.fakes.openai_server import FakeOpenAI
 from tests.server.test_scoring_lifecycle import make_project, metric, scores_by_metric, upload
-from tests.support.processes import create_api_key, serving
+from tests.support.processes import SCORECARD, create_api_key, free_port, serving
 
 REPLACED = "\ufffd"
 
@@ -142,6 +145,22 @@ def test_a_score_whose_scoring_keeps_dying_stops_after_max_attempts(database_url
             assert len(judge.requests) == 2
             process.stop()
     assert "Traceback" not in log.read_text(errors="replace")
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "2.5", "three", "101"])
+def test_max_attempts_must_be_a_whole_number_from_1_to_100(bad, monkeypatch):
+    monkeypatch.setenv("SCORECARD_SCORING_MAX_ATTEMPTS", bad)
+    with pytest.raises(InvalidSetting, match=f"^SCORECARD_SCORING_MAX_ATTEMPTS must be a whole number from 1 to 100, "
+                                             f"not '{bad}'$"):
+        Settings()
+
+
+def test_a_bad_max_attempts_is_one_line_from_the_cli(tmp_path):
+    env = {**os.environ, "SCORECARD_SCORING_MAX_ATTEMPTS": "0", "SCORECARD_DATABASE_URL": f"sqlite:///{tmp_path}/s.db"}
+    served = subprocess.run([str(SCORECARD), "serve", "--port", str(free_port())], env=env, capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert served.returncode == 1
+    assert served.stderr == "error: SCORECARD_SCORING_MAX_ATTEMPTS must be a whole number from 1 to 100, not '0'\n"
 
 
 def wait_until(condition: Any, what: str, timeout: float = 20.0) -> None:
