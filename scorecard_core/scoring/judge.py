@@ -74,7 +74,7 @@ class MalformedAnswer(ValueError):
 
 
 class UnreadableBody(Exception):
-    """The endpoint answered 200 with a body that is no chat completion, on every try."""
+    """The endpoint answered with success but a body that is no chat completion, on every try."""
 
 
 def judge_record(
@@ -191,9 +191,9 @@ def _complete(client: openai.OpenAI, **request: Any) -> ChatCompletion:
             if isinstance(completion, ChatCompletion) and isinstance(getattr(completion, "choices", None), list):
                 return completion
             problem = f"its body is no chat completion (Content-Type {response.headers.get('content-type')!r})"
-        body = response.text[:BODY_EXCERPT_CHARS]
+        status, body = response.status_code, response.text[:BODY_EXCERPT_CHARS]
     raise UnreadableBody(
-        f"the judge at {client.base_url} answered HTTP 200 but {problem} (tried {tries} times); "
+        f"the judge at {client.base_url} answered HTTP {status} but {problem} (tried {tries} times); "
         f"the body began: {body!r}"
     )
 
