@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -110,6 +112,7 @@ def serve(host: str, port: int, threads: int | None, connection_limit: int | Non
         host, port, threads or settings.serve_threads, connection_limit or settings.serve_connection_limit,
         channel_timeout or settings.serve_channel_timeout,
     )
+    _check_host(options.host, options.port)
     warning = raise_descriptor_limit(options.connection_limit)
     if warning:
         click.echo(warning, err=True)
@@ -130,20 +133,21 @@ def serve(host: str, port: int, threads: int | None, connection_limit: int | Non
         app.extensions["scorecard.engine"].dispose()
 
 
+def _check_host(host: str, port: int) -> None:
+    """Resolved before anything starts: waitress reports a name it cannot resolve only as
+    "Invalid host/port"."""
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise BadRequest(f"--host {host}: not an address, nor a name this machine can resolve "
+                         f"({exc.strerror}); give an IP address such as 127.0.0.1 or 0.0.0.0") from None
+
+
 def _listen(app, options):
     """The listening server, or one line naming the address that cannot be used and why."""
-    import errno
-    import socket
-
     from server.serving import create_server
 
     address = f"{options.host}:{options.port}"
-    try:
-        # Resolved here: waitress reports a name it cannot resolve only as "Invalid host/port".
-        socket.getaddrinfo(options.host, options.port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise BadRequest(f"--host {options.host}: not an address, nor a name this machine can resolve "
-                         f"({exc.strerror}); give an IP address such as 127.0.0.1 or 0.0.0.0") from None
     try:
         return create_server(app, options, app.config["MAX_CONTENT_LENGTH"])
     except OSError as exc:

@@ -24,10 +24,12 @@ READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
 
 
-def run_cli(*args: str, database_url: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``scorecard`` command; ``database_url`` goes in as SCORECARD_DATABASE_URL."""
+def run_cli(*args: str, database_url: str | None = None,
+            env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``scorecard`` command; ``database_url`` goes in as SCORECARD_DATABASE_URL,
+    ``env_extra`` adds to its environment."""
     assert SCORECARD.exists(), f"the `scorecard` console script is not installed next to {sys.executable}"
-    env = {k: v for k, v in os.environ.items() if k != "SCORECARD_DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items() if k != "SCORECARD_DATABASE_URL"} | (env_extra or {})
     if database_url is not None:
         env["SCORECARD_DATABASE_URL"] = database_url
     return subprocess.run(
