@@ -12,12 +12,16 @@ Other control characters are kept: both databases store them, they may matter to
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 REPLACEMENT = "\ufffd"
 # Python strings hold code points: a surrogate in one is always unpaired (JSON's pairs are joined).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# JSON text can only spell either as an escape: strings may not hold raw control characters, and
+# strict UTF-8 decoding refuses an encoded surrogate. (A false alarm only costs a walk.)
+_UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 
 def storable_text(text: str) -> str:
@@ -34,3 +38,11 @@ def storable_json(value: Any) -> Any:
     if isinstance(value, list):
         return [storable_json(item) for item in value]
     return value
+
+
+def load_json(text: str, **options: Any) -> Any:
+    """``json.loads(text, **options)`` made storable; ``text`` must come from strict UTF-8 decoding.
+    Text without an escape that could spell NUL or a surrogate is returned as parsed, unwalked:
+    request bodies are large and almost never need it."""
+    value = json.loads(text, **options)
+    return storable_json(value) if _UNSTORABLE_ESCAPE.search(text) else value

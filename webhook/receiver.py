@@ -7,14 +7,13 @@ recorded and handed to the background jobs, and GitHub gets 202 within milliseco
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from scorecard_core.storable import storable_json, storable_text
+from scorecard_core.storable import load_json, storable_text
 
 from .deliveries import DeliveryLog
 from .events import Event, router
@@ -84,7 +83,7 @@ def parse_payload(body: bytes) -> tuple[dict[str, Any] | None, str]:
     if request.mimetype == "application/x-www-form-urlencoded":
         return None, "The payload is form-encoded: set the webhook's content type to application/json"
     try:
-        payload = storable_json(json.loads(body.decode("utf-8")))
+        payload = load_json(body.decode("utf-8"))
     except UnicodeDecodeError:
         return None, "The payload is not UTF-8 JSON: set the webhook's content type to application/json"
     except (ValueError, RecursionError) as exc:

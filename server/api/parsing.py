@@ -20,7 +20,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from scorecard_core.errors import BadRequest, InvalidField, NotFound
 from scorecard_core.ids import ID_PATTERN, ID_PROBLEM, MAX_ID, parse_id
-from scorecard_core.storable import storable_json
+from scorecard_core.storable import load_json
 
 from .. import database
 
@@ -84,7 +84,9 @@ def json_body() -> Any:
         raise BadRequest("Request body is empty; send a JSON object with Content-Type: application/json")
     try:
         # JSON on the wire is UTF-8 (RFC 8259); json.loads alone would also guess UTF-16 and -32.
-        payload = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        # Text is untrusted (system outputs, testcases): NUL and lone surrogates are replaced, not
+        # refused, so one odd character in an output cannot lose the batch of records around it.
+        payload = load_json(raw.decode("utf-8"), parse_constant=_reject_constant)
     except UnicodeDecodeError as exc:
         raise BadRequest(f"Request body is not valid JSON: byte {exc.start} is not UTF-8; send UTF-8 text") from None
     except RecursionError:
@@ -92,9 +94,7 @@ def json_body() -> Any:
     except ValueError as exc:
         raise BadRequest(f"Request body is not valid JSON: {exc}") from None
     _check_storable(payload)
-    # Text is untrusted (system outputs, testcases): NUL and lone surrogates are replaced, not
-    # refused, so one odd character in an output cannot lose the batch of records around it.
-    return storable_json(payload)
+    return payload
 
 
 def _text_problem(text: str) -> str | None:
@@ -111,8 +111,8 @@ def _text_problem(text: str) -> str | None:
 
 def _check_storable(payload: Any) -> None:
     """Refuse what Python's JSON parser accepts but a database cannot store, naming the field:
-    numbers that overflow to infinity, and nesting deeper than MAX_DEPTH (which also bounds the
-    recursion of storable_json). Iterative, so depth cannot exhaust the stack here."""
+    numbers that overflow to infinity, and nesting deeper than MAX_DEPTH. Iterative, so depth
+    cannot exhaust the stack here."""
     pending: list[tuple[Any, tuple[Any, ...]]] = [(payload, ())]
     while pending:
         value, path = pending.pop()
