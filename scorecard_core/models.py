@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     TypeDecorator,
     UniqueConstraint,
@@ -304,3 +305,61 @@ class WebhookDelivery(SQLModel, table=True):
     attempts: int = 0
     received_at: datetime = timestamp()
     processed_at: Optional[datetime] = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+
+
+class RecordTag(SQLModel, table=True):
+    """A tag on a record (``urgent``, ``env:prod``): one row per record and text."""
+
+    __tablename__ = "record_tag"
+    __table_args__ = (UniqueConstraint("record_id", "text"), Index("ix_record_tag_text", "text"))
+    id: Optional[int] = id_primary_key()
+    record_id: int = parent("record")
+    text: str
+    source: str = "user"  # user | otel
+    user_id: Optional[str] = None
+    created_at: datetime = timestamp()
+
+
+class RecordAssignment(SQLModel, table=True):
+    """Someone asked to review a record: one row per record and assignee."""
+
+    __tablename__ = "record_assignment"
+    __table_args__ = (UniqueConstraint("record_id", "assignee_user_id"),)
+    id: Optional[int] = id_primary_key()
+    record_id: int = parent("record")
+    assignee_user_id: str
+    assigned_by_user_id: str
+    created_at: datetime = timestamp()
+
+
+class Attachment(SQLModel, table=True):
+    """A file of a session, named by its path: the committed content's description, and the
+    upload initiated since (``pending_*``) that a commit makes current (see attachments.py)."""
+
+    __table_args__ = (UniqueConstraint("session_id", "file_path"),)
+    id: str = Field(default_factory=new_uuid, primary_key=True)
+    session_id: str
+    file_path: str
+    filename: Optional[str] = None
+    caller_metadata: Optional[dict] = json_column(nullable=True)
+    content_type: Optional[str] = None
+    sha256: Optional[str] = None
+    size_bytes: Optional[int] = None
+    uploaded_at: Optional[datetime] = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    pending_content_type: Optional[str] = None
+    pending_sha256: Optional[str] = None
+    pending_size_bytes: Optional[int] = None
+    created_at: datetime = timestamp()
+
+
+class AttachmentContent(SQLModel, table=True):
+    """The bytes of an attachment, by SHA-256: the committed content and an uploaded one
+    awaiting its commit."""
+
+    __tablename__ = "attachment_content"
+    __table_args__ = (UniqueConstraint("attachment_id", "sha256"),)
+    id: Optional[int] = id_primary_key()
+    attachment_id: str = parent("attachment", type_=String)
+    sha256: str
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = timestamp()
