@@ -338,7 +338,7 @@ class ScoringEngine:
                 "sid": r.score_id, "new_status": "scored" if r.error is None else "error",
                 "new_score": r.score, "new_error": r.error, "now": now,
             }
-            for r in batch
+            for r in sorted(batch, key=lambda r: r.score_id)  # ID order, as rescoring locks them
         ]
         with session_scope(self.engine) as session:
             session.connection().execute(_STORE_RESULT, rows)

@@ -173,6 +173,11 @@ def rescore(session: Session, run: Run, metrics: list) -> None:
     new version); metrics new to the run are added. ``metric_ids`` and ``metric_version_ids``
     stay parallel lists.
     """
+    # Rescores of a run take turns (the run's lock), so one never inserts the scores another is
+    # replacing; and the run's scores are locked in ID order, the order the scoring engine writes
+    # them in, so the two never deadlock.
+    hold_run(session, run)
+    session.execute(select(Score.id).where(Score.run_id == run.id).order_by(Score.id).with_for_update())
     records = list(session.exec(select(Record).where(Record.run_id == run.id, Record.error.is_(None))))
     metric_ids = list(run.metric_ids)
     version_ids = list(run.metric_version_ids)
