@@ -12,13 +12,13 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from waitress.server import create_server
-
 from scorecard_core import apikeys, db
 from scorecard_core.client import ScorecardClient
 from scorecard_core.errors import ScorecardError
+from scorecard_core.settings import Settings
 
 from . import create_app, scoring
+from .serving import ServeOptions, create_server
 
 CAPITALS = [
     ("France", "Paris"), ("Germany", "Berlin"), ("Italy", "Rome"), ("Spain", "Madrid"),
@@ -85,11 +85,14 @@ def seed(client: ScorecardClient) -> DemoProject:
 
 
 class BackgroundServer:
-    """Our app under waitress on a loopback port, in a daemon thread."""
+    """Our app under waitress on a loopback port, in a daemon thread, guarded as `scorecard serve` is."""
 
     def __init__(self, database_url: str, host: str, port: int):
         self.app = create_app({"DATABASE_URL": database_url})
-        self._server = create_server(self.app, host=host, port=port, threads=8)
+        settings = Settings()
+        options = ServeOptions(host, port, settings.serve_threads, settings.serve_connection_limit,
+                               settings.serve_channel_timeout)
+        self._server = create_server(self.app, options, self.app.config["MAX_CONTENT_LENGTH"])
         self.url = f"http://{host}:{self._server.effective_port}"
         self.app.config["PUBLIC_URL"] = self.url
         self._thread = threading.Thread(target=self._server.run, daemon=True)
