@@ -69,3 +69,17 @@ def test_script_plays_in_order_then_resets(fake):
     fake.reset()
     assert fake.requests == []
     assert complete(fake, chat("d")).status_code == 200
+
+
+def test_scripted_bodies_a_client_cannot_read(fake):
+    fake.truncated_next()
+    fake.not_json_next(body=b"<html>bad gateway</html>")
+    truncated = complete(fake, chat("VERDICT: pass"))
+    assert truncated.status_code == 200 and truncated.headers["Content-Type"] == "application/json"
+    assert truncated.content.startswith(b'{"id": "chatcmpl-')
+    with pytest.raises(ValueError):
+        truncated.json()
+    html = complete(fake, chat("VERDICT: pass"))
+    assert html.status_code == 200 and html.headers["Content-Type"] == "text/html"
+    assert html.content == b"<html>bad gateway</html>"
+    assert complete(fake, chat("VERDICT: pass")).json()["object"] == "chat.completion"
