@@ -12,7 +12,8 @@ prompt, so the real ``openai`` client can talk to it:
 Tests script trouble with :meth:`FakeOpenAI.fail_next` (HTTP errors, optionally with
 Retry-After), :meth:`FakeOpenAI.malformed_next` (an answer whose content is arbitrary text, NUL and
 unpaired surrogates included), :meth:`FakeOpenAI.truncated_next` (a 200 whose JSON body is cut
-short) and :meth:`FakeOpenAI.not_json_next` (a 200 whose body is not JSON), slow it down with :attr:`FakeOpenAI.delay`, and inspect :attr:`FakeOpenAI.requests`.
+short) and :meth:`FakeOpenAI.not_json_next` (a 200 whose body is not JSON), slow it down with
+:attr:`FakeOpenAI.delay`, and inspect :attr:`FakeOpenAI.requests`.
 """
 
 from __future__ import annotations

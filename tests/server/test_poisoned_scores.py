@@ -46,13 +46,14 @@ def test_poisoned_answers_and_outputs_still_complete_the_run(client, fake_openai
     run, judge, testcases = ai_run(client, cases=5, prompt="A: {{ outputs.answer }} SCORE: 4")
     fake_openai.malformed_next(text='{"reasoning": "escaped \\u0000 and \\ud800", "score": 2}')
     fake_openai.malformed_next(text='{"reasoning": "raw \u0000 and \ud800", "score": 3}')
-    fake_openai.truncated_next()  # retried: the retry gets a normal answer
+    fake_openai.truncated_next()  # one record's call reads both unreadable bodies, then a normal answer
     fake_openai.not_json_next()
     upload(client, run, testcases, answer=lambda tc: "a\u0000b" if tc["id"] == testcases[-1]["id"] else "fine")
 
     done = wait_for_run(client, run["id"], timeout=20)
     assert done["status"] == "completed", done["statusDetail"]
-    scores = sorted((s["score"]["intScore"], s["score"]["reasoning"]) for s in scores_by_metric(client, run["id"])[judge["id"]])
+    stored = scores_by_metric(client, run["id"])[judge["id"]]
+    scores = sorted((s["score"]["intScore"], s["score"]["reasoning"]) for s in stored)
     assert scores == [
         (2, f"escaped {REPLACED} and {REPLACED}"),
         (3, f"raw {REPLACED} and {REPLACED}"),
