@@ -74,7 +74,7 @@ class ScorecardGroup(click.Group):
             hint = "check --database-url or SCORECARD_DATABASE_URL"
             click.echo(f"error: cannot use the database ({reason}); {hint}", err=True)
             sys.exit(1)
-        except OSError as exc:  # e.g. a data directory that cannot be created, a port in use
+        except OSError as exc:  # e.g. a data directory that cannot be created
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
 
