@@ -228,6 +228,7 @@ def demo(data_dir: Path | None, host: str, port: int, serve: bool | None) -> Non
     """Run the demo: server on SQLite, seeded project, URL and API key printed."""
     from server import demo as demo_module
 
+    _check_host(host, port)
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix="scorecard-demo-"))
     click.echo(f"==> starting the Scorecard server (SQLite in {data_dir})", err=True)
     server, key, project = demo_module.start(data_dir, host, port)

@@ -42,8 +42,9 @@ def test_serve_settings_out_of_range_are_named(variable, value, accepted, sqlite
     assert variable in line and accepted in line and repr(value) in line, line
 
 
-def test_a_host_that_does_not_resolve_is_named(sqlite_url):
-    line = one_line_error(run_cli("serve", "--host", "nosuchhost.invalid", database_url=sqlite_url))
+@pytest.mark.parametrize("command", ["serve", "demo"])
+def test_a_host_that_does_not_resolve_is_named(command, sqlite_url):
+    line = one_line_error(run_cli(command, "--host", "nosuchhost.invalid", database_url=sqlite_url))
     assert "--host nosuchhost.invalid" in line and "IP address" in line, line
 
 
