@@ -52,3 +52,8 @@ class NotFound(ScorecardError):
 class Conflict(ScorecardError):
     code = "CONFLICT"
     status = 409
+
+
+class PayloadTooLarge(ScorecardError):
+    code = "PAYLOAD_TOO_LARGE"
+    status = 413

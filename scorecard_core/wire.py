@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from .models import (
-    Metric, MetricGroup, Project, Record, Run, Score, System, SystemVersion, Testcase, Testset,
+    Attachment, Metric, MetricGroup, Project, Record, RecordAssignment, RecordTag, Run, Score, System,
+    SystemVersion, Testcase, Testset,
 )
 from .testsets import split
 
@@ -145,3 +146,33 @@ def record(r: Record, scores: Iterable[Score] | None = None) -> dict[str, Any]:
     if scores is not None:
         body["scores"] = [score(s) for s in scores]
     return body
+
+
+def record_tag(t: RecordTag) -> dict[str, Any]:
+    return {
+        "id": str(t.id), "recordId": str(t.record_id), "text": t.text, "source": t.source,
+        "userId": t.user_id, "createdAt": _iso(t.created_at),
+    }
+
+
+def record_assignment(a: RecordAssignment) -> dict[str, Any]:
+    return {
+        "id": str(a.id), "recordId": str(a.record_id), "assigneeUserId": a.assignee_user_id,
+        "assignedByUserId": a.assigned_by_user_id, "createdAt": _iso(a.created_at),
+    }
+
+
+def attachment(a: Attachment) -> dict[str, Any]:
+    """The committed content's description (``pending`` until the first commit)."""
+    return {
+        "id": a.id,
+        "sessionId": a.session_id,
+        "filePath": a.file_path,
+        "filename": a.filename,
+        "metadata": a.caller_metadata,
+        "contentType": a.content_type if a.uploaded_at is not None else None,
+        "sha256": a.sha256,
+        "sizeBytes": a.size_bytes,
+        "status": "uploaded" if a.uploaded_at is not None else "pending",
+        "uploadedAt": _iso(a.uploaded_at),
+    }

@@ -41,12 +41,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from . import database, errors, headers, scoring
     from .api import api
+    from .api.attachments import files as attachment_files
     from .request_guard import RequestGuard
     from .ui import ui
 
     database.init_app(app)
     headers.init_app(app)
     app.register_blueprint(api)
+    app.register_blueprint(attachment_files)
     app.register_blueprint(ui)
     errors.init_app(app)
     scoring.init_app(app)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, g, jsonify, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -10,7 +10,10 @@ from scorecard_core import apikeys
 from scorecard_core.errors import ScorecardError, Unauthorized
 
 from .. import database
-from . import github, metrics, openapi, projects, records, results, runs, systems, testsets
+from . import (
+    assignees, attachments, github, metrics, openapi, projects, record_annotations, records, results, runs, systems,
+    tags, testsets,
+)
 from .parsing import check_path_values, check_query_values
 
 api = Blueprint("api", __name__, url_prefix="/api/v2")
@@ -40,8 +43,11 @@ def authenticate():
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise Unauthorized(MISSING_KEY_MESSAGE)
-    if apikeys.verify(database.session(), key.strip()) is None:
+    verified = apikeys.verify(database.session(), key.strip())
+    if verified is None:
         raise Unauthorized(INVALID_KEY_MESSAGE)
+    # Who made the call, where the API records a user (tags, assignments): the key's listed prefix.
+    g.user_id = f"api-key:{verified.prefix}"
     return None
 
 
@@ -79,5 +85,12 @@ def handle_database_unavailable(_exc: OperationalError):
     return error_response(503, "SERVICE_UNAVAILABLE", "The database is busy or unreachable; retry shortly")
 
 
-for module in (projects, testsets, metrics, systems, runs, records, results, github, openapi):
+for module in (
+    projects, testsets, metrics, systems, runs, records, tags, record_annotations, assignees, attachments, results, github,
+    openapi,
+):
     api.register_blueprint(module.bp)
+
+# The signed attachment URLs live outside /api/v2 (see attachments.py) but answer in its error shape.
+attachments.files.register_error_handler(ScorecardError, handle_scorecard_error)
+attachments.files.register_error_handler(HTTPException, handle_http_error)

@@ -6,9 +6,10 @@ immutable snapshots taken when the run is created.
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from flask import Blueprint
+from pydantic import Field, WithJsonSchema, field_validator
 from sqlmodel import select
 
 from scorecard_core import wire
@@ -40,7 +41,17 @@ class MetricCreate(MetricFields):
 
 
 class MetricUpdate(MetricFields):
-    name: Optional[str] = None
+    # Leaving `name` out keeps it; null would erase a column that must hold one.
+    name: Annotated[Optional[str], WithJsonSchema({"type": "string"})] = Field(
+        default=None, json_schema_extra=lambda schema: schema.pop("default")  # absent, never null
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_not_null(cls, value: Optional[str]) -> str:
+        if value is None:
+            raise ValueError("must be a string; leave `name` out to keep the current name")
+        return value
 
 
 class MetricGroupCreate(Body):

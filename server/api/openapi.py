@@ -21,9 +21,12 @@ from pydantic.json_schema import GenerateJsonSchema
 from scorecard_core.ids import ID_PATTERN
 
 from .metrics import MetricCreate, MetricGroupCreate, MetricGroupUpdate, MetricUpdate
+from .assignees import AssigneeCreate
+from .attachments import AttachmentInitiate
 from .openapi_shapes import (
-    Error, Metric, MetricGroup, Project, ProjectHistory, Record, RecordList, Run, RunComparison, RunSummary,
-    Score, Success, System, SystemVersion, Testcase, TestcaseList, Testset,
+    AnnotationList, Attachment, AttachmentDownload, AttachmentUpload, Deleted, Error, Metric, MetricGroup, Project,
+    ProjectHistory, Record, RecordAssignment, RecordAssignmentList, RecordList, RecordTag, RecordTagList, Run,
+    RunComparison, RunSummary, Score, Success, System, SystemVersion, Testcase, TestcaseList, Testset,
 )
 from .parsing import DEFAULT_LIMIT, MAX_LIMIT, Body
 from .projects import ProjectCreate
@@ -31,6 +34,7 @@ from .github import ConnectionUpsert, KickoffCreate
 from .records import RecordBatch, RecordCreate, ScoreUpsert
 from .results import MAX_HISTORY_RUNS, Rescore
 from .runs import RunCreate, RunUpdate
+from .tags import TagCreate
 from .systems import SystemUpdate, SystemUpsert, VersionUpsert
 from .testsets import TestcaseBatch, TestcaseData, TestcaseIds, TestsetCreate, TestsetUpdate
 
@@ -128,7 +132,35 @@ OPERATIONS: dict[str, Operation] = {
     "api.records.create_records": Operation(
         "Create up to 1000 records idempotently (our extension)", RecordList, RecordBatch, CREATED
     ),
-    "api.records.list_records": Operation("List a run's records with their scores", Record, page=True),
+    "api.records.list_records": Operation(
+        "List a run's records with their scores", Record, page=True,
+        query=(query_parameter(
+            "tags", {"type": "array", "items": {"type": "string"}},
+            "only records carrying every one of these tags: `?tags=a&tags=b`, or `?tags=a,b` as the SDK sends",
+        ),),
+    ),
+    "api.tags.create_tag": Operation(
+        "Tag a record (201), or get the tag it already has (200)", RecordTag, TagCreate, (201, 200)
+    ),
+    "api.tags.list_tags": Operation("List a record's tags", RecordTagList),
+    "api.tags.delete_tag": Operation("Remove a tag from a record by its text", Deleted),
+    "api.annotations.list_annotations": Operation("List a record's annotations", AnnotationList),
+    "api.assignees.create_assignee": Operation(
+        "Assign a member to a record (201), or get the assignment that exists (200)", RecordAssignment,
+        AssigneeCreate, (201, 200),
+    ),
+    "api.assignees.list_assignees": Operation("List the members assigned to a record", RecordAssignmentList),
+    "api.assignees.delete_assignee": Operation("Unassign a member from a record", Deleted),
+    "api.attachments.initiate_attachment": Operation(
+        "Declare a session's file (201 with an upload URL), or find its content stored already (200)",
+        AttachmentUpload, AttachmentInitiate, (201, 200),
+    ),
+    "api.attachments.commit_attachment": Operation(
+        "Make the uploaded content current (a no-op when nothing is pending)", Attachment, errors=(409,)
+    ),
+    "api.attachments.get_attachment": Operation("Get an attachment and a download URL", AttachmentDownload),
+    "api.attachments.delete_attachment": Operation("Delete an attachment and its content", Success),
+    "api.attachments.list_attachments": Operation("List a session's committed attachments", Attachment, page=True),
     "api.records.delete_record": Operation("Delete a record", Success),
     "api.records.upsert_score": Operation("Create or replace a record's score for one metric", Score, ScoreUpsert),
     "api.results.rescore_run": Operation("Re-run scoring of some metrics (our extension)", Run, Rescore),

@@ -190,6 +190,81 @@ class Success(TypedDict):
     success: bool
 
 
+class Deleted(TypedDict):
+    deleted: Annotated[int, Field(ge=0, le=1, description="rows removed: 0 when there was nothing to remove")]
+
+
+class RecordTag(TypedDict):
+    id: WireId
+    recordId: WireId
+    text: str
+    source: Literal["user", "otel"]
+    userId: Annotated[Optional[str], Field(description="`api-key:<prefix>` of the key that applied it")]
+    createdAt: datetime
+
+
+class RecordTagList(TypedDict):
+    data: list[RecordTag]
+
+
+class RecordAssignment(TypedDict):
+    id: WireId
+    recordId: WireId
+    assigneeUserId: str
+    assignedByUserId: Annotated[str, Field(description="`api-key:<prefix>` of the key that assigned")]
+    createdAt: datetime
+
+
+class RecordAssignmentList(TypedDict):
+    data: list[RecordAssignment]
+
+
+class Annotation(TypedDict):
+    id: str
+    recordId: WireId
+    userId: str
+    rating: Optional[bool]
+    comment: Optional[str]
+    spanId: Optional[str]
+    createdAt: datetime
+
+
+class AnnotationList(TypedDict):
+    data: Annotated[list[Annotation], Field(description="always empty here: annotations are made in Scorecard's app")]
+
+
+Sha256 = Annotated[str, Field(pattern="^[0-9a-f]{64}$")]
+
+
+class Attachment(TypedDict):
+    """Describes the last committed content: `pending` (and its content fields null) until the
+    first commit."""
+
+    id: Uuid
+    sessionId: str
+    filePath: str
+    filename: Optional[str]
+    metadata: Optional[dict[str, Any]]
+    contentType: Optional[str]
+    sha256: Optional[Sha256]
+    sizeBytes: Annotated[Optional[int], Field(ge=0)]
+    status: Literal["pending", "uploaded"]
+    uploadedAt: Optional[datetime]
+
+
+class AttachmentDownload(Attachment):
+    downloadUrl: Annotated[Optional[str], Field(description="GET it without an API key; null before a commit")]
+    downloadExpiresAt: Optional[datetime]
+
+
+class AttachmentUpload(TypedDict):
+    id: Uuid
+    alreadyExists: Annotated[bool, Field(description="this content is committed already: nothing to upload")]
+    uploadUrl: Annotated[Optional[str], Field(description="PUT the bytes here without an API key, then commit")]
+    uploadMethod: Optional[Literal["PUT"]]
+    expiresAt: Optional[datetime]
+
+
 class Error(TypedDict):
     code: Annotated[str, Field(examples=["BAD_REQUEST", "UNAUTHORIZED", "NOT_FOUND"])]
     message: Annotated[str, Field(description="what went wrong and what to do")]

@@ -74,12 +74,17 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
-def json_body() -> Any:
+def raw_body() -> bytes:
     raw = request.get_data(cache=True)
     limit = request.max_content_length
     if request.content_length is None and limit is not None and len(raw) >= limit:
         # Werkzeug cuts a streamed (chunked) body at the limit instead of refusing it.
         raise RequestEntityTooLarge()
+    return raw
+
+
+def json_body() -> Any:
+    raw = raw_body()
     if not raw.strip():
         raise BadRequest("Request body is empty; send a JSON object with Content-Type: application/json")
     try:

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Optional
 
-from flask import Blueprint
+from flask import Blueprint, request
 from pydantic import Field
 from sqlmodel import select
 
+from scorecard_core import record_tags
 from scorecard_core import runs as run_logic
 from scorecard_core import scores as score_logic
 from scorecard_core import wire
@@ -101,7 +102,8 @@ def _with_scores(records: list[Record]) -> list[dict[str, Any]]:
 @bp.get("/runs/<run_id>/records")
 def list_records(run_id: str):
     run = load_run(run_id)
-    statement = select(Record).where(Record.run_id == run.id)
+    tags = record_tags.parse_filter(request.args.getlist("tags"))
+    statement = record_tags.carrying_all(select(Record).where(Record.run_id == run.id), tags)
     return paginate(database.session(), statement, Record.id, _with_scores)
 
 

@@ -1,0 +1,48 @@
+"""Who is asked to review a record: assigning twice keeps one assignment."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from .errors import InvalidField
+from .models import Record, RecordAssignment
+
+MAX_USER_ID_LENGTH = 200
+
+
+def assign(session: Session, record: Record, assignee_user_id: str, assigned_by: str) -> RecordAssignment:
+    if not assignee_user_id.strip():
+        raise InvalidField("assigneeUserId", "must name the member to assign")
+    if len(assignee_user_id) > MAX_USER_ID_LENGTH:
+        raise InvalidField("assigneeUserId", f"is longer than {MAX_USER_ID_LENGTH} characters")
+    existing = _find(session, record, assignee_user_id)
+    if existing is not None:
+        return existing
+    assignment = RecordAssignment(
+        record_id=record.id, assignee_user_id=assignee_user_id, assigned_by_user_id=assigned_by
+    )
+    session.add(assignment)
+    session.flush()
+    return assignment
+
+
+def list_assignments(session: Session, record: Record) -> list[RecordAssignment]:
+    statement = select(RecordAssignment).where(RecordAssignment.record_id == record.id)
+    return list(session.exec(statement.order_by(RecordAssignment.id)))
+
+
+def unassign(session: Session, record: Record, assignee_user_id: str) -> int:
+    """How many assignments were removed: 1, or 0 when the member was not assigned."""
+    existing = _find(session, record, assignee_user_id)
+    if existing is None:
+        return 0
+    session.delete(existing)
+    session.flush()
+    return 1
+
+
+def _find(session: Session, record: Record, assignee_user_id: str) -> RecordAssignment | None:
+    statement = select(RecordAssignment).where(
+        RecordAssignment.record_id == record.id, RecordAssignment.assignee_user_id == assignee_user_id
+    )
+    return session.exec(statement).first()

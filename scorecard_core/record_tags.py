@@ -1,0 +1,72 @@
+"""Tags on records (``urgent``, ``env:prod``), and the filter of a run's records by tags.
+
+Applying a tag twice keeps one row. Tag texts hold no comma: the official SDK sends a filter of
+several tags comma-separated, so a comma inside one tag could never be filtered on.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from sqlalchemy import exists
+from sqlmodel import Session, select
+
+from .errors import InvalidField
+from .models import Record, RecordTag
+
+MAX_TAG_LENGTH = 200
+MAX_FILTER_TAGS = 20
+
+
+def check_text(text: str, field: str = "text") -> str:
+    if not text.strip():
+        raise InvalidField(field, "must be a non-empty tag such as `urgent`")
+    if len(text) > MAX_TAG_LENGTH:
+        raise InvalidField(field, f"is longer than {MAX_TAG_LENGTH} characters")
+    if "," in text:
+        raise InvalidField(field, "must not contain a comma (filters list several tags comma-separated)")
+    return text
+
+
+def add_tag(session: Session, record: Record, text: str, user_id: str | None) -> RecordTag:
+    """The record's tag with this text, created unless it exists."""
+    check_text(text)
+    existing = session.exec(select(RecordTag).where(RecordTag.record_id == record.id, RecordTag.text == text)).first()
+    if existing is not None:
+        return existing
+    tag = RecordTag(record_id=record.id, text=text, user_id=user_id)
+    session.add(tag)
+    session.flush()
+    return tag
+
+
+def list_tags(session: Session, record: Record) -> list[RecordTag]:
+    return list(session.exec(select(RecordTag).where(RecordTag.record_id == record.id).order_by(RecordTag.id)))
+
+
+def remove_tag(session: Session, record: Record, text: str) -> int:
+    """How many tags were removed: 1, or 0 when the record did not carry it."""
+    tag = session.exec(select(RecordTag).where(RecordTag.record_id == record.id, RecordTag.text == text)).first()
+    if tag is None:
+        return 0
+    session.delete(tag)
+    session.flush()
+    return 1
+
+
+def parse_filter(values: Sequence[str], field: str = "tags") -> list[str]:
+    """The tags of ``?tags=a&tags=b`` or ``?tags=a,b`` (the SDK's form), without repeats."""
+    tags = list(dict.fromkeys(t for value in values for t in value.split(",") if t))
+    if len(tags) > MAX_FILTER_TAGS:
+        raise InvalidField(field, f"lists more than {MAX_FILTER_TAGS} tags")
+    for tag in tags:
+        if len(tag) > MAX_TAG_LENGTH:
+            raise InvalidField(field, f"has a tag longer than {MAX_TAG_LENGTH} characters")
+    return tags
+
+
+def carrying_all(statement: Any, tags: Sequence[str]) -> Any:
+    """``statement`` over records, kept to the records that carry every one of ``tags``."""
+    for tag in tags:
+        statement = statement.where(exists().where(RecordTag.record_id == Record.id, RecordTag.text == tag))
+    return statement
