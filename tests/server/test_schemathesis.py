@@ -28,7 +28,7 @@ CHECKS = (
     "not_a_server_error", "status_code_conformance", "content_type_conformance", "response_headers_conformance",
     "response_schema_conformance",
 )
-EXAMPLES_PER_OPERATION = 12
+EXAMPLES_PER_OPERATION = 10
 SEED = 8
 TIME_LIMIT_SECONDS = 120  # the run is far shorter; a hang must still end
 REPO, WORKFLOW = "acme/bot", "scorecard-eval.yml"
@@ -147,7 +147,7 @@ def test_schemathesis_finds_no_failures(fuzzed_server, database_url, tmp_path, c
             f"\nschemathesis on {engine}: {operations['tested']} operations, {cases['generated']} test cases, "
             f"{cases['unique_failures']} failures, {len(result['errors'])} errors, {result['running_time']:.0f} s"
         )
-    failures = json.dumps(result["failures"]) + output[output.find("FAILURES"):][:20000]
+    failures = json.dumps(result["failures"] + result["errors"])[:5000] + output[output.find("FAILURES"):][:20000]
     assert cases["unique_failures"] == 0 and not result["errors"], failures
     assert operations["tested"] == operations["total"] > 40, operations
     phases = {name: phase["status"] for name, phase in result["phases"].items()}
