@@ -19,6 +19,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from scorecard_core import apikeys, db
 from scorecard_core.client import ScorecardClient
 from scorecard_core.errors import BadRequest, ScorecardError
+from scorecard_core.ids import MAX_ID
 from scorecard_core.settings import (
     SERVE_CHANNEL_TIMEOUT, SERVE_CONNECTION_LIMIT, SERVE_THREADS, InvalidSetting, Settings, default_database_url,
 )
@@ -287,7 +288,8 @@ def _read_private_key(path: Path) -> str:
 
 
 @github_group.command("connect")
-@click.option("--project", "project_id", type=click.IntRange(min=1), required=True, help="The project's numeric ID.")
+@click.option("--project", "project_id", type=click.IntRange(1, MAX_ID), required=True,
+              help="The project's numeric ID.")
 @click.option("--repo", required=True, help="The repository, `owner/name`.")
 # String options left out take the connection's defaults (the API's), named in their help.
 @click.option("--branch", help="The branch kickoffs run the workflow on.  [default: main]")
