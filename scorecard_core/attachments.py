@@ -19,7 +19,7 @@ from sqlmodel import Session, delete, select
 from .errors import Conflict, InvalidField, NotFound, PayloadTooLarge
 from .models import Attachment, AttachmentContent, utcnow
 
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
+SHA256_PATTERN = "^[0-9a-f]{64}$"
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def check_size(size_bytes: int, limit: int, field: str) -> None:
 def initiate(session: Session, declared: Declared, limit: int) -> tuple[Attachment, bool]:
     """The attachment for the declared content, and whether that content is already committed
     (then nothing needs uploading)."""
-    if not SHA256.match(declared.sha256):
+    if not re.fullmatch(SHA256_PATTERN, declared.sha256):
         raise InvalidField("sha256", "must be the lowercase hex SHA-256 of the content (64 characters)")
     check_size(declared.size_bytes, limit, "sizeBytes")
     statement = select(Attachment).where(

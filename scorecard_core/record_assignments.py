@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import Session, select
 
 from .errors import InvalidField
 from .models import Record, RecordAssignment
 
 MAX_USER_ID_LENGTH = 200
+# Something besides ASCII whitespace (the same in Python and in JSON Schema's regexes).
+USER_ID_PATTERN = r"[^ \t\n\r\f\v]"
 
 
 def assign(session: Session, record: Record, assignee_user_id: str, assigned_by: str) -> RecordAssignment:
-    if not assignee_user_id.strip():
+    if not re.search(USER_ID_PATTERN, assignee_user_id):
         raise InvalidField("assigneeUserId", "must name the member to assign")
     if len(assignee_user_id) > MAX_USER_ID_LENGTH:
         raise InvalidField("assigneeUserId", f"is longer than {MAX_USER_ID_LENGTH} characters")

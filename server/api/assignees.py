@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from flask import Blueprint, g
+from pydantic import WithJsonSchema
 
 from scorecard_core import record_assignments, wire
 
@@ -14,7 +17,11 @@ bp = Blueprint("assignees", __name__)
 
 
 class AssigneeCreate(Body):
-    assignee_user_id: str
+    # Checked by record_assignments.assign, which names what is wrong; documented here.
+    assignee_user_id: Annotated[str, WithJsonSchema({
+        "type": "string", "maxLength": record_assignments.MAX_USER_ID_LENGTH,
+        "pattern": record_assignments.USER_ID_PATTERN, "description": "who to assign, e.g. an email address",
+    })]
 
 
 @bp.post("/records/<record_id>/assignees")

@@ -9,11 +9,11 @@ permission. An attachment is at most as large as a request body (SCORECARD_MAX_B
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
 from flask import Blueprint, Response, current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from scorecard_core import attachments, wire
 from scorecard_core.errors import NotFound
@@ -34,7 +34,7 @@ class AttachmentInitiate(Body):
     session_id: str = Field(min_length=1, max_length=500)
     file_path: str = Field(min_length=1, max_length=2000)
     content_type: str = Field(min_length=1, max_length=255)
-    sha256: str
+    sha256: Annotated[str, WithJsonSchema({"type": "string", "pattern": attachments.SHA256_PATTERN})]
     size_bytes: int = Field(ge=0)
     filename: Optional[str] = Field(default=None, max_length=500)
     metadata: Optional[dict[str, Any]] = None

@@ -19,6 +19,7 @@ from pydantic.alias_generators import to_camel
 from pydantic.json_schema import GenerateJsonSchema
 
 from scorecard_core.ids import ID_PATTERN
+from scorecard_core.record_tags import MAX_FILTER_TAGS
 
 from .metrics import MetricCreate, MetricGroupCreate, MetricGroupUpdate, MetricUpdate
 from .assignees import AssigneeCreate
@@ -135,7 +136,7 @@ OPERATIONS: dict[str, Operation] = {
     "api.records.list_records": Operation(
         "List a run's records with their scores", Record, page=True,
         query=(query_parameter(
-            "tags", {"type": "array", "items": {"type": "string"}},
+            "tags", {"type": "array", "items": {"type": "string"}, "maxItems": MAX_FILTER_TAGS},
             "only records carrying every one of these tags: `?tags=a&tags=b`, or `?tags=a,b` as the SDK sends",
         ),),
     ),

@@ -3,7 +3,10 @@ tags in records.py."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from flask import Blueprint, g
+from pydantic import WithJsonSchema
 
 from scorecard_core import record_tags, wire
 from scorecard_core.runs import get_record
@@ -15,7 +18,11 @@ bp = Blueprint("tags", __name__)
 
 
 class TagCreate(Body):
-    text: str
+    # Checked by record_tags.check_text, which names what is wrong; documented here.
+    text: Annotated[str, WithJsonSchema({
+        "type": "string", "maxLength": record_tags.MAX_TAG_LENGTH, "pattern": record_tags.TAG_PATTERN,
+        "description": "no comma, not blank; applying a tag the record has is a no-op",
+    })]
 
 
 def load_record(record_id: str):
