@@ -36,8 +36,8 @@ class Declared:
 def check_size(size_bytes: int, limit: int, field: str) -> None:
     if size_bytes > limit:
         raise PayloadTooLarge(
-            f"`{field}` is {size_bytes} bytes, more than the {limit}-byte limit for an attachment; "
-            "split the file or raise SCORECARD_MAX_BODY_BYTES",
+            f"`{field}` is {size_bytes} bytes, more than the {limit}-byte limit for an attachment "
+            "(the request body limit); split the file",
             {"field": field, "limit": limit},
         )
 

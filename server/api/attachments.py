@@ -3,13 +3,14 @@
 ``bp`` is the API (initiate, commit, get, delete, list per session). ``files`` serves the signed
 URLs the API hands out, outside /api/v2 like an object store's: the client PUTs the bytes to the
 upload URL and GETs them from the download URL without an API key, the signature being the
-permission. An attachment is at most as large as a request body (SCORECARD_MAX_BODY_BYTES).
+permission. An attachment is at most as large as a request body (15 MB).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated, Any, Optional
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -50,7 +51,14 @@ def _signed_url(kind: str, attachment_id: str, sha256: str) -> tuple[str, str]:
     """A URL of ``files`` for this content, and when it stops working (ISO 8601)."""
     token = _signer(kind).dumps([attachment_id, sha256])
     expires = (utcnow() + URL_LIFETIME).isoformat()
-    return f"{request.host_url.rstrip('/')}{files.url_prefix}/{token}", expires
+    return f"{_base_url()}{files.url_prefix}/{token}", expires
+
+
+def _base_url() -> str:
+    """Where the client reached the API: SCORECARD_PUBLIC_URL when it names the same host (its
+    scheme survives a TLS-terminating proxy), else the host the request came to."""
+    public = str(current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    return public if urlsplit(public).netloc == request.host else request.host_url.rstrip("/")
 
 
 def _unsigned(kind: str, token: str) -> tuple[str, str]:
