@@ -24,6 +24,9 @@ from .headers import ALWAYS, DEFAULT_POLICY
 API_PREFIX = "/api/"
 WEBHOOK_PREFIX = "/webhooks/"
 REASONS = {401: "Unauthorized", 413: "Payload Too Large"}
+# Codes for the parser's own refusals (answered before the app sees the request).
+PARSER_CODES = {400: "BAD_REQUEST", 413: "PAYLOAD_TOO_LARGE", 431: "REQUEST_HEADER_FIELDS_TOO_LARGE",
+                501: "NOT_IMPLEMENTED"}
 
 
 @dataclass(frozen=True)
@@ -31,10 +34,11 @@ class Refusal:
     status: int
     content_type: str
     body: bytes
+    reason: str = ""
 
     @property
     def status_line(self) -> str:
-        return f"{self.status} {REASONS[self.status]}"
+        return f"{self.status} {self.reason or REASONS[self.status]}"
 
     def headers(self) -> list[tuple[str, str]]:
         """The connection closes: the unread body must not be taken for a next request."""
@@ -66,6 +70,17 @@ def too_large(path: str, limit: int) -> Refusal:
         return _api_error(413, "PAYLOAD_TOO_LARGE",
                           f"Request body is larger than the {megabytes} MB limit; send fewer items per request")
     return Refusal(413, "text/plain; charset=utf-8", f"The request body is larger than {megabytes} MB.\n".encode())
+
+
+def parser_error(path: str, status: int, reason: str, message: str) -> Refusal:
+    """The server's own parser refused the request (headers too large, malformed): the same
+    refusal in our shapes, where the path could be read."""
+    if path.startswith(WEBHOOK_PREFIX):
+        return Refusal(status, "application/json", json.dumps({"message": message}).encode(), reason)
+    if path.startswith(API_PREFIX):
+        body = json.dumps({"code": PARSER_CODES.get(status, "BAD_REQUEST"), "message": message, "details": {}})
+        return Refusal(status, "application/json", body.encode(), reason)
+    return Refusal(status, "text/plain; charset=utf-8", f"{message}\n".encode(), reason)
 
 
 def refusal(path: str, headers: Mapping[str, str], content_length: int | None, has_body: bool,

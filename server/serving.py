@@ -20,11 +20,13 @@ import waitress
 from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.server import MultiSocketServer
+from waitress.utilities import Error as WaitressError
 
-from .request_guard import Refusal, body_limit, refusal, too_large
+from .request_guard import Refusal, body_limit, parser_error, refusal, too_large
 
 # Descriptors besides the connections: listening sockets, the trigger, the database, log files.
 SPARE_DESCRIPTORS = 64
+REQUEST_LINE_BYTES = 8192
 
 
 class RefusedRequest:
@@ -59,7 +61,13 @@ class GuardedParser(HTTPRequestParser):
         self.completed = True
 
     def received(self, data: bytes) -> int:
+        # The request line, while the headers are still coming: waitress forgets the path when
+        # it refuses headers that grew too large.
+        start = (self.header_plus or data)[:REQUEST_LINE_BYTES] if self.body_rcv is None else b""
         consumed = super().received(data)
+        if isinstance(self.error, WaitressError):
+            path = self.path if self.headers_finished else _request_path(start)
+            self.error = RefusedRequest(_parser_refusal(self.error, path))
         if self.error is None and self.chunked and self.body_rcv is not None:
             if len(self.body_rcv) > self.body_limit_bytes:
                 self._refuse(too_large(self.path, self.body_limit_bytes))
@@ -67,6 +75,21 @@ class GuardedParser(HTTPRequestParser):
             # The rest of what was read belongs to the refused body: never parse it as a request.
             return len(data)
         return consumed
+
+
+def _request_path(start: bytes) -> str:
+    target = start.lstrip().split(b"\r\n", 1)[0].split(b" ")[1:2]
+    return target[0].decode("latin-1") if target else "/"
+
+
+def _parser_refusal(error: WaitressError, path: str) -> Refusal:
+    messages = {
+        431: f"The request's headers are larger than the server accepts ({error.body} bytes); send fewer or smaller "
+             "headers (large cookies for this host?)",
+        413: f"The request body is larger than the server accepts ({error.body} bytes)",
+    }
+    message = messages.get(error.code, f"The request could not be read: {error.body}")
+    return parser_error(path, error.code, error.reason, message)
 
 
 def guarded_channel(max_body_bytes: int) -> type[HTTPChannel]:

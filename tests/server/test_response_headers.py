@@ -5,6 +5,10 @@ unknown API paths 404, both in the JSON error shape, under the test server and u
 
 from __future__ import annotations
 
+import json
+import socket
+from urllib.parse import urlsplit
+
 import pytest
 import requests
 
@@ -119,3 +123,37 @@ def test_scorecard_serve_answers_oversized_headers_and_unknown_paths_in_json(sql
         assert page.status_code == 404 and "<h1>Not found</h1>" in page.text
         assert_protected(page)
         served.stop()
+
+
+def test_scorecard_serve_answers_its_own_parser_refusals_in_our_shapes(sqlite_url, tmp_path):
+    """Past waitress's own header limit (256 KiB) and for bodies it cannot parse, waitress answers
+    before the app is called: the answers still carry our shape and headers."""
+    huge = {f"X-Filler-{i}": "x" * 8000 for i in range(40)}  # ~320 KiB
+    with serving(sqlite_url, tmp_path / "serve.log") as served:
+        api = requests.get(f"{served.api_url}/projects", headers=huge)
+        body = assert_error(api, 431)
+        assert body["code"] == "REQUEST_HEADER_FIELDS_TOO_LARGE" and "larger than the server accepts" in body["message"]
+        assert_protected(api)
+        hook = requests.post(f"{served.url}/webhooks/github", headers=huge)
+        assert hook.status_code == 431 and "headers" in hook.json()["message"]
+        assert_protected(hook)
+        page = requests.get(f"{served.url}/projects", headers=huge)
+        assert page.status_code == 431 and "headers" in page.text
+        assert_protected(page)
+        garbled = raw_exchange(served.url, b"POST /api/v2/projects HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ak_x"
+                               b"\r\nTransfer-Encoding: chunked\r\n\r\nnot-a-chunk-size\r\n\r\n")
+        head, _, body = garbled.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 400") and b"X-Content-Type-Options: nosniff" in head, head
+        assert json.loads(body)["code"] == "BAD_REQUEST"
+        served.stop()
+
+
+def raw_exchange(url: str, request: bytes) -> bytes:
+    """Bytes no HTTP client would send, and everything the server answers before it closes."""
+    address = urlsplit(url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as conn:
+        conn.sendall(request)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    return answer
