@@ -69,7 +69,8 @@ def test_assignees_and_annotations_through_the_sdk(sdk, run):
     assert assignment.assigned_by_user_id.startswith("api-key:ak_")
     assert sdk.records.assignees.create(record.id, assignee_user_id="reviewer@example.com").id == assignment.id
     sdk.records.assignees.create(record.id, assignee_user_id="second")
-    assert [a.assignee_user_id for a in sdk.records.assignees.list(record.id).data] == ["reviewer@example.com", "second"]
+    assignees = [a.assignee_user_id for a in sdk.records.assignees.list(record.id).data]
+    assert assignees == ["reviewer@example.com", "second"]
     assert sdk.records.assignees.delete("reviewer@example.com", record_id=record.id).deleted == 1
     assert sdk.records.assignees.delete("reviewer@example.com", record_id=record.id).deleted == 0
     assert [a.assignee_user_id for a in sdk.records.assignees.list(record.id).data] == ["second"]
@@ -100,10 +101,12 @@ def test_attachment_upload_commit_get_and_replace_through_the_sdk(sdk):
     assert not started.already_exists and started.upload_method == "PUT"
     assert sdk.attachments.get(started.id).status == "pending"
     assert list(sdk.attachments.list("sess-1")) == []  # only committed attachments are listed
+    assert httpx.get(started.upload_url).status_code == 404  # an upload URL downloads nothing
     assert httpx.put(started.upload_url, content=first).status_code == 200  # no API key: the URL is signed
     committed = sdk.attachments.commit(started.id)
     assert (committed.status, committed.size_bytes, committed.content_type) == ("uploaded", len(first), "text/plain")
-    assert (committed.filename, committed.metadata, committed.file_path) == ("report.txt", {"step": 3}, "out/report.txt")
+    described = (committed.filename, committed.metadata, committed.file_path)
+    assert described == ("report.txt", {"step": 3}, "out/report.txt")
     assert sdk.attachments.commit(started.id).uploaded_at == committed.uploaded_at  # committing again: a no-op
 
     fetched = sdk.attachments.get(started.id)
@@ -130,6 +133,13 @@ def test_attachment_upload_commit_get_and_replace_through_the_sdk(sdk):
     with pytest.raises(scorecard_ai.NotFoundError):
         sdk.attachments.get(started.id)
     assert httpx.get(fetched.download_url).status_code == 404
+
+
+def test_signed_urls_take_the_public_scheme_for_the_same_host_only(server, sdk):
+    server.app.config["PUBLIC_URL"] = server.url.replace("http://", "https://")  # behind a TLS proxy
+    assert _initiate(sdk, b"a", path="a").upload_url.startswith(server.url.replace("http://", "https://") + "/")
+    server.app.config["PUBLIC_URL"] = "https://scorecard.example.com"  # another host: the one the call came to
+    assert _initiate(sdk, b"b", path="b").upload_url.startswith(server.url + "/attachment-files/")
 
 
 def _http(server, api_key):
@@ -175,7 +185,8 @@ def test_bad_fields_are_400_naming_them(server, api_key, sdk, run):
         ("/attachments", {**good, "metadata": [1]}, "metadata"),
     ]:
         assert_error(http.post(api + path, json=body, timeout=10), 400, field)
-    assert_error(http.get(f"{api}/runs/{run.id}/records", params={"tags": [f"t{i}" for i in range(101)]}, timeout=10), 400, "tags")
+    too_many = {"tags": [f"t{i}" for i in range(101)]}
+    assert_error(http.get(f"{api}/runs/{run.id}/records", params=too_many, timeout=10), 400, "tags")
     assert sdk.records.tags.list(record.id).data == [] and sdk.records.assignees.list(record.id).data == []
 
 
