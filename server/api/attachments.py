@@ -65,7 +65,7 @@ def _unsigned(kind: str, token: str) -> tuple[str, str]:
     try:
         attachment_id, sha256 = _signer(kind).loads(token, max_age=URL_LIFETIME.total_seconds())
     except (BadSignature, ValueError, TypeError):
-        raise NotFound("This URL is unknown or has expired; ask the API for a new one", {"id": token}) from None
+        raise NotFound("This URL is unknown or has expired; ask the API for a new one") from None
     return attachment_id, sha256
 
 
