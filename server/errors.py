@@ -7,9 +7,10 @@ from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 
 from .api import error_response, handle_http_error
+from .request_guard import API_JSON_PREFIXES, WEBHOOK_PREFIX
 from .ui import error_page
 
-JSON_PATH_PREFIXES = ("/api/", "/webhooks/")
+JSON_PATH_PREFIXES = (*API_JSON_PREFIXES, WEBHOOK_PREFIX)
 
 
 def answers_json() -> bool:

@@ -23,6 +23,8 @@ from .headers import ALWAYS, DEFAULT_POLICY
 
 API_PREFIX = "/api/"
 WEBHOOK_PREFIX = "/webhooks/"
+# Signed attachment uploads and downloads: no API key, but API clients read their errors.
+API_JSON_PREFIXES = (API_PREFIX, "/attachment-files/")
 REASONS = {401: "Unauthorized", 413: "Payload Too Large"}
 # Codes for the parser's own refusals (answered before the app sees the request).
 PARSER_CODES = {400: "BAD_REQUEST", 413: "PAYLOAD_TOO_LARGE", 431: "REQUEST_HEADER_FIELDS_TOO_LARGE",
@@ -66,7 +68,7 @@ def too_large(path: str, limit: int) -> Refusal:
     megabytes = limit // (1024 * 1024)
     if path.startswith(WEBHOOK_PREFIX):
         return _webhook_error(413, f"The payload is larger than {megabytes} MB, GitHub's own limit")
-    if path.startswith(API_PREFIX):
+    if path.startswith(API_JSON_PREFIXES):
         return _api_error(413, "PAYLOAD_TOO_LARGE",
                           f"Request body is larger than the {megabytes} MB limit; send fewer items per request")
     return Refusal(413, "text/plain; charset=utf-8", f"The request body is larger than {megabytes} MB.\n".encode())
@@ -77,7 +79,7 @@ def parser_error(path: str, status: int, reason: str, message: str) -> Refusal:
     refusal in our shapes, where the path could be read."""
     if path.startswith(WEBHOOK_PREFIX):
         return Refusal(status, "application/json", json.dumps({"message": message}).encode(), reason)
-    if path.startswith(API_PREFIX):
+    if path.startswith(API_JSON_PREFIXES):
         body = json.dumps({"code": PARSER_CODES.get(status, "BAD_REQUEST"), "message": message, "details": {}})
         return Refusal(status, "application/json", body.encode(), reason)
     return Refusal(status, "text/plain; charset=utf-8", f"{message}\n".encode(), reason)
