@@ -119,7 +119,9 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "api.systems.list_systems": Operation("List a project's systems", System, page=True),
     "api.systems.get_system": Operation("Get a system", System),
-    "api.systems.update_system": Operation("Update a system", System, SystemUpdate),
+    "api.systems.update_system": Operation(
+        "Update a system (renaming it to another system's name is a conflict)", System, SystemUpdate, errors=(409,)
+    ),
     "api.systems.delete_system": Operation("Delete a system", Success),
     "api.systems.upsert_system_version": Operation(
         "Create or reuse the system version with this config", SystemVersion, VersionUpsert
