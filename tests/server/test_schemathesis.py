@@ -132,7 +132,8 @@ def config_file(path: Path, client: ScorecardClient) -> Path:
     lines += [f'"path.{name}" = {json.dumps(value)}' for name, value in paths.items()]
     lines += [f'"{key}" = {{ dictionary = "{kind}", probability = 0.75 }}' for kind, keys in BOUND_IDS.items()
               for key in keys]
-    lines += [f'\n[[operations]]\ninclude-name = "{name}"\nparameters = {table(values)}' for name, values in spared.items()]
+    lines += [f'\n[[operations]]\ninclude-name = "{name}"\nparameters = {table(values)}'
+              for name, values in spared.items()]
     path.write_text("\n".join(lines) + "\n")
     return path
 
