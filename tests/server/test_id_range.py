@@ -17,7 +17,7 @@ from scorecard_core.ids import MAX_ID
 from tests.server.test_bad_input import (  # noqa: F401  (fixtures)
     RECORD, Bad, assert_error, check_all, http, stored, world,
 )
-from tests.server.test_ui import data_dir, sign_in  # noqa: F401  (fixture)
+from tests.server.test_ui import csrf_token, data_dir, sign_in  # noqa: F401  (fixture)
 
 # Path IDs no row can have, each in a form that once reached the database or int().
 OUT_OF_RANGE_PATH_IDS = ("9223372036854775808", "99999999999999999999999", "-1", "1.5", "1e3", "%C2%B2", "abc")
@@ -189,3 +189,18 @@ def test_rows_with_ids_past_2_to_the_62_work_in_every_api_get_and_ui_page(ids_fr
         response = browser.get(f"{server.url}{page}", allow_redirects=False)
         assert response.status_code == 200, (page, response.text[:300])
     assert world["record"] in browser.get(f"{server.url}{run_page}").text
+
+
+def test_ui_forms_refuse_out_of_range_ids_with_a_message(server, api_key, client, world):
+    browser = sign_in(server, api_key)
+    project, run = world["project"], world["run"]
+    client.put(f"/projects/{project}/github", {"repo": "acme/bot"})  # the kickoff form needs a connection
+    run_url = f"{server.url}/projects/{project}/runs/{run}"
+    token = csrf_token(browser.get(run_url).text)
+    for bad in ("9223372036854775808", "-1", "²"):
+        refused = browser.post(f"{run_url}/rescore", data={"metric_id": [world["metric"], bad], "csrf_token": token})
+        assert refused.status_code == 400 and "Choose metrics from the list" in refused.text, refused.text[:300]
+        refused = browser.post(f"{server.url}/projects/{project}/kickoff", allow_redirects=False, data={
+            "testset_id": bad, "metric_id": world["metric"], "csrf_token": token,
+        })
+        assert refused.status_code == 400 and "is not in this project" in refused.text, refused.text[:300]
