@@ -126,7 +126,10 @@ class ScoringEngine:
             Score.scored_by == "ai" if ai else Score.scored_by == "heuristic",
             or_(Score.status == "pending", and_(expired, Score.attempts < self.max_attempts)),
         )
-        candidates = select(Score.id).where(claimable).order_by(Score.id).limit(limit)
+        # SKIP LOCKED (PostgreSQL; SQLite has one writer anyway): rows a rescore or another
+        # server holds are left to them, so a claim never waits in a lock cycle.
+        candidates = (select(Score.id).where(claimable).order_by(Score.id).limit(limit)
+                      .with_for_update(skip_locked=True))
         statement = (
             update(Score)
             .where(Score.id.in_(candidates.scalar_subquery()), claimable)
