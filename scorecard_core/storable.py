@@ -24,6 +24,12 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _UNSTORABLE_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
 
 
+def first_unstorable(text: str) -> str | None:
+    """The first character of ``text`` no database can store (NUL or a surrogate), or None."""
+    found = _UNSTORABLE.search(text)
+    return found.group() if found else None
+
+
 def storable_text(text: str) -> str:
     """``text`` with NUL and unpaired surrogates replaced by U+FFFD."""
     return _UNSTORABLE.sub(REPLACEMENT, text)

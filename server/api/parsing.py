@@ -20,7 +20,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from scorecard_core.errors import BadRequest, InvalidField, NotFound
 from scorecard_core.ids import ID_PATTERN, ID_PROBLEM, MAX_ID, parse_id
-from scorecard_core.storable import load_json
+from scorecard_core.storable import first_unstorable, load_json
 
 from .. import database
 
@@ -104,14 +104,12 @@ def json_body() -> Any:
 
 def _text_problem(text: str) -> str | None:
     """Why a string cannot be stored by every supported database, or None if it can."""
-    if "\x00" in text:
+    found = first_unstorable(text)
+    if found is None:
+        return None
+    if found == "\x00":
         return "contains a NUL character (\\u0000), which cannot be stored; remove it"
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            return "contains an unpaired UTF-16 surrogate, which is not valid Unicode; send valid text"
-    return None
+    return "contains an unpaired UTF-16 surrogate, which is not valid Unicode; send valid text"
 
 
 def _check_storable(payload: Any) -> None:
