@@ -9,10 +9,10 @@ stopping the process is shared with the tests that restart the server (tests/sup
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from scorecard_core.client import ScorecardClient
 from tests.support.processes import ServerProcess, create_api_key, serving
@@ -42,8 +42,9 @@ class BenchServer:
 
 
 @contextmanager
-def bench_server(database_url: str | None = None, threads: int = 8,
-                 env: dict[str, str] | None = None) -> Iterator[BenchServer]:
+def bench_server(
+    database_url: str | None = None, threads: int = 8, env: dict[str, str] | None = None
+) -> Iterator[BenchServer]:
     """Serve until the block ends (``env`` adds to the server's environment); the temporary
     database and log go with it."""
     with tempfile.TemporaryDirectory(prefix="scorecard-bench-") as workdir:

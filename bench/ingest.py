@@ -80,16 +80,19 @@ class Testset:
 
 def create_testset(client: ScorecardClient, size: int) -> Testset:
     project = client.post("/projects", {"name": "ingest bench", "description": "bench/ingest.py"})
-    testset = client.post(f"/projects/{project['id']}/testsets", {
-        "name": "questions",
-        "description": "",
-        "jsonSchema": {
-            "type": "object",
-            "properties": {k: {"type": "string"} for k in ("question", "context", "answer")},
-            "required": ["question", "answer"],
+    testset = client.post(
+        f"/projects/{project['id']}/testsets",
+        {
+            "name": "questions",
+            "description": "",
+            "jsonSchema": {
+                "type": "object",
+                "properties": {k: {"type": "string"} for k in ("question", "context", "answer")},
+                "required": ["question", "answer"],
+            },
+            "fieldMapping": {"inputs": ["question", "context"], "expected": ["answer"], "metadata": []},
         },
-        "fieldMapping": {"inputs": ["question", "context"], "expected": ["answer"], "metadata": []},
-    })
+    )
     cases: list[tuple[str, dict[str, Any]]] = []
     for start in range(0, size, 100):
         items = [{"jsonData": testcase_data(i)} for i in range(start, min(start + 100, size))]
@@ -120,7 +123,7 @@ def batch_rate(server: BenchServer, testset: Testset, count: int, clients: int) 
     for n in range(count):
         testcase_id, data = cases[n % len(cases)]
         items.append({**record_body(n, testcase_id, data), "trial": n // len(cases)})
-    batches = [items[i:i + BATCH_SIZE] for i in range(0, count, BATCH_SIZE)]
+    batches = [items[i : i + BATCH_SIZE] for i in range(0, count, BATCH_SIZE)]
     bodies = [(json.dumps({"items": batch}).encode(), len(batch)) for batch in batches]
     url = f"{server.api_url}/runs/{run_id}/records/batch"
     headers = {"Authorization": f"Bearer {server.api_key}", "Content-Type": "application/json"}
@@ -151,7 +154,10 @@ def per_record_rate(server: BenchServer, testset: Testset, count: int) -> float:
     started = time.perf_counter()
     for body in bodies:
         sdk.records.create(
-            run_id, inputs=body["inputs"], expected=body["expected"], outputs=body["outputs"],
+            run_id,
+            inputs=body["inputs"],
+            expected=body["expected"],
+            outputs=body["outputs"],
             testcase_id=body["testcaseId"],
         )
     elapsed = time.perf_counter() - started
@@ -175,11 +181,15 @@ def result_line(batch: float, single: float) -> str:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=20_000, help="records per batch round (default 20,000)")
-    parser.add_argument("--per-record", type=int, default=None, help="records per one-by-one round (default records/10)")
+    parser.add_argument(
+        "--per-record", type=int, default=None, help="records per one-by-one round (default records/10)"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="rounds of both modes; the best of each counts")
     parser.add_argument("--clients", type=int, default=4, help="concurrent batch uploaders (default 4)")
     parser.add_argument(
-        "--testcases", type=int, default=None,
+        "--testcases",
+        type=int,
+        default=None,
         help="testcases in the testset (default: one per batch record, so each run completes)",
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: 1,000 + 100 records, one round")
@@ -212,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"  round {round_number}: batch {batch_rates[-1]:,.0f} rec/s "
                     f"({args.records:,} records, {args.clients} clients), "
                     f"per-record {single_rates[-1]:,.0f} rec/s ({args.per_record:,} records)",
-                    file=sys.stderr, flush=True,
+                    file=sys.stderr,
+                    flush=True,
                 )
     except (RuntimeError, ApiError, APIError, requests.RequestException) as exc:
         print(f"ingest: server failed: {exc}", file=sys.stderr)

@@ -27,9 +27,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import requests
 from scorecard_ai import APIError, Scorecard
@@ -51,7 +52,7 @@ TARGET_OVERHEAD_MS = 1.0
 # The user's system, written into a temporary directory and imported from there: by the runner's
 # worker (in its own process, as the Action does) and by this process for the SDK.
 SYSTEM_MODULE = "bench_system"
-SYSTEM_SOURCE = f'''\
+SYSTEM_SOURCE = f"""\
 import time
 
 
@@ -62,14 +63,17 @@ def sleepy(inputs, system_config=None):
 
 def instant(inputs, system_config=None):
     return {{"answer": "answer to " + inputs["question"]}}
-'''
+"""
 SCHEMA = {
     "type": "object",
     "properties": {"question": {"type": "string"}, "answer": {"type": "string"}},
     "required": ["question", "answer"],
 }
 METRIC = {
-    "name": "Exact answer", "evalType": "heuristic", "outputType": "boolean", "guidelines": "",
+    "name": "Exact answer",
+    "evalType": "heuristic",
+    "outputType": "boolean",
+    "guidelines": "",
     "heuristic": {"type": "exact_match", "outputField": "answer", "expectedField": "answer"},
 }
 
@@ -97,13 +101,19 @@ class Project:
     def testset(self, cases: int) -> str:
         if cases not in self.testsets:
             client = self.server.client()
-            testset = client.post(f"/projects/{self.project_id}/testsets", {
-                "name": f"{cases} questions", "jsonSchema": SCHEMA,
-                "fieldMapping": {"inputs": ["question"], "expected": ["answer"]},
-            })
+            testset = client.post(
+                f"/projects/{self.project_id}/testsets",
+                {
+                    "name": f"{cases} questions",
+                    "jsonSchema": SCHEMA,
+                    "fieldMapping": {"inputs": ["question"], "expected": ["answer"]},
+                },
+            )
             for start in range(0, cases, 100):
-                items = [{"jsonData": {"question": f"q{i}", "answer": f"answer to q{i}"}}
-                         for i in range(start, min(start + 100, cases))]
+                items = [
+                    {"jsonData": {"question": f"q{i}", "answer": f"answer to q{i}"}}
+                    for i in range(start, min(start + 100, cases))
+                ]
                 client.post(f"/testsets/{testset['id']}/testcases", {"items": items})
             self.testsets[cases] = str(testset["id"])
         return self.testsets[cases]
@@ -127,17 +137,27 @@ def runner_seconds(project: Project, cases: int, function: str, system_dir: Path
     server = project.server
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "SCORECARD_"))},
-        "SCORECARD_API_URL": server.api_url, "SCORECARD_API_KEY": server.api_key,
-        "SCORECARD_PROJECT_ID": project.project_id, "SCORECARD_TESTSET_ID": project.testset(cases),
-        "SCORECARD_METRIC_IDS": project.metric_id, "SCORECARD_SYSTEM": f"{SYSTEM_MODULE}:{function}",
-        "SCORECARD_PYTHON": sys.executable, "SCORECARD_WORKING_DIRECTORY": str(system_dir),
-        "SCORECARD_CONCURRENCY": str(CONCURRENCY), "SCORECARD_WAIT_FOR_SCORES": "false",
+        "SCORECARD_API_URL": server.api_url,
+        "SCORECARD_API_KEY": server.api_key,
+        "SCORECARD_PROJECT_ID": project.project_id,
+        "SCORECARD_TESTSET_ID": project.testset(cases),
+        "SCORECARD_METRIC_IDS": project.metric_id,
+        "SCORECARD_SYSTEM": f"{SYSTEM_MODULE}:{function}",
+        "SCORECARD_PYTHON": sys.executable,
+        "SCORECARD_WORKING_DIRECTORY": str(system_dir),
+        "SCORECARD_CONCURRENCY": str(CONCURRENCY),
+        "SCORECARD_WAIT_FOR_SCORES": "false",
         "SCORECARD_COMMENT": "false",
     }
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "runner"], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-        timeout=RUNNER_TIMEOUT, check=False,
+        [sys.executable, "-m", "runner"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=RUNNER_TIMEOUT,
+        check=False,
     )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
@@ -155,8 +175,9 @@ def sdk_seconds(project: Project, cases: int, system: Callable[..., dict[str, An
     sdk = Scorecard(api_key=server.api_key, base_url=server.api_url, max_retries=0)
     testset_id = project.testset(cases)
     started = time.perf_counter()
-    run_and_evaluate(sdk, project_id=project.project_id, metric_ids=[project.metric_id], testset_id=testset_id,
-                     system=system)
+    run_and_evaluate(
+        sdk, project_id=project.project_id, metric_ids=[project.metric_id], testset_id=testset_id, system=system
+    )
     elapsed = time.perf_counter() - started
     project.settle_latest_run(cases, "SDK")
     return elapsed
@@ -217,7 +238,8 @@ def measure(
             f"  round {round_number}: runner {args.cases} x {SYSTEM_DELAY * 1000:.0f} ms {sleepy_runs[-1][0]:.2f} s "
             f"(execution {sleepy_runs[-1][1]:.2f} s); "
             f"instant {small} cases {small_runs[-1]:.2f} s, {big} cases {big_runs[-1]:.2f} s",
-            file=sys.stderr, flush=True,
+            file=sys.stderr,
+            flush=True,
         )
     sdk = sdk_seconds(project, args.sdk_cases, system)
     print(f"  SDK run_and_evaluate: {args.sdk_cases} cases in {sdk:.1f} s", file=sys.stderr, flush=True)
@@ -229,12 +251,24 @@ def measure(
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=1000, help="testcases for (a) and (b) (default 1,000)")
-    parser.add_argument("--sdk-cases", type=int, default=None,
-                        help="cases the SDK runs; fewer than --cases are extrapolated linearly (default: all)")
-    parser.add_argument("--overhead-cases", type=int, nargs=2, default=(200, 2000), metavar=("SMALL", "BIG"),
-                        help="testcase counts for the per-record overhead slope (default 200 2000)")
+    parser.add_argument(
+        "--sdk-cases",
+        type=int,
+        default=None,
+        help="cases the SDK runs; fewer than --cases are extrapolated linearly (default: all)",
+    )
+    parser.add_argument(
+        "--overhead-cases",
+        type=int,
+        nargs=2,
+        default=(200, 2000),
+        metavar=("SMALL", "BIG"),
+        help="testcase counts for the per-record overhead slope (default 200 2000)",
+    )
     parser.add_argument("--rounds", type=int, default=3, help="runner rounds; the best of each counts (default 3)")
-    parser.add_argument("--quick", action="store_true", help="smoke run: 320 cases, SDK on 20, overhead 50 vs 500, one round")
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 320 cases, SDK on 20, overhead 50 vs 500, one round"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.cases, args.sdk_cases, args.overhead_cases, args.rounds = 320, 20, (50, 500), 1

@@ -48,9 +48,13 @@ def seed(client: ScorecardClient, cases: int, metrics: list[dict]) -> tuple[dict
 def upload(client: ScorecardClient, run: dict, testcases: list[dict]) -> None:
     for start in range(0, len(testcases), 100):
         items = [
-            {"testcaseId": tc["id"], "inputs": tc["inputs"], "expected": tc["expected"],
-             "outputs": {"answer": tc["expected"]["answer"] if i % 4 else "wrong"}}
-            for i, tc in enumerate(testcases[start:start + 100], start)
+            {
+                "testcaseId": tc["id"],
+                "inputs": tc["inputs"],
+                "expected": tc["expected"],
+                "outputs": {"answer": tc["expected"]["answer"] if i % 4 else "wrong"},
+            }
+            for i, tc in enumerate(testcases[start : start + 100], start)
         ]
         client.post(f"/runs/{run['id']}/records/batch", {"items": items})
 
@@ -67,7 +71,12 @@ def wait_finished(client: ScorecardClient, run_id: str, timeout: float) -> dict:
 
 def bench_ai(client: ScorecardClient, records: int, concurrency: int) -> tuple[float, float]:
     metrics = [
-        {"name": "Correct", "evalType": "ai", "outputType": "boolean", "promptTemplate": "{{outputs.answer}} VERDICT: pass"},
+        {
+            "name": "Correct",
+            "evalType": "ai",
+            "outputType": "boolean",
+            "promptTemplate": "{{outputs.answer}} VERDICT: pass",
+        },
         {"name": "Helpful", "evalType": "ai", "outputType": "int", "promptTemplate": "{{outputs.answer}} SCORE: 4"},
     ]
     run, testcases, _ids = seed(client, records, metrics)
@@ -81,10 +90,18 @@ def bench_ai(client: ScorecardClient, records: int, concurrency: int) -> tuple[f
 
 def bench_heuristics(client: ScorecardClient, records: int) -> float:
     metrics = [
-        {"name": "Exact", "evalType": "heuristic", "outputType": "boolean",
-         "heuristic": {"type": "exact_match", "outputField": "answer", "expectedField": "answer"}},
-        {"name": "Similar", "evalType": "heuristic", "outputType": "float",
-         "heuristic": {"type": "similarity", "outputField": "answer", "expectedField": "answer"}},
+        {
+            "name": "Exact",
+            "evalType": "heuristic",
+            "outputType": "boolean",
+            "heuristic": {"type": "exact_match", "outputField": "answer", "expectedField": "answer"},
+        },
+        {
+            "name": "Similar",
+            "evalType": "heuristic",
+            "outputType": "float",
+            "heuristic": {"type": "similarity", "outputField": "answer", "expectedField": "answer"},
+        },
     ]
     run, testcases, metric_ids = seed(client, records, metrics)
     upload(client, run, testcases)
@@ -108,7 +125,11 @@ def main() -> None:
         args.records, args.heuristic_records = 64, 500
 
     with FakeOpenAI(delay=JUDGE_DELAY) as judge:
-        env = {"OPENAI_BASE_URL": judge.url, "OPENAI_API_KEY": "bench", "SCORECARD_SCORING_CONCURRENCY": str(args.concurrency)}
+        env = {
+            "OPENAI_BASE_URL": judge.url,
+            "OPENAI_API_KEY": "bench",
+            "SCORECARD_SCORING_CONCURRENCY": str(args.concurrency),
+        }
         with bench_server(env=env) as server:
             client = server.client()
             wall, ideal = bench_ai(client, args.records, args.concurrency)

@@ -132,8 +132,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--slow", type=int, default=120, help="slow clients in the middle phase")
     parser.add_argument("--connection-limit", type=int, default=1000, help="scorecard serve --connection-limit")
-    parser.add_argument("--spare", type=int, default=10,
-                        help="connections left free in the last phase (the normal client needs one)")
+    parser.add_argument(
+        "--spare", type=int, default=10, help="connections left free in the last phase (the normal client needs one)"
+    )
     parser.add_argument("--trickle", type=float, default=1.0, help="seconds between a slow client's bytes")
     parser.add_argument("--quick", action="store_true", help="a smoke run: limit 200, 1 s phases, one round")
     args = parser.parse_args()
@@ -151,8 +152,11 @@ def main() -> None:
         for round_number in range(args.rounds):
             for slow_clients in (0, args.slow, at_limit):
                 phase = measure(server, slow_clients, args.seconds, args.trickle)
-                print(f"  round {round_number + 1}: {slow_clients} slow: {phase.describe()}, "
-                      f"{len(phase.latencies)} ok, {phase.failures} failed", file=sys.stderr)
+                print(
+                    f"  round {round_number + 1}: {slow_clients} slow: {phase.describe()}, "
+                    f"{len(phase.latencies)} ok, {phase.failures} failed",
+                    file=sys.stderr,
+                )
                 if phase.better_than(best.get(slow_clients)):
                     best[slow_clients] = phase
 

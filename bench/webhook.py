@@ -81,8 +81,9 @@ def signed(event: str, payload: dict[str, Any]) -> Delivery:
 def cheap_deliveries() -> tuple[Delivery, ...]:
     """The payloads sent, encoded and signed once: a delivery differs only by its ID header."""
     examples = {group["name"]: group["examples"] for group in json.loads(EXAMPLES_FILE.read_text())}
-    return tuple(signed(event, next(p for p in examples[event] if p.get("action") == action))
-                 for event, action in CHEAP_EVENTS)
+    return tuple(
+        signed(event, next(p for p in examples[event] if p.get("action") == action)) for event, action in CHEAP_EVENTS
+    )
 
 
 # --- clients --------------------------------------------------------------------------------
@@ -105,9 +106,13 @@ class ClientResults:
 
 
 def post(session: requests.Session, url: str, delivery: Delivery, delivery_id: str) -> requests.Response:
-    headers = {"Content-Type": "application/json", "X-GitHub-Event": delivery.event,
-               "X-GitHub-Delivery": delivery_id, "X-Hub-Signature-256": delivery.signature,
-               "User-Agent": "GitHub-Hookshot/bench"}
+    headers = {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": delivery.event,
+        "X-GitHub-Delivery": delivery_id,
+        "X-Hub-Signature-256": delivery.signature,
+        "User-Agent": "GitHub-Hookshot/bench",
+    }
     return session.post(url, data=delivery.body, headers=headers, timeout=REQUEST_TIMEOUT)
 
 
@@ -166,8 +171,10 @@ def client_process(plan: Plan, clients: int, first_index: int, ready: Any, go: A
     barrier = threading.Barrier(clients + 1)
     times: list[float] = [0.0, 0.0]
     per_thread = [ClientResults() for _ in range(clients)]
-    threads = [threading.Thread(target=client, args=(plan, first_index + i, barrier, times, per_thread[i]), daemon=True)
-               for i in range(clients)]
+    threads = [
+        threading.Thread(target=client, args=(plan, first_index + i, barrier, times, per_thread[i]), daemon=True)
+        for i in range(clients)
+    ]
     for thread in threads:
         thread.start()
     barrier.wait()  # every connection is open
@@ -188,8 +195,10 @@ def drive(plan: Plan, processes: int, seconds: float) -> ClientResults:
     context = multiprocessing.get_context("spawn")
     ready, go, window, out = context.Semaphore(0), context.Event(), context.Array("d", 2), context.Queue()
     shares = [plan.clients // processes + (i < plan.clients % processes) for i in range(processes)]
-    workers = [context.Process(target=client_process, args=(plan, share, sum(shares[:i]), ready, go, window, out),
-                               daemon=True) for i, share in enumerate(shares)]
+    workers = [
+        context.Process(target=client_process, args=(plan, share, sum(shares[:i]), ready, go, window, out), daemon=True)
+        for i, share in enumerate(shares)
+    ]
     for worker in workers:
         worker.start()
     for _ in workers:
@@ -218,11 +227,26 @@ class GunicornProcess(ServerProcess):
         self.url = f"http://127.0.0.1:{self.port}"
         self.api_url = f"{self.url}/api/v2"
         self.log_path = log_path
-        command = [str(GUNICORN), "server.wsgi:app", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers),
-                   "--worker-class", "gthread", "--threads", str(threads)]
+        command = [
+            str(GUNICORN),
+            "server.wsgi:app",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(threads),
+        ]
         with log_path.open("ab") as log:
-            self.process = subprocess.Popen(command, env={**os.environ, **env, "SCORECARD_DATABASE_URL": database_url},
-                                            stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+            self.process = subprocess.Popen(
+                command,
+                env={**os.environ, **env, "SCORECARD_DATABASE_URL": database_url},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=REPO_ROOT,
+            )
 
 
 @contextmanager
@@ -277,12 +301,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--rate", type=float, default=0.0,
-                        help="pace the clients to this many deliveries/s in all (default: as fast as acknowledged)")
-    parser.add_argument("--client-processes", type=int, default=1,
-                        help="split the client threads over this many processes (the bench's own GIL)")
-    parser.add_argument("--server", choices=("waitress", "gunicorn"), default="waitress",
-                        help="waitress: `scorecard serve`; gunicorn: `gunicorn server.wsgi:app`, gthread workers")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="pace the clients to this many deliveries/s in all (default: as fast as acknowledged)",
+    )
+    parser.add_argument(
+        "--client-processes",
+        type=int,
+        default=1,
+        help="split the client threads over this many processes (the bench's own GIL)",
+    )
+    parser.add_argument(
+        "--server",
+        choices=("waitress", "gunicorn"),
+        default="waitress",
+        help="waitress: `scorecard serve`; gunicorn: `gunicorn server.wsgi:app`, gthread workers",
+    )
     parser.add_argument("--threads", type=int, default=8, help="server threads (per gunicorn worker)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 2 s, 10 clients")
@@ -294,8 +330,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="scorecard-bench-webhook-") as workdir:
         database_url = f"sqlite:///{Path(workdir) / 'scorecard.db'}"
         with webhook_server(args.server, database_url, Path(workdir), args.threads, args.workers) as url:
-            plan = Plan(f"{url}/webhooks/github", args.clients, args.clients / args.rate if args.rate > 0 else 0.0,
-                        cheap_deliveries(), signed("ping", {"zen": "Keep it logically awesome.", "hook_id": 1}))
+            plan = Plan(
+                f"{url}/webhooks/github",
+                args.clients,
+                args.clients / args.rate if args.rate > 0 else 0.0,
+                cheap_deliveries(),
+                signed("ping", {"zen": "Keep it logically awesome.", "hook_id": 1}),
+            )
             results = drive(plan, processes, args.seconds)
             counts, drained = settled_counts(database_url, results.sent, DRAIN_TIMEOUT)
 

@@ -12,8 +12,9 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Collection
 from pathlib import Path
-from typing import Any, Collection
+from typing import Any
 
 from scorecard_core.client import ScorecardClient
 from scorecard_core.errors import ScorecardError
@@ -56,16 +57,19 @@ def plan_work(config: RunnerConfig, api: ScorecardApi, run: dict[str, Any]) -> t
     recorded = api.recorded_trials(run["id"]) if config.run_id else {}
     work = pending_work(testcases, config.trials, recorded)
     skipped = len(testcases) * config.trials - len(work)
-    print(f"{len(testcases)} testcases x {config.trials} trial(s); {skipped} already recorded, {len(work)} to run "
-          f"with concurrency {config.concurrency}")
+    print(
+        f"{len(testcases)} testcases x {config.trials} trial(s); {skipped} already recorded, {len(work)} to run "
+        f"with concurrency {config.concurrency}"
+    )
     return work, api.system_config(config.system_version_id)
 
 
 def run_system(config: RunnerConfig, api: ScorecardApi, run: dict[str, Any]) -> tuple[Progress, set[str]]:
     """Run the system over what is left; the progress, and the IDs of records whose call failed
     when the API cannot store a record's error (hosted Scorecard)."""
-    system = make_system(config.system, working_directory=config.working_directory, python=config.python,
-                         concurrency=config.concurrency)
+    system = make_system(
+        config.system, working_directory=config.working_directory, python=config.python, concurrency=config.concurrency
+    )
 
     async def go() -> tuple[Progress, set[str]]:
         starting = asyncio.create_task(system.start())  # the user's imports overlap our fetching
@@ -86,7 +90,11 @@ def run_system(config: RunnerConfig, api: ScorecardApi, run: dict[str, Any]) -> 
 
 
 def build_report(
-    config: RunnerConfig, api: ScorecardApi, run: dict[str, Any], url: str, thresholds: Thresholds,
+    config: RunnerConfig,
+    api: ScorecardApi,
+    run: dict[str, Any],
+    url: str,
+    thresholds: Thresholds,
     failed_record_ids: Collection[str] = (),
 ) -> tuple[ReportContext, dict]:
     baseline = api.baseline_run(config, run)
@@ -95,15 +103,26 @@ def build_report(
         if str(record["id"]) in failed_record_ids and not record.get("error"):
             record["error"] = str((record.get("outputs") or {}).get("error") or "the system call failed")
     context = report_context(
-        run, api.metrics([str(m) for m in run.get("metricIds", [])]), records, thresholds,
-        config.testset_id, baseline=(baseline, api.records(str(baseline["id"]))) if baseline is not None else None,
-        run_url=url, actions_url=config.git.actions_run_url, commit_sha=config.git.sha,
+        run,
+        api.metrics([str(m) for m in run.get("metricIds", [])]),
+        records,
+        thresholds,
+        config.testset_id,
+        baseline=(baseline, api.records(str(baseline["id"]))) if baseline is not None else None,
+        run_url=url,
+        actions_url=config.git.actions_run_url,
+        commit_sha=config.git.sha,
         event=_event_description(config),
     )
     gate: GateResult = context.gate
     results = {
-        "runId": str(run["id"]), "runUrl": url, "status": run["status"], "passed": gate.passed,
-        "failures": gate.failures, "summary": context.summary.as_dict(), "comparison": context.comparison,
+        "runId": str(run["id"]),
+        "runUrl": url,
+        "status": run["status"],
+        "passed": gate.passed,
+        "failures": gate.failures,
+        "summary": context.summary.as_dict(),
+        "comparison": context.comparison,
     }
     return context, results
 
@@ -111,15 +130,19 @@ def build_report(
 def publish(config: RunnerConfig, context: ReportContext, results: dict) -> None:
     gate: GateResult = context.gate
     workflow.append_summary(render(context, max_chars=SUMMARY_LIMIT))
-    results_path = Path(os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / f"scorecard-results-{results['runId']}.json"
+    results_path = (
+        Path(os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / f"scorecard-results-{results['runId']}.json"
+    )
     results_path.write_text(json.dumps(results, indent=2), encoding="utf-8")
     pass_rate = context.summary.pass_rate
     workflow.set_output("pass-rate", "" if pass_rate is None else f"{pass_rate:.4f}")
     workflow.set_output("passed", "true" if gate.passed else "false")
     workflow.set_output("results", str(results_path))
     for case in context.failing[:MAX_ANNOTATIONS]:
-        workflow.warning(f"testcase {case.testcase_id or case.record_id}: {case.reason or 'failed'}",
-                         title=f"Scorecard: {case.metric_name} failed")
+        workflow.warning(
+            f"testcase {case.testcase_id or case.record_id}: {case.reason or 'failed'}",
+            title=f"Scorecard: {case.metric_name} failed",
+        )
     if config.comment and config.git.pr_number:
         from .comment import post_pr_comment  # PyGithub takes ~0.1 s to import: only for PR comments
 
@@ -143,8 +166,10 @@ def main() -> int:
             progress, failed_record_ids = run_system(config, api, run)
             api.end_execution(str(run["id"]))
         if progress.failed:
-            workflow.warning(f"{progress.failed} of {progress.total} system calls failed; they are recorded as errors "
-                             "and count as failing for every metric")
+            workflow.warning(
+                f"{progress.failed} of {progress.total} system calls failed; they are recorded as errors "
+                "and count as failing for every metric"
+            )
         if not config.wait_for_scores:
             if progress.total and not progress.ok:  # nothing to score: a check without scores must not pass
                 workflow.error(f"No system call succeeded: all {progress.failed} failed; see {url}")

@@ -52,8 +52,10 @@ def upsert_sticky_comment(github: Github, repo_name: str, number: int, marker: s
 def post_pr_comment(config: RunnerConfig, body: str, marker: str) -> None:
     git = config.git
     if git.fork:
-        workflow.notice("Pull request from a fork: its token cannot write comments, so the results are in the job "
-                        "summary only. A maintainer can comment `/scorecard run` to evaluate it with secrets.")
+        workflow.notice(
+            "Pull request from a fork: its token cannot write comments, so the results are in the job "
+            "summary only. A maintainer can comment `/scorecard run` to evaluate it with secrets."
+        )
         return
     if not config.github_token:
         workflow.notice("No `github-token` input: skipping the PR comment (pass `github-token: ${{ github.token }}`).")
@@ -62,8 +64,10 @@ def post_pr_comment(config: RunnerConfig, body: str, marker: str) -> None:
         comment = upsert_sticky_comment(connect(config.github_token), git.repo, git.pr_number, marker, body)
     except GithubException as exc:
         if exc.status == 403:
-            workflow.error("Cannot comment on the pull request (403): give the job `permissions: pull-requests: "
-                           "write`, or set `comment: false`.")
+            workflow.error(
+                "Cannot comment on the pull request (403): give the job `permissions: pull-requests: "
+                "write`, or set `comment: false`."
+            )
         else:
             workflow.error(f"Could not write the PR comment: GitHub answered {exc.status}: {_message(exc)}")
         return

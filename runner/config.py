@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from scorecard_core.errors import ScorecardError
 
@@ -43,8 +44,13 @@ class GitContext:
     fork: bool = False
 
     def wire(self) -> dict[str, Any]:
-        body = {"repo": self.repo, "ref": self.ref, "sha": self.sha, "prNumber": self.pr_number,
-                "actionsRunUrl": self.actions_run_url}
+        body = {
+            "repo": self.repo,
+            "ref": self.ref,
+            "sha": self.sha,
+            "prNumber": self.pr_number,
+            "actionsRunUrl": self.actions_run_url,
+        }
         return {k: v for k, v in body.items() if v is not None}
 
 
@@ -157,9 +163,14 @@ def git_context(env: Mapping[str, str], event_name: str, payload: dict[str, Any]
         base = pull.get("base") or {}
         head_repo = (head.get("repo") or {}).get("full_name")
         return GitContext(
-            repo=repo, ref=head.get("ref"), sha=head.get("sha") or env.get("GITHUB_SHA"),
-            pr_number=pull.get("number"), base_ref=base.get("ref"), actions_run_url=actions_url,
-            event_name=event_name, fork=bool(head_repo and repo and head_repo != repo),
+            repo=repo,
+            ref=head.get("ref"),
+            sha=head.get("sha") or env.get("GITHUB_SHA"),
+            pr_number=pull.get("number"),
+            base_ref=base.get("ref"),
+            actions_run_url=actions_url,
+            event_name=event_name,
+            fork=bool(head_repo and repo and head_repo != repo),
         )
     ref = env.get("GITHUB_REF_NAME") or (env.get("GITHUB_REF") or "").removeprefix("refs/heads/") or None
     return GitContext(repo=repo, ref=ref, sha=env.get("GITHUB_SHA"), actions_run_url=actions_url, event_name=event_name)

@@ -4,8 +4,9 @@ per-testcase timeout, handing each result to the uploader as soon as it exists."
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from . import workflow
 from .progress import Progress
@@ -22,15 +23,18 @@ class Work:
 def pending_work(testcases: Iterable[dict[str, Any]], trials: int, recorded: dict[str, int]) -> list[Work]:
     """Every (testcase, trial) not recorded yet: a resumed run skips what is already there."""
     return [
-        Work(testcase, trial)
-        for testcase in testcases
-        for trial in range(recorded.get(str(testcase["id"]), 0), trials)
+        Work(testcase, trial) for testcase in testcases for trial in range(recorded.get(str(testcase["id"]), 0), trials)
     ]
 
 
 async def execute(
-    system: System, work: list[Work], system_config: dict[str, Any] | None,
-    concurrency: int, timeout: float, uploader: Uploader, progress: Progress,
+    system: System,
+    work: list[Work],
+    system_config: dict[str, Any] | None,
+    concurrency: int,
+    timeout: float,
+    uploader: Uploader,
+    progress: Progress,
 ) -> None:
     queue: asyncio.Queue[Work] = asyncio.Queue()
     for item in work:
@@ -45,12 +49,20 @@ async def execute(
             testcase = item.testcase
             call = await system.call(testcase.get("inputs") or {}, system_config, timeout)
             if call.crashed:  # the record says so too; the log names the testcase to debug
-                workflow.warning(f"testcase {testcase['id']} (trial {item.trial}): {call.error.splitlines()[0]}",
-                                 title="Scorecard: the system crashed")
-            uploader.add(RecordItem(
-                testcase_id=str(testcase["id"]), trial=item.trial, inputs=testcase.get("inputs") or {},
-                expected=testcase.get("expected") or {}, outputs=call.outputs or {}, error=call.error,
-            ))
+                workflow.warning(
+                    f"testcase {testcase['id']} (trial {item.trial}): {call.error.splitlines()[0]}",
+                    title="Scorecard: the system crashed",
+                )
+            uploader.add(
+                RecordItem(
+                    testcase_id=str(testcase["id"]),
+                    trial=item.trial,
+                    inputs=testcase.get("inputs") or {},
+                    expected=testcase.get("expected") or {},
+                    outputs=call.outputs or {},
+                    error=call.error,
+                )
+            )
             progress.advance(call.error is None)
 
     await asyncio.gather(*(worker() for _ in range(min(concurrency, len(work)) or 1)))

@@ -15,10 +15,10 @@ import asyncio
 import json
 import sys
 from collections import deque
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
-from typing import AsyncIterator
 
 from .systems import (
     PIPES,

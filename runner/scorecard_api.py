@@ -72,7 +72,9 @@ class ScorecardApi:
             return self.client.get(f"/systems/versions/{version_id}").get("config")
         except ApiError as exc:
             if exc.status == 404:
-                raise ConfigError("system-version-id", f"names system version {version_id}, which does not exist") from None
+                raise ConfigError(
+                    "system-version-id", f"names system version {version_id}, which does not exist"
+                ) from None
             raise
 
     def metrics(self, metric_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -90,7 +92,10 @@ class ScorecardApi:
         if not (self.extended and config.git.base_ref and config.testset_id):
             return None
         page = self.client.get(
-            f"/projects/{config.project_id}/runs", limit=5, testsetId=config.testset_id,
-            gitRef=config.git.base_ref, status="completed,error",
+            f"/projects/{config.project_id}/runs",
+            limit=5,
+            testsetId=config.testset_id,
+            gitRef=config.git.base_ref,
+            status="completed,error",
         )
         return next((r for r in page.get("data", []) if str(r["id"]) != str(run["id"])), None)

@@ -32,8 +32,11 @@ class RecordItem:
 
     def batch_item(self) -> dict[str, Any]:
         item = {
-            "testcaseId": self.testcase_id, "trial": self.trial, "inputs": self.inputs,
-            "expected": self.expected, "outputs": self.outputs,
+            "testcaseId": self.testcase_id,
+            "trial": self.trial,
+            "inputs": self.inputs,
+            "expected": self.expected,
+            "outputs": self.outputs,
         }
         if self.error:
             item["error"] = self.error

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any, Callable, TextIO
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from scorecard_core.client import ScorecardClient
 
@@ -23,11 +24,16 @@ def _scoring_line(run: dict[str, Any]) -> str:
     detail = run.get("statusDetail") or {}
     metrics = detail.get("metrics") or []
     parts = [f"{m['name']}: {m['scored']} scored, {m['pending']} pending, {m['errored']} errored" for m in metrics]
-    return f"run {run['id']} {run['status']}" + (" — " + "; ".join(parts) if parts else f", {run.get('numScores', 0)} scores")
+    return f"run {run['id']} {run['status']}" + (
+        " — " + "; ".join(parts) if parts else f", {run.get('numScores', 0)} scores"
+    )
 
 
 def wait_for_scores(
-    client: ScorecardClient, run_id: str, timeout: float, stream: TextIO | None = None,
+    client: ScorecardClient,
+    run_id: str,
+    timeout: float,
+    stream: TextIO | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
     stream = stream or sys.stdout

@@ -27,7 +27,8 @@ import os
 import sys
 import threading
 import traceback
-from typing import Any, BinaryIO, Callable
+from collections.abc import Callable
+from typing import Any, BinaryIO
 
 TRACEBACK_FRAMES = 3
 READ_SIZE = 1024 * 1024
@@ -108,7 +109,7 @@ def takes_system_config(function: Callable[..., Any]) -> bool:
 
 
 def is_async(function: Callable[..., Any]) -> bool:
-    return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(getattr(function, "__call__", None))
+    return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(getattr(function, "__call__", None))  # noqa: B004 an instance with async __call__
 
 
 def encode(message: dict) -> bytes:

@@ -8,8 +8,9 @@ import os
 import re
 import secrets
 import sys
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Iterator, Mapping, TextIO
+from typing import TextIO
 
 _OUTPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 

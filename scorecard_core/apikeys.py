@@ -41,8 +41,7 @@ def revoke(session: Session, name_or_prefix: str) -> list[ApiKey]:
     """Revoke every active key with this name or key prefix, ending its web UI sessions."""
     rows = session.exec(
         select(ApiKey).where(
-            ((ApiKey.name == name_or_prefix) | (ApiKey.prefix == name_or_prefix[:10]))
-            & ApiKey.revoked_at.is_(None)
+            ((ApiKey.name == name_or_prefix) | (ApiKey.prefix == name_or_prefix[:10])) & ApiKey.revoked_at.is_(None)
         )
     ).all()
     if not rows:

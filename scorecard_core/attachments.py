@@ -82,11 +82,16 @@ def store_upload(session: Session, attachment_id: str, sha256: str, data: bytes)
     """Keep uploaded bytes for the upload initiated with ``sha256``, if they are what it declared."""
     attachment = session.get(Attachment, attachment_id)
     if attachment is None or attachment.pending_sha256 != sha256:
-        raise NotFound("This upload URL is no longer current (the attachment was deleted or initiated "
-                       "again); initiate the upload again", {"id": attachment_id})
+        raise NotFound(
+            "This upload URL is no longer current (the attachment was deleted or initiated "
+            "again); initiate the upload again",
+            {"id": attachment_id},
+        )
     if len(data) != attachment.pending_size_bytes:
-        raise InvalidField("body", f"has {len(data)} bytes, but the upload was initiated with sizeBytes "
-                                   f"{attachment.pending_size_bytes}")
+        raise InvalidField(
+            "body",
+            f"has {len(data)} bytes, but the upload was initiated with sizeBytes {attachment.pending_size_bytes}",
+        )
     actual = hashlib.sha256(data).hexdigest()
     if actual != sha256:
         raise InvalidField("body", f"has SHA-256 {actual}, but the upload was initiated with sha256 {sha256}")
@@ -102,17 +107,23 @@ def commit(session: Session, attachment: Attachment) -> Attachment:
             raise Conflict("Nothing to commit: initiate an upload first")
         return attachment
     if _content(session, attachment.id, attachment.pending_sha256) is None:
-        raise Conflict("The file has not been uploaded yet: PUT its bytes to the `uploadUrl` from initiate, "
-                       "then commit", {"id": attachment.id})
+        raise Conflict(
+            "The file has not been uploaded yet: PUT its bytes to the `uploadUrl` from initiate, then commit",
+            {"id": attachment.id},
+        )
     attachment.sha256, attachment.size_bytes, attachment.content_type = (
-        attachment.pending_sha256, attachment.pending_size_bytes, attachment.pending_content_type
+        attachment.pending_sha256,
+        attachment.pending_size_bytes,
+        attachment.pending_content_type,
     )
     attachment.pending_sha256 = attachment.pending_size_bytes = attachment.pending_content_type = None
     attachment.uploaded_at = utcnow()
     session.add(attachment)
-    session.exec(delete(AttachmentContent).where(
-        AttachmentContent.attachment_id == attachment.id, AttachmentContent.sha256 != attachment.sha256
-    ))
+    session.exec(
+        delete(AttachmentContent).where(
+            AttachmentContent.attachment_id == attachment.id, AttachmentContent.sha256 != attachment.sha256
+        )
+    )
     session.flush()
     return attachment
 
@@ -126,8 +137,11 @@ def content(session: Session, attachment_id: str, sha256: str) -> bytes:
     row = _content(session, attachment_id, sha256)
     attachment = session.get(Attachment, attachment_id)
     if row is None or attachment is None or attachment.sha256 != sha256:
-        raise NotFound("This download URL is no longer current (the attachment was deleted or changed); "
-                       "get the attachment again for a new one", {"id": attachment_id})
+        raise NotFound(
+            "This download URL is no longer current (the attachment was deleted or changed); "
+            "get the attachment again for a new one",
+            {"id": attachment_id},
+        )
     return row.data
 
 

@@ -7,7 +7,8 @@ and raises :class:`ApiError` with the server's code and message.
 from __future__ import annotations
 
 import time
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import requests
 

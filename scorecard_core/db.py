@@ -7,9 +7,9 @@ web server's threads and background jobs can share it. PostgreSQL runs the same 
 from __future__ import annotations
 
 import fcntl
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from alembic import command
 from alembic.config import Config

@@ -45,7 +45,7 @@ class NotFound(ScorecardError):
     status = 404
 
     @classmethod
-    def of(cls, kind: str, ident: object) -> "NotFound":
+    def of(cls, kind: str, ident: object) -> NotFound:
         return cls(f"{kind} {ident!s} not found", {"resource": kind, "id": str(ident)})
 
 

@@ -10,7 +10,8 @@ import csv
 import io
 import json
 from collections import defaultdict
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -52,7 +53,9 @@ def rows(session: Session, run: Run) -> Iterator[list[str]]:
     last_id = 0
     while True:
         records = session.exec(
-            select(Record).where(Record.run_id == run.id, Record.id > last_id).order_by(Record.id)
+            select(Record)
+            .where(Record.run_id == run.id, Record.id > last_id)
+            .order_by(Record.id)
             .limit(RECORDS_PER_QUERY)
         ).all()
         if not records:
@@ -63,14 +66,19 @@ def rows(session: Session, run: Run) -> Iterator[list[str]]:
             by_record[score.record_id][score.metric_version_id] = score
         for record in records:
             row = [
-                str(record.id), str(record.testcase_id or ""), safe_cell(record.inputs),
-                safe_cell(record.expected), safe_cell(record.outputs), safe_cell(record.error or ""),
+                str(record.id),
+                str(record.testcase_id or ""),
+                safe_cell(record.inputs),
+                safe_cell(record.expected),
+                safe_cell(record.outputs),
+                safe_cell(record.error or ""),
             ]
             for version in versions:
                 score = by_record[record.id].get(version.id)
                 verdict = (
                     passes(version.config["output_type"], version.config.get("passing_threshold"), score.score)
-                    if score is not None and score.status == "scored" else None
+                    if score is not None and score.status == "scored"
+                    else None
                 )
                 reasoning = (score.score or {}).get("reasoning", "") if score is not None else ""
                 row += [

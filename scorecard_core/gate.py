@@ -135,7 +135,6 @@ def _find_metric(summary: RunSummary, key: str) -> list[MetricSummary]:
 def _not_found(summary: RunSummary, key: str, found: list[MetricSummary]) -> str:
     if found:
         ids = ", ".join(m.metric_id for m in found)
-        return (f"Threshold for \"{key}\": {len(found)} metrics have that name (IDs {ids}); "
-                "name the metric by ID instead.")
+        return f'Threshold for "{key}": {len(found)} metrics have that name (IDs {ids}); name the metric by ID instead.'
     known = ", ".join(f"{m.name} (ID {m.metric_id})" for m in summary.metrics) or "none"
-    return f"Threshold for \"{key}\": this run has no metric with that name or ID; its metrics are: {known}."
+    return f'Threshold for "{key}": this run has no metric with that name or ID; its metrics are: {known}.'

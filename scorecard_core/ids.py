@@ -11,7 +11,7 @@ from typing import Any
 
 MAX_ID = 2**63 - 1  # the largest BIGINT (PostgreSQL) and SQLite INTEGER
 MAX_ID_DIGITS = len(str(MAX_ID))
-ID_PROBLEM = f"must be a numeric ID from 0 to {MAX_ID}, such as \"123\""
+ID_PROBLEM = f'must be a numeric ID from 0 to {MAX_ID}, such as "123"'
 
 
 def parse_id(value: Any) -> int | None:

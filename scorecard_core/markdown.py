@@ -28,10 +28,16 @@ from .report import (
 GITHUB_COMMENT_LIMIT = 65_536
 # Below this even the verdict and the "see the full run" note may not fit.
 MIN_CHARS = 1_000
-IN_PROGRESS = frozenset({
-    "pending", "awaiting_execution", "running_execution", "awaiting_scoring", "running_scoring",
-    "awaiting_human_scoring",
-})
+IN_PROGRESS = frozenset(
+    {
+        "pending",
+        "awaiting_execution",
+        "running_execution",
+        "awaiting_scoring",
+        "running_scoring",
+        "awaiting_human_scoring",
+    }
+)
 CELL_LIMIT = 120
 SNIPPET_LIMIT = 160
 REASON_LIMIT = 300
@@ -50,6 +56,7 @@ _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
 
 
 # -- escaping untrusted text ---------------------------------------------------------------------
+
 
 def _defuse(text: str) -> str:
     return _AUTOLINKED.sub(_ZWSP, _INVISIBLE.sub("", text))
@@ -100,6 +107,7 @@ def link(label: str, url: str | None) -> str:
 
 # -- the report ----------------------------------------------------------------------------------
 
+
 @dataclass
 class ReportContext:
     title: str
@@ -124,9 +132,15 @@ def sticky_marker(testset_id: str | None) -> str:
 
 
 def report_context(
-    run: dict[str, Any], metrics: dict[str, dict[str, Any]], records: list[dict[str, Any]], thresholds: Thresholds,
-    testset_id: str | None, baseline: tuple[dict[str, Any], list[dict[str, Any]]] | None = None,
-    run_url: str | None = None, actions_url: str | None = None, commit_sha: str | None = None,
+    run: dict[str, Any],
+    metrics: dict[str, dict[str, Any]],
+    records: list[dict[str, Any]],
+    thresholds: Thresholds,
+    testset_id: str | None,
+    baseline: tuple[dict[str, Any], list[dict[str, Any]]] | None = None,
+    run_url: str | None = None,
+    actions_url: str | None = None,
+    commit_sha: str | None = None,
     event: str | None = None,
 ) -> ReportContext:
     """A run's report from any Scorecard API's wire JSON (the run, its metrics by ID, its records
@@ -137,12 +151,20 @@ def report_context(
     if baseline is not None:
         base_run, base_records = baseline
         base_summary = summarize_wire(base_run, metrics, base_records)
-        comparison = compare_summaries(summary, base_summary, wire_outcomes(summary, records),
-                                       wire_outcomes(base_summary, base_records))
+        comparison = compare_summaries(
+            summary, base_summary, wire_outcomes(summary, records), wire_outcomes(base_summary, base_records)
+        )
     return ReportContext(
-        title=f"Scorecard eval: testset {testset_id}", summary=summary, comparison=comparison,
-        gate=evaluate(summary, thresholds), run_url=run_url, actions_url=actions_url, commit_sha=commit_sha,
-        event=event, failing=failing_cases(summary, records), marker=sticky_marker(testset_id),
+        title=f"Scorecard eval: testset {testset_id}",
+        summary=summary,
+        comparison=comparison,
+        gate=evaluate(summary, thresholds),
+        run_url=run_url,
+        actions_url=actions_url,
+        commit_sha=commit_sha,
+        event=event,
+        failing=failing_cases(summary, records),
+        marker=sticky_marker(testset_id),
     )
 
 
@@ -150,10 +172,17 @@ def render(context: ReportContext, max_chars: int | None = None) -> str:
     """The report; with ``max_chars`` failing cases are dropped from the end until it fits."""
     if max_chars is not None and max_chars < MIN_CHARS:
         raise ValueError(f"max_chars must be at least {MIN_CHARS}, got {max_chars}")
-    head = "\n\n".join(part for part in (
-        _verdict(context), _problems(context.summary), _links(context), _metrics_table(context),
-        _changed_testcases(context.comparison),
-    ) if part)
+    head = "\n\n".join(
+        part
+        for part in (
+            _verdict(context),
+            _problems(context.summary),
+            _links(context),
+            _metrics_table(context),
+            _changed_testcases(context.comparison),
+        )
+        if part
+    )
     tail = f"\n\n{context.marker}\n" if context.marker else "\n"
     budget = None if max_chars is None else max_chars - len(head) - len(tail)
     body = head + _failing_section(context, budget)
@@ -187,8 +216,10 @@ def _problems(summary: RunSummary) -> str:
     """Failed system calls and the run's error, right under the verdict, whatever the verdict."""
     lines = []
     if summary.failed_calls:
-        lines.append(f"⚠️ {summary.failed_calls} of {_plural(summary.records, 'system call')} failed; "
-                     "each counts as failing for every metric.")
+        lines.append(
+            f"⚠️ {summary.failed_calls} of {_plural(summary.records, 'system call')} failed; "
+            "each counts as failing for every metric."
+        )
     if summary.status == "error" and summary.error:
         lines.append(f"The run ended with an error: {escape_text(summary.error, limit=REASON_LIMIT)}")
     return "<br>".join(lines)
@@ -215,25 +246,36 @@ def _metrics_table(context: ReportContext) -> str:
         header.insert(3, "vs baseline")
     rows = [header, ["---:" if name in ("Scored", "Errored") else "---" for name in header]]
     overall_threshold = gate.overall_threshold if gate else None
-    rows.append(_row(
-        "**Overall**", _rate(summary.pass_rate), _threshold(summary.pass_rate, overall_threshold),
-        _delta(comparison.get("passRateDelta"), None) if comparison is not None else None,
-        sum(m.scored for m in summary.metrics), sum(m.pending for m in summary.metrics),
-        sum(m.errored for m in summary.metrics),
-    ))
+    rows.append(
+        _row(
+            "**Overall**",
+            _rate(summary.pass_rate),
+            _threshold(summary.pass_rate, overall_threshold),
+            _delta(comparison.get("passRateDelta"), None) if comparison is not None else None,
+            sum(m.scored for m in summary.metrics),
+            sum(m.pending for m in summary.metrics),
+            sum(m.errored for m in summary.metrics),
+        )
+    )
     for metric in summary.metrics:
         change = by_metric.get(metric.metric_id, {})
-        rows.append(_row(
-            escape_cell(metric.name), _result(metric),
-            _threshold(metric.pass_rate, gate.thresholds_by_metric.get(metric.metric_id) if gate else None),
-            _delta(change.get("passRateDelta"), change.get("averageDelta")) if comparison is not None else None,
-            metric.scored, metric.pending, metric.errored,
-        ))
+        rows.append(
+            _row(
+                escape_cell(metric.name),
+                _result(metric),
+                _threshold(metric.pass_rate, gate.thresholds_by_metric.get(metric.metric_id) if gate else None),
+                _delta(change.get("passRateDelta"), change.get("averageDelta")) if comparison is not None else None,
+                metric.scored,
+                metric.pending,
+                metric.errored,
+            )
+        )
     return "\n".join(f"| {' | '.join(row)} |" for row in rows)
 
 
-def _row(name: str, result: str, threshold: str, delta: str | None, scored: int, pending: int,
-         errored: int) -> list[str]:
+def _row(
+    name: str, result: str, threshold: str, delta: str | None, scored: int, pending: int, errored: int
+) -> list[str]:
     counts = [f"{scored} (+{pending} pending)" if pending else str(scored), str(errored)]
     return [name, result, threshold] + ([delta] if delta is not None else []) + counts
 
@@ -306,8 +348,11 @@ def _case(case: FailingCase) -> str:
     lines = [f"**{escape_text(case.metric_name, limit=CELL_LIMIT)}** · {who} · {outcome}"]
     if case.reason:
         lines.append(f"Reason: {escape_text(case.reason, limit=REASON_LIMIT)}")
-    snippets = [(label, data) for label, data in
-                (("Inputs", case.inputs), ("Expected", case.expected), ("Outputs", case.outputs)) if data]
+    snippets = [
+        (label, data)
+        for label, data in (("Inputs", case.inputs), ("Expected", case.expected), ("Outputs", case.outputs))
+        if data
+    ]
     if snippets:
         lines.append(" · ".join(f"{label}: {inline_code(_json(data))}" for label, data in snippets))
     return "- " + "<br>".join(lines)

@@ -18,8 +18,16 @@ DEFAULT_EVAL_MODEL = "gpt-4o"
 
 # Fields a metric version snapshots: everything that changes how a score is produced or judged.
 VERSIONED_FIELDS = (
-    "name", "description", "eval_type", "output_type", "guidelines", "prompt_template",
-    "eval_model_name", "temperature", "passing_threshold", "heuristic",
+    "name",
+    "description",
+    "eval_type",
+    "output_type",
+    "guidelines",
+    "prompt_template",
+    "eval_model_name",
+    "temperature",
+    "passing_threshold",
+    "heuristic",
 )
 
 

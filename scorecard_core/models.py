@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -79,7 +79,7 @@ def parent(table: str, ondelete: str = "CASCADE", nullable: bool = False, type_:
 
 
 class Project(SQLModel, table=True):
-    id: Optional[int] = id_primary_key()
+    id: int | None = id_primary_key()
     name: str = ""
     description: str = ""
     created_at: datetime = timestamp()
@@ -87,7 +87,7 @@ class Project(SQLModel, table=True):
 
 class Testset(SQLModel, table=True):
     __test__ = False
-    id: Optional[int] = id_primary_key()
+    id: int | None = id_primary_key()
     project_id: int = parent("project")
     name: str
     description: str = ""
@@ -98,27 +98,27 @@ class Testset(SQLModel, table=True):
 
 class Testcase(SQLModel, table=True):
     __test__ = False
-    id: Optional[int] = id_primary_key()
+    id: int | None = id_primary_key()
     testset_id: int = parent("testset")
     json_data: dict = json_column()
-    validation_errors: Optional[list] = json_column(nullable=True)
+    validation_errors: list | None = json_column(nullable=True)
     created_at: datetime = timestamp()
 
 
 class Metric(SQLModel, table=True):
-    id: Optional[int] = id_primary_key()
+    id: int | None = id_primary_key()
     project_id: int = parent("project")
     name: str
-    description: Optional[str] = None
+    description: str | None = None
     eval_type: str
     output_type: str
     guidelines: str = ""
-    prompt_template: Optional[str] = None
-    eval_model_name: Optional[str] = None
-    temperature: Optional[float] = None
-    passing_threshold: Optional[float] = None
+    prompt_template: str | None = None
+    eval_model_name: str | None = None
+    temperature: float | None = None
+    passing_threshold: float | None = None
     # Our extension: which built-in heuristic scores this metric, and how (see scoring/).
-    heuristic: Optional[dict] = json_column(nullable=True)
+    heuristic: dict | None = json_column(nullable=True)
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 
@@ -138,7 +138,7 @@ class MetricVersion(SQLModel, table=True):
 
 class MetricGroup(SQLModel, table=True):
     __tablename__ = "metric_group"
-    id: Optional[int] = id_primary_key()
+    id: int | None = id_primary_key()
     project_id: int = parent("project")
     name: str
     description: str = ""
@@ -153,7 +153,7 @@ class System(SQLModel, table=True):
     project_id: int = parent("project")
     name: str
     description: str = ""
-    production_version_id: Optional[str] = None
+    production_version_id: str | None = None
     created_at: datetime = timestamp()
 
 
@@ -169,39 +169,39 @@ class SystemVersion(SQLModel, table=True):
 
 
 class Run(SQLModel, table=True):
-    id: Optional[int] = id_primary_key()
+    id: int | None = id_primary_key()
     project_id: int = parent("project")
-    testset_id: Optional[int] = parent("testset", ondelete="SET NULL", nullable=True)
-    system_id: Optional[str] = None
-    system_version_id: Optional[str] = None
+    testset_id: int | None = parent("testset", ondelete="SET NULL", nullable=True)
+    system_id: str | None = None
+    system_version_id: str | None = None
     metric_ids: list = json_column()
     metric_version_ids: list = json_column()
-    num_expected_records: Optional[int] = None
+    num_expected_records: int | None = None
     num_records: int = 0
     num_scores: int = 0
     status: str = "awaiting_execution"
     source: str = "api"
     notes: str = ""
-    git: Optional[dict] = json_column(nullable=True)
-    error: Optional[str] = None
+    git: dict | None = json_column(nullable=True)
+    error: str | None = None
     # Per-metric scored / pending / errored counts and records created / expected.
-    status_detail: Optional[dict] = json_column(nullable=True)
+    status_detail: dict | None = json_column(nullable=True)
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 
 
 class Record(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("run_id", "idempotency_key"),)
-    id: Optional[int] = id_primary_key()
+    id: int | None = id_primary_key()
     run_id: int = parent("run")
-    testcase_id: Optional[int] = id_reference(index=True)
+    testcase_id: int | None = id_reference(index=True)
     inputs: dict = json_column()
     expected: dict = json_column()
     outputs: dict = json_column()
-    error: Optional[str] = None
-    idempotency_key: Optional[str] = None
-    otel_link_id: Optional[str] = None
-    session_id: Optional[str] = None
+    error: str | None = None
+    idempotency_key: str | None = None
+    otel_link_id: str | None = None
+    session_id: str | None = None
     created_at: datetime = timestamp()
 
 
@@ -211,7 +211,7 @@ class Score(SQLModel, table=True):
         Index("ix_score_run_status", "run_id", "status"),
         Index("ix_score_claim", "status", "scored_by"),
     )
-    id: Optional[int] = id_primary_key()
+    id: int | None = id_primary_key()
     run_id: int = parent("run")
     record_id: int = parent("record")
     metric_version_id: str
@@ -221,28 +221,26 @@ class Score(SQLModel, table=True):
     # pending -> running (claimed until lease_until) -> scored | error. Human scores stay
     # pending until someone enters them.
     status: str = "pending"
-    lease_until: Optional[datetime] = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    lease_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     # Claims so far: a score whose every claim ended without a stored result (the process died,
     # the result could not be stored) becomes an error after SCORECARD_SCORING_MAX_ATTEMPTS.
     attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
-    score: Optional[dict] = json_column(nullable=True)
-    error: Optional[str] = None
+    score: dict | None = json_column(nullable=True)
+    error: str | None = None
     user_id: str = "background-job"
-    validation_errors: Optional[list] = json_column(nullable=True)
+    validation_errors: list | None = json_column(nullable=True)
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 
 
 class ApiKey(SQLModel, table=True):
     __tablename__ = "api_key"
-    id: Optional[int] = id_primary_key()
+    id: int | None = id_primary_key()
     name: str
     prefix: str
     key_hash: str = Field(unique=True, index=True)
     created_at: datetime = timestamp()
-    revoked_at: Optional[datetime] = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
-    )
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
 
 
 class WebSession(SQLModel, table=True):
@@ -250,7 +248,7 @@ class WebSession(SQLModel, table=True):
     the cookie's token is stored; deleting the row ends the session."""
 
     __tablename__ = "web_session"
-    id: Optional[int] = id_primary_key()
+    id: int | None = id_primary_key()
     token_hash: str = Field(unique=True, index=True)
     api_key_id: int = parent("api_key")
     created_at: datetime = timestamp()
@@ -263,7 +261,7 @@ class GitHubConnection(SQLModel, table=True):
     API nor logged."""
 
     __tablename__ = "github_connection"
-    id: Optional[int] = id_primary_key()
+    id: int | None = id_primary_key()
     project_id: int = Field(
         sa_column=Column(IdType, ForeignKey("project.id", ondelete="CASCADE"), nullable=False, unique=True)
     )
@@ -277,16 +275,16 @@ class GitHubConnection(SQLModel, table=True):
     on_pull_request: bool = False
     on_merge: bool = False
     # What PR- and merge-triggered evaluations run, and the commit status thresholds.
-    testset_id: Optional[int] = id_reference()
+    testset_id: int | None = id_reference()
     metric_ids: list = json_column()
-    system_version_id: Optional[str] = None
+    system_version_id: str | None = None
     fail_under: str = ""
     # token | app | default (the service's own SCORECARD_GITHUB_* credentials)
     auth: str = "default"
-    token: Optional[str] = None
-    app_id: Optional[str] = None
-    installation_id: Optional[int] = id_reference()
-    private_key: Optional[str] = None
+    token: str | None = None
+    app_id: str | None = None
+    installation_id: int | None = id_reference()
+    private_key: str | None = None
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 
@@ -298,13 +296,13 @@ class WebhookDelivery(SQLModel, table=True):
     __tablename__ = "webhook_delivery"
     id: str = Field(primary_key=True)
     event: str
-    action: Optional[str] = None
+    action: str | None = None
     # received -> processing -> processed | failed | ignored
     status: str = "received"
-    error: Optional[str] = None
+    error: str | None = None
     attempts: int = 0
     received_at: datetime = timestamp()
-    processed_at: Optional[datetime] = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    processed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
 
 class RecordTag(SQLModel, table=True):
@@ -312,11 +310,11 @@ class RecordTag(SQLModel, table=True):
 
     __tablename__ = "record_tag"
     __table_args__ = (UniqueConstraint("record_id", "text"), Index("ix_record_tag_text", "text"))
-    id: Optional[int] = id_primary_key()
+    id: int | None = id_primary_key()
     record_id: int = parent("record")
     text: str
     source: str = "user"  # user | otel
-    user_id: Optional[str] = None
+    user_id: str | None = None
     created_at: datetime = timestamp()
 
 
@@ -325,7 +323,7 @@ class RecordAssignment(SQLModel, table=True):
 
     __tablename__ = "record_assignment"
     __table_args__ = (UniqueConstraint("record_id", "assignee_user_id"),)
-    id: Optional[int] = id_primary_key()
+    id: int | None = id_primary_key()
     record_id: int = parent("record")
     assignee_user_id: str
     assigned_by_user_id: str
@@ -340,15 +338,15 @@ class Attachment(SQLModel, table=True):
     id: str = Field(default_factory=new_uuid, primary_key=True)
     session_id: str
     file_path: str
-    filename: Optional[str] = None
-    caller_metadata: Optional[dict] = json_column(nullable=True)
-    content_type: Optional[str] = None
-    sha256: Optional[str] = None
-    size_bytes: Optional[int] = None
-    uploaded_at: Optional[datetime] = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
-    pending_content_type: Optional[str] = None
-    pending_sha256: Optional[str] = None
-    pending_size_bytes: Optional[int] = None
+    filename: str | None = None
+    caller_metadata: dict | None = json_column(nullable=True)
+    content_type: str | None = None
+    sha256: str | None = None
+    size_bytes: int | None = None
+    uploaded_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    pending_content_type: str | None = None
+    pending_sha256: str | None = None
+    pending_size_bytes: int | None = None
     created_at: datetime = timestamp()
 
 
@@ -358,7 +356,7 @@ class AttachmentContent(SQLModel, table=True):
 
     __tablename__ = "attachment_content"
     __table_args__ = (UniqueConstraint("attachment_id", "sha256"),)
-    id: Optional[int] = id_primary_key()
+    id: int | None = id_primary_key()
     attachment_id: str = parent("attachment", type_=String)
     sha256: str
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

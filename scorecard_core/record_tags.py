@@ -7,7 +7,8 @@ several tags comma-separated, so a comma inside one tag could never be filtered 
 from __future__ import annotations
 
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -71,7 +72,9 @@ def carrying_all(statement: Any, tags: Sequence[str]) -> Any:
     if not tags:
         return statement
     carriers = (
-        select(RecordTag.record_id).where(RecordTag.text.in_(tags))
-        .group_by(RecordTag.record_id).having(func.count() == len(tags))
+        select(RecordTag.record_id)
+        .where(RecordTag.text.in_(tags))
+        .group_by(RecordTag.record_id)
+        .having(func.count() == len(tags))
     )
     return statement.where(Record.id.in_(carriers))

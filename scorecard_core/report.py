@@ -10,8 +10,9 @@ errored, like a score the judge could not produce."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from .scoring.shapes import passes, score_value
 
@@ -97,8 +98,12 @@ class RunSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "runId": self.run_id, "status": self.status, "records": self.records, "failedCalls": self.failed_calls,
-            "passRate": self.pass_rate, "metrics": [m.as_dict() for m in self.metrics],
+            "runId": self.run_id,
+            "status": self.status,
+            "records": self.records,
+            "failedCalls": self.failed_calls,
+            "passRate": self.pass_rate,
+            "metrics": [m.as_dict() for m in self.metrics],
         }
 
 
@@ -113,14 +118,24 @@ def _camel(body: dict[str, Any]) -> dict[str, Any]:
 def metric_summary(metric_id: str, version_id: str, config: dict[str, Any]) -> MetricSummary:
     """``config`` in snake_case, as a metric version stores it."""
     return MetricSummary(
-        metric_id=str(metric_id), metric_version_id=version_id, name=config.get("name") or f"metric {metric_id}",
-        eval_type=config.get("eval_type", "ai"), output_type=config.get("output_type", "boolean"),
+        metric_id=str(metric_id),
+        metric_version_id=version_id,
+        name=config.get("name") or f"metric {metric_id}",
+        eval_type=config.get("eval_type", "ai"),
+        output_type=config.get("output_type", "boolean"),
         passing_threshold=config.get("passing_threshold"),
     )
 
 
-def summarize_rows(run_id: str, status: str, records: int, metrics: list[MetricSummary],
-                   rows: Iterable[ScoreRow], failed_calls: int = 0, error: str | None = None) -> RunSummary:
+def summarize_rows(
+    run_id: str,
+    status: str,
+    records: int,
+    metrics: list[MetricSummary],
+    rows: Iterable[ScoreRow],
+    failed_calls: int = 0,
+    error: str | None = None,
+) -> RunSummary:
     by_version = {m.metric_version_id: m for m in metrics}
     for version_id, status_of_score, score in rows:
         summary = by_version.get(version_id)
@@ -132,25 +147,33 @@ def summarize_rows(run_id: str, status: str, records: int, metrics: list[MetricS
 
 
 def compare_summaries(
-    current: RunSummary, previous: RunSummary,
-    outcomes_now: dict[tuple[str, str], bool], outcomes_then: dict[tuple[str, str], bool],
+    current: RunSummary,
+    previous: RunSummary,
+    outcomes_now: dict[tuple[str, str], bool],
+    outcomes_then: dict[tuple[str, str], bool],
 ) -> dict[str, Any]:
     """Per-metric deltas and per-testcase improvements and regressions of a run vs its baseline.
     Outcomes map (testcase ID, metric ID) to passed."""
     metrics = []
     for summary in current.metrics:
         before = previous.metric(summary.metric_id)
-        metrics.append({
-            "metricId": summary.metric_id, "name": summary.name,
-            "passRate": summary.pass_rate, "baselinePassRate": before.pass_rate if before else None,
-            "passRateDelta": _delta(summary.pass_rate, before.pass_rate if before else None),
-            "average": summary.average, "baselineAverage": before.average if before else None,
-            "averageDelta": _delta(summary.average, before.average if before else None),
-        })
+        metrics.append(
+            {
+                "metricId": summary.metric_id,
+                "name": summary.name,
+                "passRate": summary.pass_rate,
+                "baselinePassRate": before.pass_rate if before else None,
+                "passRateDelta": _delta(summary.pass_rate, before.pass_rate if before else None),
+                "average": summary.average,
+                "baselineAverage": before.average if before else None,
+                "averageDelta": _delta(summary.average, before.average if before else None),
+            }
+        )
     improved = sorted(k for k, ok in outcomes_now.items() if ok and outcomes_then.get(k) is False)
     regressed = sorted(k for k, ok in outcomes_now.items() if not ok and outcomes_then.get(k) is True)
     return {
-        "runId": current.run_id, "baselineRunId": previous.run_id,
+        "runId": current.run_id,
+        "baselineRunId": previous.run_id,
         "passRateDelta": _delta(current.pass_rate, previous.pass_rate),
         "metrics": metrics,
         "improvements": [{"testcaseId": t, "metricId": m} for t, m in improved],
@@ -176,18 +199,25 @@ def add_failed_call(outcomes: dict[tuple[str, str], bool], testcase_id: str, met
 
 def history_point(run_id: str, created_at: str, status: str, summary: MetricSummary) -> dict[str, Any]:
     return {
-        "runId": str(run_id), "createdAt": created_at, "status": status,
-        "value": summary.headline, "passRate": summary.pass_rate, "average": summary.average,
+        "runId": str(run_id),
+        "createdAt": created_at,
+        "status": status,
+        "value": summary.headline,
+        "passRate": summary.pass_rate,
+        "average": summary.average,
         "scored": summary.scored,
     }
 
 
 # -- wire JSON (any Scorecard API) ---------------------------------------------------------------
 
+
 def wire_metric_config(metric: dict[str, Any]) -> dict[str, Any]:
     """A metric as the API returns it (camelCase), in the snake_case form of a metric version."""
     return {
-        "name": metric.get("name"), "eval_type": metric.get("evalType"), "output_type": metric.get("outputType"),
+        "name": metric.get("name"),
+        "eval_type": metric.get("evalType"),
+        "output_type": metric.get("outputType"),
         "passing_threshold": metric.get("passingThreshold"),
     }
 
@@ -201,12 +231,16 @@ def _wire_error(score: dict[str, Any]) -> str:
     """Why a score counts as errored: the judge's error, or how the score misfits its metric."""
     if score.get("error"):
         return str(score["error"])
-    problems = [f"{e.get('path', '')} {e.get('message', '')}".strip() if isinstance(e, dict) else str(e)
-                for e in score.get("validationErrors") or []]
+    problems = [
+        f"{e.get('path', '')} {e.get('message', '')}".strip() if isinstance(e, dict) else str(e)
+        for e in score.get("validationErrors") or []
+    ]
     return "the score does not fit the metric: " + "; ".join(problems)
 
 
-def summarize_wire(run: dict[str, Any], metrics: dict[str, dict[str, Any]], records: list[dict[str, Any]]) -> RunSummary:
+def summarize_wire(
+    run: dict[str, Any], metrics: dict[str, dict[str, Any]], records: list[dict[str, Any]]
+) -> RunSummary:
     """From ``GET /runs/{id}``, the run's metrics by ID, and its records listed with scores.
     Records without a score yet count as pending for each metric; records whose system call
     failed count as failing for each."""
@@ -224,8 +258,9 @@ def summarize_wire(run: dict[str, Any], metrics: dict[str, dict[str, Any]], reco
             rows.append((score.get("metricConfigId"), _wire_status(score), score.get("score")))
         rows += [(m.metric_version_id, "pending", None) for m in summaries if m.metric_version_id not in seen]
     failed_calls = sum(1 for record in records if record.get("error"))
-    return summarize_rows(str(run["id"]), run.get("status", ""), len(records), summaries, rows, failed_calls,
-                          run.get("error"))
+    return summarize_rows(
+        str(run["id"]), run.get("status", ""), len(records), summaries, rows, failed_calls, run.get("error")
+    )
 
 
 def wire_outcomes(summary: RunSummary, records: list[dict[str, Any]]) -> dict[tuple[str, str], bool]:
@@ -267,8 +302,11 @@ def failing_cases(summary: RunSummary, records: list[dict[str, Any]]) -> list[Fa
     found: list[FailingCase] = []
     for record in records:
         base = dict(
-            record_id=str(record["id"]), testcase_id=record.get("testcaseId"), inputs=record.get("inputs") or {},
-            expected=record.get("expected") or {}, outputs=record.get("outputs") or {},
+            record_id=str(record["id"]),
+            testcase_id=record.get("testcaseId"),
+            inputs=record.get("inputs") or {},
+            expected=record.get("expected") or {},
+            outputs=record.get("outputs") or {},
         )
         if record.get("error"):
             found.append(FailingCase(**base, metric_name="(system)", reason=str(record["error"]), value=None))

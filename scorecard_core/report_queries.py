@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -25,13 +26,12 @@ from .scoring.lifecycle import run_versions
 def summarize(session: Session, run: Run) -> RunSummary:
     metrics = [metric_summary(str(v.metric_id), v.id, v.config) for v in run_versions(session, run)]
     scores = session.exec(
-        select(Score.metric_version_id, Score.status, Score.score, Score.validation_errors)
-        .where(Score.run_id == run.id)
+        select(Score.metric_version_id, Score.status, Score.score, Score.validation_errors).where(
+            Score.run_id == run.id
+        )
     )
     rows = ((version_id, score_status(status, problems), score) for version_id, status, score, problems in scores)
-    failed_calls = session.exec(
-        select(func.count()).where(Record.run_id == run.id, Record.error.is_not(None))
-    ).one()
+    failed_calls = session.exec(select(func.count()).where(Record.run_id == run.id, Record.error.is_not(None))).one()
     return summarize_rows(str(run.id), run.status, run.num_records, metrics, rows, failed_calls, run.error)
 
 
@@ -61,8 +61,10 @@ def testcase_outcomes(session: Session, run: Run) -> dict[tuple[str, str], bool]
 
 def compare(session: Session, run: Run, baseline: Run) -> dict[str, Any]:
     return compare_summaries(
-        summarize(session, run), summarize(session, baseline),
-        testcase_outcomes(session, run), testcase_outcomes(session, baseline),
+        summarize(session, run),
+        summarize(session, baseline),
+        testcase_outcomes(session, run),
+        testcase_outcomes(session, baseline),
     )
 
 
@@ -74,10 +76,15 @@ def history(session: Session, runs: Iterable[Run], metric_ids: set[int] | None) 
         for summary in summarize(session, run).metrics:
             if metric_ids is not None and int(summary.metric_id) not in metric_ids:
                 continue
-            entry = series.setdefault(summary.metric_id, {
-                "metricId": summary.metric_id, "name": summary.name, "outputType": summary.output_type,
-                "points": [],
-            })
+            entry = series.setdefault(
+                summary.metric_id,
+                {
+                    "metricId": summary.metric_id,
+                    "name": summary.name,
+                    "outputType": summary.output_type,
+                    "points": [],
+                },
+            )
             entry["name"] = summary.name
             entry["points"].append(history_point(str(run.id), run.created_at.isoformat(), run.status, summary))
     return list(series.values())

@@ -7,8 +7,9 @@ explicitly).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Optional
+from typing import Any
 
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, select
@@ -27,11 +28,11 @@ class RecordInput:
     inputs: dict[str, Any]
     expected: dict[str, Any]
     outputs: dict[str, Any]
-    testcase_id: Optional[int] = None
-    idempotency_key: Optional[str] = None
-    error: Optional[str] = None
-    otel_link_id: Optional[str] = None
-    session_id: Optional[str] = None
+    testcase_id: int | None = None
+    idempotency_key: str | None = None
+    error: str | None = None
+    otel_link_id: str | None = None
+    session_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -108,9 +109,7 @@ def add_records(session: Session, run_id: int, items: list[RecordInput]) -> list
     keys = [i.idempotency_key for i in items if i.idempotency_key]
     by_key: dict[str, Record] = {}
     if keys:
-        stored = session.exec(
-            select(Record).where(Record.run_id == run_id, Record.idempotency_key.in_(keys))
-        ).all()
+        stored = session.exec(select(Record).where(Record.run_id == run_id, Record.idempotency_key.in_(keys))).all()
         by_key = {r.idempotency_key: r for r in stored}
 
     fresh_rows: list[dict[str, Any]] = []

@@ -19,6 +19,7 @@ from .scoring.shapes import SCORE_KEYS
 
 PENDING_USER = "background-job"  # who a pending score belongs to, as Scorecard says
 
+
 def validation_errors(output_type: str, score: dict[str, Any]) -> list[dict[str, str]] | None:
     key = SCORE_KEYS[output_type]
     value = score.get(key)
@@ -57,15 +58,20 @@ def put_score(
         )
     who = scored_by(version.config)
     if score is None and who != "human":
-        raise InvalidField("score", f"is required: metric config {metric_version_id} is scored by {who}, and only "
-                                    "human metrics can be left pending; send the score, e.g. {\"binaryScore\": true}")
+        raise InvalidField(
+            "score",
+            f"is required: metric config {metric_version_id} is scored by {who}, and only "
+            'human metrics can be left pending; send the score, e.g. {"binaryScore": true}',
+        )
     if score is None and user_id is not None:
         raise InvalidField("userId", "goes only together with `score`; omit it to leave the score pending")
     existing = session.exec(
         select(Score).where(Score.record_id == record.id, Score.metric_version_id == metric_version_id)
     ).first()
     row = existing or Score(
-        run_id=run.id, record_id=record.id, metric_version_id=metric_version_id,
+        run_id=run.id,
+        record_id=record.id,
+        metric_version_id=metric_version_id,
         scored_by=who,
     )
     row.score = score

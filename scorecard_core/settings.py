@@ -64,9 +64,7 @@ def load_or_create_secret_key(data_dir: Path | None = None) -> str:
 def default_openai_base_url() -> str:
     """The judge endpoint for AI metrics: any OpenAI-compatible server (OpenAI, Azure, vLLM, Ollama)."""
     return (
-        os.environ.get("SCORECARD_OPENAI_BASE_URL")
-        or os.environ.get("OPENAI_BASE_URL")
-        or "https://api.openai.com/v1"
+        os.environ.get("SCORECARD_OPENAI_BASE_URL") or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
     )
 
 
@@ -107,13 +105,9 @@ SERVE_CHANNEL_TIMEOUT = (1, 3600)
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=default_database_url)
-    public_url: str = field(
-        default_factory=lambda: os.environ.get("SCORECARD_PUBLIC_URL", "http://127.0.0.1:8000")
-    )
+    public_url: str = field(default_factory=lambda: os.environ.get("SCORECARD_PUBLIC_URL", "http://127.0.0.1:8000"))
     max_body_bytes: int = 15 * 1024 * 1024
-    scoring_concurrency: int = field(
-        default_factory=lambda: int(os.environ.get("SCORECARD_SCORING_CONCURRENCY", "32"))
-    )
+    scoring_concurrency: int = field(default_factory=lambda: int(os.environ.get("SCORECARD_SCORING_CONCURRENCY", "32")))
     scoring_lease_seconds: float = field(
         default_factory=lambda: float(os.environ.get("SCORECARD_SCORING_LEASE_SECONDS", "60"))
     )

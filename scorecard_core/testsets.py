@@ -34,7 +34,7 @@ def normalize_field_mapping(mapping: dict[str, Any] | None, schema: dict[str, An
             raise InvalidField(f"fieldMapping.{role}", "must be a list of field names")
         normalized[role] = list(dict.fromkeys(names))
     named = {n for role in MAPPING_ROLES for n in normalized[role]}
-    for prop in (schema.get("properties") or {}):
+    for prop in schema.get("properties") or {}:
         if prop not in named:
             normalized["metadata"].append(prop)
     return normalized

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .models import (
-    Attachment, Metric, MetricGroup, Project, Record, RecordAssignment, RecordTag, Run, Score, System,
-    SystemVersion, Testcase, Testset,
+    Attachment,
+    Metric,
+    MetricGroup,
+    Project,
+    Record,
+    RecordAssignment,
+    RecordTag,
+    Run,
+    Score,
+    System,
+    SystemVersion,
+    Testcase,
+    Testset,
 )
 from .testsets import split
 
@@ -150,15 +162,22 @@ def record(r: Record, scores: Iterable[Score] | None = None) -> dict[str, Any]:
 
 def record_tag(t: RecordTag) -> dict[str, Any]:
     return {
-        "id": str(t.id), "recordId": str(t.record_id), "text": t.text, "source": t.source,
-        "userId": t.user_id, "createdAt": _iso(t.created_at),
+        "id": str(t.id),
+        "recordId": str(t.record_id),
+        "text": t.text,
+        "source": t.source,
+        "userId": t.user_id,
+        "createdAt": _iso(t.created_at),
     }
 
 
 def record_assignment(a: RecordAssignment) -> dict[str, Any]:
     return {
-        "id": str(a.id), "recordId": str(a.record_id), "assigneeUserId": a.assignee_user_id,
-        "assignedByUserId": a.assigned_by_user_id, "createdAt": _iso(a.created_at),
+        "id": str(a.id),
+        "recordId": str(a.record_id),
+        "assigneeUserId": a.assignee_user_id,
+        "assignedByUserId": a.assigned_by_user_id,
+        "createdAt": _iso(a.created_at),
     }
 
 

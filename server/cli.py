@@ -21,7 +21,12 @@ from scorecard_core.client import ScorecardClient
 from scorecard_core.errors import BadRequest, ScorecardError
 from scorecard_core.ids import MAX_ID
 from scorecard_core.settings import (
-    SERVE_CHANNEL_TIMEOUT, SERVE_CONNECTION_LIMIT, SERVE_THREADS, InvalidSetting, Settings, default_database_url,
+    SERVE_CHANNEL_TIMEOUT,
+    SERVE_CONNECTION_LIMIT,
+    SERVE_THREADS,
+    InvalidSetting,
+    Settings,
+    default_database_url,
 )
 
 DATABASE_BACKENDS = ("sqlite", "postgresql")
@@ -33,8 +38,11 @@ def _checked_database_url(ctx: click.Context, param: click.Parameter, value: str
     the URL came from (the flag or the variable) and the forms accepted."""
     if value is None:
         return None
-    source = ("SCORECARD_DATABASE_URL" if ctx.get_parameter_source(param.name) is ParameterSource.ENVIRONMENT
-              else "--database-url")
+    source = (
+        "SCORECARD_DATABASE_URL"
+        if ctx.get_parameter_source(param.name) is ParameterSource.ENVIRONMENT
+        else "--database-url"
+    )
     try:
         url = make_url(value)
     except ArgumentError:
@@ -44,14 +52,18 @@ def _checked_database_url(ctx: click.Context, param: click.Parameter, value: str
     try:
         url.get_dialect().import_dbapi()
     except (ImportError, NoSuchModuleError):
-        raise BadRequest(f"{source}: the database driver {url.drivername!r} is not installed; "
-                         f"give {DATABASE_URL_FORMS}") from None
+        raise BadRequest(
+            f"{source}: the database driver {url.drivername!r} is not installed; give {DATABASE_URL_FORMS}"
+        ) from None
     return value
 
 
 def _database_option(func):
     return click.option(
-        "--database-url", envvar="SCORECARD_DATABASE_URL", default=None, callback=_checked_database_url,
+        "--database-url",
+        envvar="SCORECARD_DATABASE_URL",
+        default=None,
+        callback=_checked_database_url,
         help="SQLAlchemy URL (default: SQLite in $SCORECARD_DATA_DIR).",
     )(func)
 
@@ -90,27 +102,50 @@ PORT = click.IntRange(1, 65535)
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; 0.0.0.0 for every interface (behind a reverse proxy).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 for every interface (behind a reverse proxy).",
+)
 @click.option("--port", default=8000, show_default=True, type=PORT)
-@click.option("--threads", type=click.IntRange(*SERVE_THREADS), default=None,
-              help="Requests handled at once.  [default: $SCORECARD_THREADS or 8]")
-@click.option("--connection-limit", type=click.IntRange(*SERVE_CONNECTION_LIMIT), default=None,
-              help="Open connections (slow ones included) before new ones wait.  "
-                   "[default: $SCORECARD_CONNECTION_LIMIT or 1000]")
-@click.option("--channel-timeout", type=click.IntRange(*SERVE_CHANNEL_TIMEOUT), default=None,
-              help="Seconds a connection may stay silent before it is closed.  "
-                   "[default: $SCORECARD_CHANNEL_TIMEOUT or 60]")
+@click.option(
+    "--threads",
+    type=click.IntRange(*SERVE_THREADS),
+    default=None,
+    help="Requests handled at once.  [default: $SCORECARD_THREADS or 8]",
+)
+@click.option(
+    "--connection-limit",
+    type=click.IntRange(*SERVE_CONNECTION_LIMIT),
+    default=None,
+    help="Open connections (slow ones included) before new ones wait.  [default: $SCORECARD_CONNECTION_LIMIT or 1000]",
+)
+@click.option(
+    "--channel-timeout",
+    type=click.IntRange(*SERVE_CHANNEL_TIMEOUT),
+    default=None,
+    help="Seconds a connection may stay silent before it is closed.  [default: $SCORECARD_CHANNEL_TIMEOUT or 60]",
+)
 @_database_option
-def serve(host: str, port: int, threads: int | None, connection_limit: int | None, channel_timeout: int | None,
-          database_url: str | None) -> None:
+def serve(
+    host: str,
+    port: int,
+    threads: int | None,
+    connection_limit: int | None,
+    channel_timeout: int | None,
+    database_url: str | None,
+) -> None:
     """Upgrade the database, then serve the API (production-grade WSGI server)."""
     from server import create_app
     from server.serving import ServeOptions, raise_descriptor_limit
 
     settings = Settings()
     options = ServeOptions(
-        host, port, threads or settings.serve_threads, connection_limit or settings.serve_connection_limit,
+        host,
+        port,
+        threads or settings.serve_threads,
+        connection_limit or settings.serve_connection_limit,
         channel_timeout or settings.serve_channel_timeout,
     )
     _check_host(options.host, options.port)
@@ -140,8 +175,10 @@ def _check_host(host: str, port: int) -> None:
     try:
         socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise BadRequest(f"--host {host}: not an address, nor a name this machine can resolve "
-                         f"({exc.strerror}); give an IP address such as 127.0.0.1 or 0.0.0.0") from None
+        raise BadRequest(
+            f"--host {host}: not an address, nor a name this machine can resolve "
+            f"({exc.strerror}); give an IP address such as 127.0.0.1 or 0.0.0.0"
+        ) from None
 
 
 def _listen(app, options):
@@ -219,12 +256,17 @@ def list_keys(database_url: str | None) -> None:
 
 
 @main.command()
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-              help="Where the demo's SQLite database goes (default: a new temporary directory).")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where the demo's SQLite database goes (default: a new temporary directory).",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=0, type=click.IntRange(0, 65535), help="Port to serve on (default: any free port).")
-@click.option("--serve/--no-serve", default=None,
-              help="Keep serving after the demo (default: only when run in a terminal).")
+@click.option(
+    "--serve/--no-serve", default=None, help="Keep serving after the demo (default: only when run in a terminal)."
+)
 def demo(data_dir: Path | None, host: str, port: int, serve: bool | None) -> None:
     """Run the demo: server on SQLite, seeded project, URL and API key printed."""
     from server import demo as demo_module
@@ -250,14 +292,19 @@ def demo(data_dir: Path | None, host: str, port: int, serve: bool | None) -> Non
         click.echo(f"  {metric['name']:<24} pass rate {rate:>6}  ({metric['passed']}/{metric['scored']} passed)")
     overall = summary["passRate"]
     verdict = "met" if gate_code == 0 else "missed"
-    click.echo(f"Overall pass rate {overall:.1%}; the fail-under threshold {demo_module.DEMO_FAIL_UNDER} was {verdict}.")
+    click.echo(
+        f"Overall pass rate {overall:.1%}; the fail-under threshold {demo_module.DEMO_FAIL_UNDER} was {verdict}."
+    )
     click.echo(f"The job summary the Action would post: {data_dir / 'job-summary.md'}")
     if serve is None:
         serve = sys.stdin.isatty() and sys.stdout.isatty()
     if not serve:
         server.stop()
-        click.echo(f"(server stopped; serve the same data again with: "
-                   f"scorecard serve --database-url sqlite:///{data_dir / 'scorecard.db'})", err=True)
+        click.echo(
+            f"(server stopped; serve the same data again with: "
+            f"scorecard serve --database-url sqlite:///{data_dir / 'scorecard.db'})",
+            err=True,
+        )
         return
     click.echo("Serving until Ctrl-C.", err=True)
     try:
@@ -273,10 +320,19 @@ def github_group() -> None:
 
 # Which option sets each field of the connection, to name it in errors.
 CONNECT_OPTIONS = {
-    "repo": "--repo", "branch": "--branch", "workflow": "--workflow", "dispatch": "--dispatch",
-    "eventType": "--event-type", "testsetId": "--testset", "metricIds": "--metrics",
-    "systemVersionId": "--system-version", "failUnder": "--fail-under", "token": "--token-env",
-    "appId": "--app-id", "installationId": "--installation-id", "privateKey": "--private-key-file",
+    "repo": "--repo",
+    "branch": "--branch",
+    "workflow": "--workflow",
+    "dispatch": "--dispatch",
+    "eventType": "--event-type",
+    "testsetId": "--testset",
+    "metricIds": "--metrics",
+    "systemVersionId": "--system-version",
+    "failUnder": "--fail-under",
+    "token": "--token-env",
+    "appId": "--app-id",
+    "installationId": "--installation-id",
+    "privateKey": "--private-key-file",
 }
 
 
@@ -288,39 +344,82 @@ def _read_private_key(path: Path) -> str:
 
 
 @github_group.command("connect")
-@click.option("--project", "project_id", type=click.IntRange(1, MAX_ID), required=True,
-              help="The project's numeric ID.")
+@click.option(
+    "--project", "project_id", type=click.IntRange(1, MAX_ID), required=True, help="The project's numeric ID."
+)
 @click.option("--repo", required=True, help="The repository, `owner/name`.")
 # String options left out take the connection's defaults (the API's), named in their help.
 @click.option("--branch", help="The branch kickoffs run the workflow on.  [default: main]")
 @click.option("--workflow", help="The workflow file under .github/workflows.  [default: scorecard-eval.yml]")
-@click.option("--dispatch", type=click.Choice(["workflow_dispatch", "repository_dispatch"]),
-              help="How runs are started.  [default: workflow_dispatch]")
+@click.option(
+    "--dispatch",
+    type=click.Choice(["workflow_dispatch", "repository_dispatch"]),
+    help="How runs are started.  [default: workflow_dispatch]",
+)
 @click.option("--event-type", help="The repository_dispatch event type.  [default: start-evaluation]")
-@click.option("--on-kickoff/--no-on-kickoff", default=True, show_default=True,
-              help="Start runs from Scorecard's Kickoff Run -> GitHub.")
-@click.option("--on-pull-request/--no-on-pull-request", default=False, show_default=True,
-              help="Evaluate pull requests (needs --testset and --metrics).")
-@click.option("--on-merge/--no-on-merge", default=False, show_default=True,
-              help="Evaluate merges to the branch (needs --testset and --metrics).")
+@click.option(
+    "--on-kickoff/--no-on-kickoff",
+    default=True,
+    show_default=True,
+    help="Start runs from Scorecard's Kickoff Run -> GitHub.",
+)
+@click.option(
+    "--on-pull-request/--no-on-pull-request",
+    default=False,
+    show_default=True,
+    help="Evaluate pull requests (needs --testset and --metrics).",
+)
+@click.option(
+    "--on-merge/--no-on-merge",
+    default=False,
+    show_default=True,
+    help="Evaluate merges to the branch (needs --testset and --metrics).",
+)
 @click.option("--testset", "testset_id", default=None, help="Testset for pull-request and merge evaluations.")
 @click.option("--metrics", default="", help="Comma-separated metric IDs for them, e.g. `12,34`.")
 @click.option("--system-version", "system_version_id", default=None, help="System version for them.")
 @click.option("--fail-under", default="", help="Commit status thresholds, e.g. `0.8, Exact answer=0.9`.")
-@click.option("--token-env", metavar="VAR", default=None,
-              help="Authenticate with the GitHub token in this environment variable (the token itself never "
-                   "goes on the command line).")
+@click.option(
+    "--token-env",
+    metavar="VAR",
+    default=None,
+    help="Authenticate with the GitHub token in this environment variable (the token itself never "
+    "goes on the command line).",
+)
 @click.option("--app-id", default=None, help="Authenticate as this GitHub App (with --private-key-file).")
-@click.option("--private-key-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="The GitHub App's private key (PEM).")
-@click.option("--installation-id", type=int, default=None,
-              help="The App's installation ID (default: looked up from the repository).")
+@click.option(
+    "--private-key-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The GitHub App's private key (PEM).",
+)
+@click.option(
+    "--installation-id",
+    type=int,
+    default=None,
+    help="The App's installation ID (default: looked up from the repository).",
+)
 @_database_option
-def github_connect(project_id: int, repo: str, branch: str | None, workflow: str | None, dispatch: str | None,
-                   event_type: str | None, on_kickoff: bool, on_pull_request: bool, on_merge: bool,
-                   testset_id: str | None, metrics: str, system_version_id: str | None, fail_under: str,
-                   token_env: str | None, app_id: str | None, private_key_file: Path | None,
-                   installation_id: int | None, database_url: str | None) -> None:
+def github_connect(
+    project_id: int,
+    repo: str,
+    branch: str | None,
+    workflow: str | None,
+    dispatch: str | None,
+    event_type: str | None,
+    on_kickoff: bool,
+    on_pull_request: bool,
+    on_merge: bool,
+    testset_id: str | None,
+    metrics: str,
+    system_version_id: str | None,
+    fail_under: str,
+    token_env: str | None,
+    app_id: str | None,
+    private_key_file: Path | None,
+    installation_id: int | None,
+    database_url: str | None,
+) -> None:
     """Connect a project to its repository (replaces any connection it has); secrets are never printed."""
     from server.api.github import ConnectionUpsert, save_connection, wire
     from server.api.parsing import parse
@@ -331,11 +430,22 @@ def github_connect(project_id: int, repo: str, branch: str | None, workflow: str
     if token_env and not token:
         raise BadRequest(f"--token-env: the environment variable {token_env} is not set or empty")
     values = {
-        "repo": repo, "branch": branch, "workflow": workflow, "dispatch": dispatch, "eventType": event_type,
-        "onKickoff": on_kickoff, "onPullRequest": on_pull_request, "onMerge": on_merge, "testsetId": testset_id,
-        "metricIds": [m for m in metrics.replace(" ", ",").split(",") if m], "systemVersionId": system_version_id,
-        "failUnder": fail_under, "auth": "token" if token_env else "app" if app_id or private_key_file else "default",
-        "token": token, "appId": app_id, "installationId": installation_id,
+        "repo": repo,
+        "branch": branch,
+        "workflow": workflow,
+        "dispatch": dispatch,
+        "eventType": event_type,
+        "onKickoff": on_kickoff,
+        "onPullRequest": on_pull_request,
+        "onMerge": on_merge,
+        "testsetId": testset_id,
+        "metricIds": [m for m in metrics.replace(" ", ",").split(",") if m],
+        "systemVersionId": system_version_id,
+        "failUnder": fail_under,
+        "auth": "token" if token_env else "app" if app_id or private_key_file else "default",
+        "token": token,
+        "appId": app_id,
+        "installationId": installation_id,
         "privateKey": _read_private_key(private_key_file) if private_key_file else None,
     }
     try:

@@ -21,12 +21,30 @@ from . import create_app, scoring
 from .serving import ServeOptions, create_server
 
 CAPITALS = [
-    ("France", "Paris"), ("Germany", "Berlin"), ("Italy", "Rome"), ("Spain", "Madrid"),
-    ("Portugal", "Lisbon"), ("Netherlands", "Amsterdam"), ("Belgium", "Brussels"), ("Austria", "Vienna"),
-    ("Poland", "Warsaw"), ("Sweden", "Stockholm"), ("Norway", "Oslo"), ("Finland", "Helsinki"),
-    ("Denmark", "Copenhagen"), ("Ireland", "Dublin"), ("Greece", "Athens"), ("Hungary", "Budapest"),
-    ("Czechia", "Prague"), ("Japan", "Tokyo"), ("Canada", "Ottawa"), ("Australia", "Canberra"),
-    ("Brazil", "Brasília"), ("Kenya", "Nairobi"), ("Egypt", "Cairo"), ("Peru", "Lima"),
+    ("France", "Paris"),
+    ("Germany", "Berlin"),
+    ("Italy", "Rome"),
+    ("Spain", "Madrid"),
+    ("Portugal", "Lisbon"),
+    ("Netherlands", "Amsterdam"),
+    ("Belgium", "Brussels"),
+    ("Austria", "Vienna"),
+    ("Poland", "Warsaw"),
+    ("Sweden", "Stockholm"),
+    ("Norway", "Oslo"),
+    ("Finland", "Helsinki"),
+    ("Denmark", "Copenhagen"),
+    ("Ireland", "Dublin"),
+    ("Greece", "Athens"),
+    ("Hungary", "Budapest"),
+    ("Czechia", "Prague"),
+    ("Japan", "Tokyo"),
+    ("Canada", "Ottawa"),
+    ("Australia", "Canberra"),
+    ("Brazil", "Brasília"),
+    ("Kenya", "Nairobi"),
+    ("Egypt", "Cairo"),
+    ("Peru", "Lima"),
 ]
 
 TESTSET_SCHEMA = {
@@ -42,12 +60,16 @@ FIELD_MAPPING = {"inputs": ["question"], "expected": ["answer"], "metadata": ["d
 
 METRICS = [
     {
-        "name": "Exact answer", "evalType": "heuristic", "outputType": "boolean",
+        "name": "Exact answer",
+        "evalType": "heuristic",
+        "outputType": "boolean",
         "guidelines": "The answer names exactly the expected capital.",
         "heuristic": {"type": "exact_match", "outputField": "answer", "expectedField": "answer"},
     },
     {
-        "name": "Mentions the capital", "evalType": "heuristic", "outputType": "boolean",
+        "name": "Mentions the capital",
+        "evalType": "heuristic",
+        "outputType": "boolean",
         "guidelines": "The answer mentions the expected capital somewhere.",
         "heuristic": {"type": "contains", "outputField": "answer", "expectedField": "answer"},
     },
@@ -66,20 +88,32 @@ def seed(client: ScorecardClient) -> DemoProject:
     project = client.post("/projects", {"name": "Capitals demo", "description": "Seeded by `scorecard demo`"})
     testset = client.post(
         f"/projects/{project['id']}/testsets",
-        {"name": "Capitals", "description": "Capital cities", "jsonSchema": TESTSET_SCHEMA, "fieldMapping": FIELD_MAPPING},
+        {
+            "name": "Capitals",
+            "description": "Capital cities",
+            "jsonSchema": TESTSET_SCHEMA,
+            "fieldMapping": FIELD_MAPPING,
+        },
     )
     items = [
-        {"jsonData": {
-            "question": f"What is the capital of {country}?", "answer": capital,
-            "difficulty": "easy" if i % 3 else "hard",
-        }}
+        {
+            "jsonData": {
+                "question": f"What is the capital of {country}?",
+                "answer": capital,
+                "difficulty": "easy" if i % 3 else "hard",
+            }
+        }
         for i, (country, capital) in enumerate(CAPITALS)
     ]
     client.post(f"/testsets/{testset['id']}/testcases", {"items": items})
     metric_ids = [client.post(f"/projects/{project['id']}/metrics", m)["id"] for m in METRICS]
     system = client.post(
         f"/projects/{project['id']}/systems",
-        {"name": "Capital lookup", "description": "A demo system", "config": {"model": "demo-lookup", "temperature": 0}},
+        {
+            "name": "Capital lookup",
+            "description": "A demo system",
+            "config": {"model": "demo-lookup", "temperature": 0},
+        },
     )
     return DemoProject(project["id"], testset["id"], metric_ids, system["productionVersion"]["id"])
 
@@ -90,14 +124,15 @@ class BackgroundServer:
     def __init__(self, database_url: str, host: str, port: int):
         self.app = create_app({"DATABASE_URL": database_url})
         settings = Settings()
-        options = ServeOptions(host, port, settings.serve_threads, settings.serve_connection_limit,
-                               settings.serve_channel_timeout)
+        options = ServeOptions(
+            host, port, settings.serve_threads, settings.serve_connection_limit, settings.serve_channel_timeout
+        )
         self._server = create_server(self.app, options, self.app.config["MAX_CONTENT_LENGTH"])
         self.url = f"http://{host}:{self._server.effective_port}"
         self.app.config["PUBLIC_URL"] = self.url
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
-    def start(self) -> "BackgroundServer":
+    def start(self) -> BackgroundServer:
         self._thread.start()
         return self
 
@@ -123,18 +158,25 @@ def run_through_runner(server: BackgroundServer, key: str, project: DemoProject,
     """Evaluate the demo system exactly as the GitHub Action does: ``python -m runner`` with the
     Action's inputs as environment variables. Its progress streams to this terminal."""
     if not (EXAMPLES_DIR / "capitals_bot").is_dir():
-        raise ScorecardError(f"the demo system is missing from {EXAMPLES_DIR}; run the demo from a clone of the repository")
+        raise ScorecardError(
+            f"the demo system is missing from {EXAMPLES_DIR}; run the demo from a clone of the repository"
+        )
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "SCORECARD_"))},
-        "SCORECARD_API_URL": f"{server.url}/api/v2", "SCORECARD_API_KEY": key,
-        "SCORECARD_PROJECT_ID": project.project_id, "SCORECARD_TESTSET_ID": project.testset_id,
+        "SCORECARD_API_URL": f"{server.url}/api/v2",
+        "SCORECARD_API_KEY": key,
+        "SCORECARD_PROJECT_ID": project.project_id,
+        "SCORECARD_TESTSET_ID": project.testset_id,
         "SCORECARD_METRIC_IDS": ",".join(project.metric_ids),
         "SCORECARD_SYSTEM_VERSION_ID": project.system_version_id,
-        "SCORECARD_SYSTEM": DEMO_SYSTEM, "SCORECARD_PYTHON": sys.executable,
-        "SCORECARD_WORKING_DIRECTORY": str(EXAMPLES_DIR), "SCORECARD_FAIL_UNDER": DEMO_FAIL_UNDER,
+        "SCORECARD_SYSTEM": DEMO_SYSTEM,
+        "SCORECARD_PYTHON": sys.executable,
+        "SCORECARD_WORKING_DIRECTORY": str(EXAMPLES_DIR),
+        "SCORECARD_FAIL_UNDER": DEMO_FAIL_UNDER,
         "SCORECARD_CONCURRENCY": "8",
         # Where the Action's job summary and step outputs would go on GitHub.
-        "GITHUB_STEP_SUMMARY": str(data_dir / "job-summary.md"), "GITHUB_OUTPUT": str(data_dir / "outputs.txt"),
+        "GITHUB_STEP_SUMMARY": str(data_dir / "job-summary.md"),
+        "GITHUB_OUTPUT": str(data_dir / "outputs.txt"),
     }
     return subprocess.run([sys.executable, "-m", "runner"], env=env, check=False).returncode
 

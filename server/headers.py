@@ -32,7 +32,8 @@ def refuse_oversized_headers() -> Response | None:
     if header_bytes() <= MAX_HEADER_BYTES:
         return None
     response, status = error_response(
-        431, "REQUEST_HEADER_FIELDS_TOO_LARGE",
+        431,
+        "REQUEST_HEADER_FIELDS_TOO_LARGE",
         f"The request's headers are larger than {MAX_HEADER_BYTES // 1024} KiB; send fewer or smaller "
         "headers (large cookies for this host?)",
     )

@@ -12,8 +12,8 @@ them inside waitress's request parser (waitress reads the whole body before it c
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping
 
 from scorecard_core.apikeys import KEY_PREFIX
 from webhook.receiver import MAX_WEBHOOK_BYTES
@@ -27,8 +27,12 @@ WEBHOOK_PREFIX = "/webhooks/"
 API_JSON_PREFIXES = (API_PREFIX, "/attachment-files/")
 REASONS = {401: "Unauthorized", 413: "Payload Too Large"}
 # Codes for the parser's own refusals (answered before the app sees the request).
-PARSER_CODES = {400: "BAD_REQUEST", 413: "PAYLOAD_TOO_LARGE", 431: "REQUEST_HEADER_FIELDS_TOO_LARGE",
-                501: "NOT_IMPLEMENTED"}
+PARSER_CODES = {
+    400: "BAD_REQUEST",
+    413: "PAYLOAD_TOO_LARGE",
+    431: "REQUEST_HEADER_FIELDS_TOO_LARGE",
+    501: "NOT_IMPLEMENTED",
+}
 
 
 @dataclass(frozen=True)
@@ -45,8 +49,11 @@ class Refusal:
     def headers(self) -> list[tuple[str, str]]:
         """The connection closes: the unread body must not be taken for a next request."""
         return [
-            ("Content-Type", self.content_type), ("Content-Length", str(len(self.body))), ("Connection", "close"),
-            *ALWAYS.items(), ("Content-Security-Policy", DEFAULT_POLICY),
+            ("Content-Type", self.content_type),
+            ("Content-Length", str(len(self.body))),
+            ("Connection", "close"),
+            *ALWAYS.items(),
+            ("Content-Security-Policy", DEFAULT_POLICY),
         ]
 
 
@@ -69,8 +76,11 @@ def too_large(path: str, limit: int) -> Refusal:
     if path.startswith(WEBHOOK_PREFIX):
         return _webhook_error(413, f"The payload is larger than {megabytes} MB, GitHub's own limit")
     if path.startswith(API_JSON_PREFIXES):
-        return _api_error(413, "PAYLOAD_TOO_LARGE",
-                          f"Request body is larger than the {megabytes} MB limit; send fewer items per request")
+        return _api_error(
+            413,
+            "PAYLOAD_TOO_LARGE",
+            f"Request body is larger than the {megabytes} MB limit; send fewer items per request",
+        )
     return Refusal(413, "text/plain; charset=utf-8", f"The request body is larger than {megabytes} MB.\n".encode())
 
 
@@ -85,8 +95,9 @@ def parser_error(path: str, status: int, reason: str, message: str) -> Refusal:
     return Refusal(status, "text/plain; charset=utf-8", f"{message}\n".encode(), reason)
 
 
-def refusal(path: str, headers: Mapping[str, str], content_length: int | None, has_body: bool,
-            max_body_bytes: int) -> Refusal | None:
+def refusal(
+    path: str, headers: Mapping[str, str], content_length: int | None, has_body: bool, max_body_bytes: int
+) -> Refusal | None:
     """Why a request must be refused before its body is read, or None.
 
     ``headers`` are keyed as in a WSGI environ without the ``HTTP_`` prefix (``AUTHORIZATION``);
@@ -103,8 +114,11 @@ def refusal(path: str, headers: Mapping[str, str], content_length: int | None, h
         if not key.strip().startswith(KEY_PREFIX):
             return _api_error(401, "UNAUTHORIZED", INVALID_KEY_MESSAGE)
     if path.startswith(WEBHOOK_PREFIX) and not headers.get("X_HUB_SIGNATURE_256", "").strip():
-        return _webhook_error(401, "The X-Hub-Signature-256 header is missing: check that the webhook has a "
-                                   "secret equal to SCORECARD_GITHUB_WEBHOOK_SECRET")
+        return _webhook_error(
+            401,
+            "The X-Hub-Signature-256 header is missing: check that the webhook has a "
+            "secret equal to SCORECARD_GITHUB_WEBHOOK_SECRET",
+        )
     return None
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from functools import partial
 
 from flask import Flask, current_app
-
 from sqlmodel import Session
 
 from scorecard_core.scoring.engine import ScoringEngine
-from scorecard_core.scoring.lifecycle import finished_runs
 from scorecard_core.scoring.judge import judge_record
+from scorecard_core.scoring.lifecycle import finished_runs
 from webhook.results import publish_results
 from webhook.service import EXTENSION as WEBHOOK_EXTENSION
 

@@ -47,8 +47,9 @@ class GuardedParser(HTTPRequestParser):
         super().parse_header(header_plus)
         self.body_limit_bytes = body_limit(self.path, self.max_body_bytes)
         has_body = self.chunked or self.content_length > 0
-        refused = refusal(self.path, self.headers, None if self.chunked else self.content_length, has_body,
-                          self.max_body_bytes)
+        refused = refusal(
+            self.path, self.headers, None if self.chunked else self.content_length, has_body, self.max_body_bytes
+        )
         if refused is not None:
             self._refuse(refused)
 
@@ -85,7 +86,7 @@ def _request_path(start: bytes) -> str:
 def _parser_refusal(error: WaitressError, path: str) -> Refusal:
     messages = {
         431: f"The request's headers are larger than the server accepts ({error.body} bytes); send fewer or smaller "
-             "headers (large cookies for this host?)",
+        "headers (large cookies for this host?)",
         413: f"The request body is larger than the server accepts ({error.body} bytes)",
     }
     message = messages.get(error.code, f"The request could not be read: {error.body}")
@@ -115,26 +116,36 @@ def raise_descriptor_limit(connections: int) -> str | None:
     raised = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
     resource.setrlimit(resource.RLIMIT_NOFILE, (raised, hard))
     if raised < wanted:
-        return (f"warning: the open-files limit ({hard}) is below what --connection-limit {connections} needs "
-                f"({wanted}); raise it (ulimit -n) or lower the connection limit")
+        return (
+            f"warning: the open-files limit ({hard}) is below what --connection-limit {connections} needs "
+            f"({wanted}); raise it (ulimit -n) or lower the connection limit"
+        )
     return None
 
 
 def create_server(app, options: ServeOptions, max_body_bytes: int):
     """A waitress server (not yet running) for ``app`` with the request guard in its parser."""
     server = waitress.create_server(
-        app, host=options.host, port=options.port, threads=options.threads, ident="scorecard",
+        app,
+        host=options.host,
+        port=options.port,
+        threads=options.threads,
+        ident="scorecard",
         # waitress counts its listening socket and wake-up pipe among the connections.
         connection_limit=options.connection_limit + 2,
-        channel_timeout=options.channel_timeout, cleanup_interval=max(1, min(30, options.channel_timeout // 2)),
+        channel_timeout=options.channel_timeout,
+        cleanup_interval=max(1, min(30, options.channel_timeout // 2)),
         # select() cannot watch more than 1,024 sockets; poll() has no such limit.
         asyncore_use_poll=True,
         # A backstop only: the guard refuses every body above its path's limit first.
         max_request_body_size=2 * body_limit("/webhooks/", max_body_bytes),
     )
     channel = guarded_channel(max_body_bytes)
-    listeners = [s for s in server.map.values() if hasattr(s, "channel_class")] \
-        if isinstance(server, MultiSocketServer) else [server]
+    listeners = (
+        [s for s in server.map.values() if hasattr(s, "channel_class")]
+        if isinstance(server, MultiSocketServer)
+        else [server]
+    )
     for listener in listeners:
         listener.channel_class = channel
     return server

@@ -11,8 +11,8 @@ import shutil
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -58,9 +58,13 @@ def postgres_url() -> Iterator[str]:
 def _truncate_postgres(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
-        tables = conn.execute(
-            text("SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'")
-        ).scalars().all()
+        tables = (
+            conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname='public' AND tablename <> 'alembic_version'")
+            )
+            .scalars()
+            .all()
+        )
         # A connection an earlier test leaked (idle in transaction) would block this forever:
         # fail fast instead, so the leak shows.
         conn.execute(text("SET LOCAL lock_timeout = '15s'"))
@@ -103,8 +107,7 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self.api_url = f"{self.url}/api/v2"
         # A short poll interval: shutdown() waits up to one interval, once per test.
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
     def new_api_key(self, name: str = "test") -> str:
@@ -156,7 +159,9 @@ def wait_for_run(client: ScorecardClient, run_id: str, statuses=("completed", "e
         if run["status"] in statuses:
             return run
         if time.monotonic() > deadline:
-            pytest.fail(f"run {run_id} did not reach {statuses} in {timeout}s: {run['status']} {run.get('statusDetail')}")
+            pytest.fail(
+                f"run {run_id} did not reach {statuses} in {timeout}s: {run['status']} {run.get('statusDetail')}"
+            )
         time.sleep(0.05)
 
 

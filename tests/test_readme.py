@@ -12,8 +12,11 @@ from tests.support.processes import run_cli
 
 ROOT = Path(__file__).parents[1]
 README = (ROOT / "README.md").read_text()
-CODE = "\n".join(p.read_text() for package in ("scorecard_core", "server", "runner", "webhook")
-                 for p in (ROOT / package).rglob("*.py"))
+CODE = "\n".join(
+    p.read_text()
+    for package in ("scorecard_core", "server", "runner", "webhook")
+    for p in (ROOT / package).rglob("*.py")
+)
 
 
 def test_every_pip_install_is_from_a_clone_or_a_git_url():
@@ -30,9 +33,9 @@ def test_the_readme_says_where_the_command_lives_and_how_to_see_runs():
     assert "run_and_evaluate" in README and "hosted app" in README  # the SDK's run link
 
 
-@pytest.mark.parametrize("command", sorted({
-    m.group(1) for m in re.finditer(r"`scorecard ((?:[a-z][a-z-]*)(?: [a-z][a-z-]*)?)", README)
-}))
+@pytest.mark.parametrize(
+    "command", sorted({m.group(1) for m in re.finditer(r"`scorecard ((?:[a-z][a-z-]*)(?: [a-z][a-z-]*)?)", README)})
+)
 def test_every_command_the_readme_names_exists(command):
     words = command.split()
     helped = run_cli(*words, "--help")

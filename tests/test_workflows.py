@@ -23,7 +23,10 @@ def tool(name: str) -> str:
 def test_zizmor_finds_nothing():
     result = subprocess.run(
         [tool("zizmor"), "--offline", "--no-progress", "action.yml", ".github/workflows"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -25,15 +25,21 @@ def init_app(app: Flask, scorecard: Scorecard | None = None) -> WebhookService:
     # The app's config may override the SCORECARD_GITHUB_* environment (tests point it at a fake).
     overrides = {
         field: app.config[key]
-        for key, field in (("GITHUB_API_URL", "github_api_url"), ("GITHUB_TOKEN", "github_token"),
-                           ("GITHUB_WEBHOOK_SECRETS", "github_webhook_secrets"))
+        for key, field in (
+            ("GITHUB_API_URL", "github_api_url"),
+            ("GITHUB_TOKEN", "github_token"),
+            ("GITHUB_WEBHOOK_SECRETS", "github_webhook_secrets"),
+        )
         if key in app.config
     }
     service = WebhookService(
         scorecard=scorecard or LocalScorecard(app.extensions["scorecard.engine"]),
         settings=replace(Settings(), **overrides),
-        jobs=ThreadJobs(app.config.get("WEBHOOK_JOB_CONCURRENCY", WEBHOOK_JOB_CONCURRENCY), name="scorecard-webhook",
-                        backpressure=False),
+        jobs=ThreadJobs(
+            app.config.get("WEBHOOK_JOB_CONCURRENCY", WEBHOOK_JOB_CONCURRENCY),
+            name="scorecard-webhook",
+            backpressure=False,
+        ),
         public_url=app.config["PUBLIC_URL"],
         seconds_between_writes=app.config.get("GITHUB_SECONDS_BETWEEN_WRITES", 1.0),
     )

@@ -112,8 +112,9 @@ def store_connections(engine: Engine, entries: list[dict[str, Any]]) -> None:
     for index, entry in enumerate(entries):
         project_id = parse_id(str(entry.get("projectId", ""))) if isinstance(entry, dict) else None
         if project_id is None:
-            raise ValueError(f"connection {index}: `projectId` must be the Scorecard project's numeric ID "
-                             f"(0 to {MAX_ID})")
+            raise ValueError(
+                f"connection {index}: `projectId` must be the Scorecard project's numeric ID (0 to {MAX_ID})"
+            )
         try:
             body = ConnectionUpsert.model_validate(entry)
         except ValidationError as exc:

@@ -69,7 +69,12 @@ def kickoff(
     ref = ref or connection.branch
     context = {"repo": connection.repo, "ref": ref, **(git or {})}
     run = service.scorecard.create_run(
-        str(connection.project_id), str(testset_id), [str(m) for m in metric_ids], system_version_id, source, context,
+        str(connection.project_id),
+        str(testset_id),
+        [str(m) for m in metric_ids],
+        system_version_id,
+        source,
+        context,
     )
     actions_run_url = dispatch_run(service, connection, run, ref)
     if actions_run_url:
@@ -77,8 +82,9 @@ def kickoff(
     return run
 
 
-def dispatch_run(service: WebhookService, connection: GitHubConnection, run: dict[str, Any],
-                 ref: str | None) -> str | None:
+def dispatch_run(
+    service: WebhookService, connection: GitHubConnection, run: dict[str, Any], ref: str | None
+) -> str | None:
     """Start the workflow that fills ``run``; the Actions run's URL when GitHub says it.
 
     On failure the run ends ``error`` with the reason, and the error is raised."""
@@ -127,13 +133,18 @@ def kickoff_values(connection: GitHubConnection, run: dict[str, Any]) -> dict[st
 def check_client_payload(payload: dict[str, Any]) -> None:
     """GitHub refuses a client_payload with more than 10 top-level keys or of 64 KB or more."""
     if len(payload) > MAX_PAYLOAD_KEYS:
-        raise BadRequest(f"a repository_dispatch client_payload may have at most {MAX_PAYLOAD_KEYS} top-level keys, "
-                         f"not {len(payload)}")
+        raise BadRequest(
+            f"a repository_dispatch client_payload may have at most {MAX_PAYLOAD_KEYS} top-level keys, "
+            f"not {len(payload)}"
+        )
     size = len(json.dumps(payload, separators=(",", ":")).encode())
     if size >= MAX_PAYLOAD_BYTES:
-        raise BadRequest(f"the repository_dispatch client_payload would be {size} bytes; GitHub accepts under "
-                         f"{MAX_PAYLOAD_BYTES} (64 KB): pass fewer metrics, or switch the connection to "
-                         "workflow_dispatch", {"field": "metricIds"})
+        raise BadRequest(
+            f"the repository_dispatch client_payload would be {size} bytes; GitHub accepts under "
+            f"{MAX_PAYLOAD_BYTES} (64 KB): pass fewer metrics, or switch the connection to "
+            "workflow_dispatch",
+            {"field": "metricIds"},
+        )
 
 
 def _workflow_dispatch(github: Github, connection: GitHubConnection, ref: str, inputs: dict[str, str]) -> str | None:
@@ -172,20 +183,25 @@ def _hint(status: int, connection: GitHubConnection, ref: str, values: dict[str,
         permission = "actions: write" if mode == "workflow_dispatch" else "contents: write"
         return f"the credentials may not dispatch: a token or GitHub App needs `{permission}` on {connection.repo}"
     if status == 404 and mode == "workflow_dispatch":
-        return (f"check that {connection.repo} exists, that the credentials can see it, and that "
-                f".github/workflows/{connection.workflow} exists on `{ref}`")
+        return (
+            f"check that {connection.repo} exists, that the credentials can see it, and that "
+            f".github/workflows/{connection.workflow} exists on `{ref}`"
+        )
     if status == 404:
         return f"check that {connection.repo} exists and that the credentials can see it"
     if status == 422 and mode == "workflow_dispatch":
-        return (f"check that `{ref}` exists and that the workflow declares the workflow_dispatch inputs "
-                f"{', '.join(values)} (see the example workflow)")
+        return (
+            f"check that `{ref}` exists and that the workflow declares the workflow_dispatch inputs "
+            f"{', '.join(values)} (see the example workflow)"
+        )
     if status >= 500:
         return "GitHub is having trouble: kick off again shortly"
     return None
 
 
-def _rejected(exc: GithubException | requests.RequestException, connection: GitHubConnection, ref: str,
-              values: dict[str, str]) -> DispatchRejected:
+def _rejected(
+    exc: GithubException | requests.RequestException, connection: GitHubConnection, ref: str, values: dict[str, str]
+) -> DispatchRejected:
     where = f"the {connection.dispatch} to {connection.repo}"
     if isinstance(exc, requests.RequestException):
         return DispatchRejected(f"GitHub could not be reached for {where}: {exc}", {"githubStatus": None}, status=502)

@@ -31,16 +31,26 @@ class Credentials:
     installation_id: int | None = None
 
 
-def credentials_for(connection: GitHubConnection, api_url: str, default_token: str | None,
-                    default_app_id: str | None, default_private_key: str | None) -> Credentials:
+def credentials_for(
+    connection: GitHubConnection,
+    api_url: str,
+    default_token: str | None,
+    default_app_id: str | None,
+    default_private_key: str | None,
+) -> Credentials:
     if connection.auth == "token":
         return Credentials(api_url, token=connection.token)
     if connection.auth == "app":
-        return Credentials(api_url, app_id=connection.app_id, private_key=connection.private_key,
-                           installation_id=connection.installation_id)
+        return Credentials(
+            api_url,
+            app_id=connection.app_id,
+            private_key=connection.private_key,
+            installation_id=connection.installation_id,
+        )
     if default_app_id and default_private_key:
-        return Credentials(api_url, app_id=default_app_id, private_key=default_private_key,
-                           installation_id=connection.installation_id)
+        return Credentials(
+            api_url, app_id=default_app_id, private_key=default_private_key, installation_id=connection.installation_id
+        )
     return Credentials(api_url, token=default_token)
 
 
@@ -62,14 +72,25 @@ def connect(credentials: Credentials, repo: str, seconds_between_writes: float =
             f"no GitHub credentials for {repo}: connect the project with a token or a GitHub App "
             "(`scorecard github connect`), or set SCORECARD_GITHUB_TOKEN"
         )
-    return Github(base_url=credentials.api_url, auth=auth, retry=retry, seconds_between_requests=0,
-                  seconds_between_writes=seconds_between_writes, lazy=True)
+    return Github(
+        base_url=credentials.api_url,
+        auth=auth,
+        retry=retry,
+        seconds_between_requests=0,
+        seconds_between_writes=seconds_between_writes,
+        lazy=True,
+    )
 
 
-def github_for(connection: GitHubConnection, settings, seconds_between_writes: float = SECONDS_BETWEEN_WRITES) -> Github:
+def github_for(
+    connection: GitHubConnection, settings, seconds_between_writes: float = SECONDS_BETWEEN_WRITES
+) -> Github:
     """A client for the connection's repository, with the service's own credentials as fallback."""
     credentials = credentials_for(
-        connection, settings.github_api_url, settings.github_token, settings.github_app_id,
+        connection,
+        settings.github_api_url,
+        settings.github_token,
+        settings.github_app_id,
         settings.github_app_private_key,
     )
     return connect(credentials, connection.repo, seconds_between_writes)

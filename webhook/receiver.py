@@ -38,8 +38,11 @@ def receive():
     service = current_service()
     secrets = service.settings.github_webhook_secrets
     if not secrets:
-        return answer(401, "No webhook secret is configured, so no delivery can be verified: set "
-                           "SCORECARD_GITHUB_WEBHOOK_SECRET to the secret of the repository's or App's webhook")
+        return answer(
+            401,
+            "No webhook secret is configured, so no delivery can be verified: set "
+            "SCORECARD_GITHUB_WEBHOOK_SECRET to the secret of the repository's or App's webhook",
+        )
     request.max_content_length = MAX_WEBHOOK_BYTES
     try:
         body = request.get_data(cache=False)
@@ -48,8 +51,11 @@ def receive():
     except RequestEntityTooLarge:
         return answer(413, f"The payload is larger than {MAX_WEBHOOK_BYTES // (1024 * 1024)} MB, GitHub's own limit")
     if not is_genuine(body, request.headers.get("X-Hub-Signature-256"), secrets):
-        return answer(401, "The X-Hub-Signature-256 header is missing or does not match the body: check that the "
-                           "webhook's secret equals SCORECARD_GITHUB_WEBHOOK_SECRET")
+        return answer(
+            401,
+            "The X-Hub-Signature-256 header is missing or does not match the body: check that the "
+            "webhook's secret equals SCORECARD_GITHUB_WEBHOOK_SECRET",
+        )
 
     event = storable_text(request.headers.get("X-GitHub-Event", "").strip())
     delivery_id = storable_text(request.headers.get("X-GitHub-Delivery", "").strip())

@@ -60,24 +60,45 @@ def publish_results(service: WebhookService, project_id: str | None, run_id: str
     run, metrics, records = service.scorecard.report_data(run_id)
     baseline = service.scorecard.baseline_run(run, pull.base.ref) if pull is not None else None
     context = report_context(
-        run, metrics, records, thresholds, run.get("testsetId"),
+        run,
+        metrics,
+        records,
+        thresholds,
+        run.get("testsetId"),
         baseline=(baseline, service.scorecard.report_data(baseline["id"])[2]) if baseline is not None else None,
-        run_url=service.run_url(project_id, run_id), actions_url=git.get("actionsRunUrl"), commit_sha=sha,
+        run_url=service.run_url(project_id, run_id),
+        actions_url=git.get("actionsRunUrl"),
+        commit_sha=sha,
         event=f"pull request #{pull.number}" if pull is not None else None,
     )
     if pull is not None:
         body = render(context, max_chars=GITHUB_COMMENT_LIMIT)
-        _attempt(f"comment on {repo_name}#{pull.number}", "pull-requests: write",
-                 upsert_sticky_comment, github, repo_name, pull.number, context.marker, body)
+        _attempt(
+            f"comment on {repo_name}#{pull.number}",
+            "pull-requests: write",
+            upsert_sticky_comment,
+            github,
+            repo_name,
+            pull.number,
+            context.marker,
+            body,
+        )
     state, description = commit_status(context, run.get("error"), threshold_problem)
     # By testset ID, not name: branch protection may require this context, and names change.
-    _attempt(f"set the commit status of {repo_name}@{sha[:7]}", "statuses: write",
-             repo.get_commit(sha).create_status, state, target_url=context.run_url, description=description,
-             context=f"scorecard/testset-{run.get('testsetId')}")
+    _attempt(
+        f"set the commit status of {repo_name}@{sha[:7]}",
+        "statuses: write",
+        repo.get_commit(sha).create_status,
+        state,
+        target_url=context.run_url,
+        description=description,
+        context=f"scorecard/testset-{run.get('testsetId')}",
+    )
 
 
-def _connection_for(service: WebhookService, project_id: str, run_id: str,
-                    git: dict[str, Any]) -> GitHubConnection | None:
+def _connection_for(
+    service: WebhookService, project_id: str, run_id: str, git: dict[str, Any]
+) -> GitHubConnection | None:
     """The project's connection when the run belongs on its repository; else why not (debug)."""
     if not (git.get("repo") and git.get("sha")):
         log.debug("run %s has no git context (repo and sha): no results to publish on GitHub", run_id)
@@ -87,8 +108,13 @@ def _connection_for(service: WebhookService, project_id: str, run_id: str,
         log.debug("project %s has no GitHub connection: not publishing run %s", project_id, run_id)
         return None
     if git["repo"].lower() != connection.repo.lower():
-        log.info("run %s is from %s but project %s is connected to %s: not publishing it there",
-                 run_id, git["repo"], project_id, connection.repo)
+        log.info(
+            "run %s is from %s but project %s is connected to %s: not publishing it there",
+            run_id,
+            git["repo"],
+            project_id,
+            connection.repo,
+        )
         return None
     return connection
 
@@ -121,8 +147,12 @@ def _thresholds(fail_under: str, project_id: str) -> tuple[Thresholds, str | Non
     try:
         return parse_fail_under(fail_under), None
     except InvalidField as exc:
-        log.warning("project %s: the GitHub connection's failUnder is invalid (%s); fix it with "
-                    "PUT /api/v2/projects/%s/github", project_id, exc.message, project_id)
+        log.warning(
+            "project %s: the GitHub connection's failUnder is invalid (%s); fix it with PUT /api/v2/projects/%s/github",
+            project_id,
+            exc.message,
+            project_id,
+        )
         return Thresholds(), exc.message
 
 
@@ -143,8 +173,12 @@ def _attempt(action: str, permission: str, call: Callable[..., T], *args: Any, *
         data = exc.data if isinstance(exc.data, dict) else {}
         message = data.get("message") or "no message"
         if exc.status == 403 and not isinstance(exc, RateLimitExceededException):
-            log.warning("GitHub refused to %s (403: %s): give the token or GitHub App the `%s` permission",
-                        action, message, permission)
+            log.warning(
+                "GitHub refused to %s (403: %s): give the token or GitHub App the `%s` permission",
+                action,
+                message,
+                permission,
+            )
         else:
             log.warning("could not %s: GitHub answered %s: %s", action, exc.status, message)
         return None

@@ -20,8 +20,15 @@ from scorecard_core.scoring.lifecycle import FINISHED, fail_run
 
 
 class Scorecard(Protocol):
-    def create_run(self, project_id: str, testset_id: str, metric_ids: list[str], system_version_id: str | None,
-                   source: str, git: dict[str, Any]) -> dict[str, Any]: ...
+    def create_run(
+        self,
+        project_id: str,
+        testset_id: str,
+        metric_ids: list[str],
+        system_version_id: str | None,
+        source: str,
+        git: dict[str, Any],
+    ) -> dict[str, Any]: ...
 
     def get_run(self, run_id: str) -> dict[str, Any]: ...
 
@@ -48,8 +55,13 @@ class LocalScorecard:
     def create_run(self, project_id, testset_id, metric_ids, system_version_id, source, git):
         with session_scope(self.engine) as session:
             run = run_logic.create_run(
-                session, int(project_id), [int(m) for m in metric_ids], testset_id=int(testset_id),
-                system_version_id=system_version_id, source=source, git=git,
+                session,
+                int(project_id),
+                [int(m) for m in metric_ids],
+                testset_id=int(testset_id),
+                system_version_id=system_version_id,
+                source=source,
+                git=git,
             )
             return wire.run(run)
 
@@ -82,26 +94,31 @@ class LocalScorecard:
             return None
         with session_scope(self.engine) as session:
             statement = (
-                select(Run).where(
-                    Run.project_id == int(run["projectId"]), Run.testset_id == int(run["testsetId"]),
-                    Run.__table__.c.git["ref"].as_string() == ref, Run.status.in_(FINISHED), Run.id != int(run["id"]),
-                ).order_by(Run.id.desc()).limit(1)
+                select(Run)
+                .where(
+                    Run.project_id == int(run["projectId"]),
+                    Run.testset_id == int(run["testsetId"]),
+                    Run.__table__.c.git["ref"].as_string() == ref,
+                    Run.status.in_(FINISHED),
+                    Run.id != int(run["id"]),
+                )
+                .order_by(Run.id.desc())
+                .limit(1)
             )
             found = session.exec(statement).first()
             return wire.run(found) if found is not None else None
 
     def connection(self, project_id: str) -> GitHubConnection | None:
         with session_scope(self.engine) as session:
-            return session.exec(
-                select(GitHubConnection).where(GitHubConnection.project_id == int(project_id))
-            ).first()
+            return session.exec(select(GitHubConnection).where(GitHubConnection.project_id == int(project_id))).first()
 
     def runs_for_sha(self, repo: str, sha: str) -> list[dict[str, Any]]:
         """Runs whose git context names this commit (newest first)."""
         with session_scope(self.engine) as session:
             column = Run.__table__.c.git
             statement = (
-                select(Run).where(column["sha"].as_string() == sha, column["repo"].as_string() == repo)
+                select(Run)
+                .where(column["sha"].as_string() == sha, column["repo"].as_string() == repo)
                 .order_by(Run.id.desc())
             )
             return [wire.run(r) for r in session.exec(statement)]

@@ -4,6 +4,7 @@ how to reach GitHub, the background jobs, and the public URL for run links."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from flask import current_app
 from github import Github
 

@@ -9,12 +9,28 @@ from __future__ import annotations
 import re
 
 KNOWN = {
-    "France": "Paris", "Germany": "Berlin", "Italy": "Rome", "Spain": "Madrid", "Portugal": "Lisbon",
-    "Netherlands": "Amsterdam", "Belgium": "Brussels", "Austria": "Vienna", "Poland": "Warsaw",
-    "Sweden": "Stockholm", "Norway": "Oslo", "Finland": "Helsinki", "Denmark": "Copenhagen",
-    "Ireland": "Dublin", "Greece": "Athens", "Hungary": "Budapest", "Czechia": "Prague", "Japan": "Tokyo",
+    "France": "Paris",
+    "Germany": "Berlin",
+    "Italy": "Rome",
+    "Spain": "Madrid",
+    "Portugal": "Lisbon",
+    "Netherlands": "Amsterdam",
+    "Belgium": "Brussels",
+    "Austria": "Vienna",
+    "Poland": "Warsaw",
+    "Sweden": "Stockholm",
+    "Norway": "Oslo",
+    "Finland": "Helsinki",
+    "Denmark": "Copenhagen",
+    "Ireland": "Dublin",
+    "Greece": "Athens",
+    "Hungary": "Budapest",
+    "Czechia": "Prague",
+    "Japan": "Tokyo",
     # Classic mistakes: the largest city instead of the capital.
-    "Canada": "Toronto", "Australia": "Sydney", "Brazil": "Rio de Janeiro",
+    "Canada": "Toronto",
+    "Australia": "Sydney",
+    "Brazil": "Rio de Janeiro",
 }
 
 

@@ -2,9 +2,9 @@
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
+from sqlmodel import SQLModel
 
 from scorecard_core import models  # noqa: F401  (registers every table on the metadata)
-from sqlmodel import SQLModel
 
 MIGRATION_LOCK_ID = 7_273_312_345  # any constant shared by every process of this app
 config = context.config

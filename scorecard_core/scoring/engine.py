@@ -20,9 +20,10 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, update
 from sqlalchemy.engine import Engine
@@ -100,7 +101,7 @@ class ScoringEngine:
         ]
 
     # -- control -----------------------------------------------------------------------------
-    def start(self) -> "ScoringEngine":
+    def start(self) -> ScoringEngine:
         for thread in self._threads:
             thread.start()
         self.wake()
@@ -128,8 +129,7 @@ class ScoringEngine:
         )
         # SKIP LOCKED (PostgreSQL; SQLite has one writer anyway): rows a rescore or another
         # server holds are left to them, so a claim never waits in a lock cycle.
-        candidates = (select(Score.id).where(claimable).order_by(Score.id).limit(limit)
-                      .with_for_update(skip_locked=True))
+        candidates = select(Score.id).where(claimable).order_by(Score.id).limit(limit).with_for_update(skip_locked=True)
         statement = (
             update(Score)
             .where(Score.id.in_(candidates.scalar_subquery()), claimable)
@@ -148,11 +148,15 @@ class ScoringEngine:
         writer (which refreshes their runs); claimed first, so only one process reports each."""
         now = utcnow()
         exhausted = and_(
-            Score.status == "running", Score.lease_until < now, Score.attempts >= self.max_attempts,
+            Score.status == "running",
+            Score.lease_until < now,
+            Score.attempts >= self.max_attempts,
             Score.scored_by.in_(("ai", "heuristic")),
         )
         statement = (
-            update(Score).where(exhausted).values(lease_until=now + self.lease)
+            update(Score)
+            .where(exhausted)
+            .values(lease_until=now + self.lease)
             .returning(Score.id, Score.run_id, Score.attempts)
         )
         with session_scope(self.engine) as session:
@@ -173,7 +177,8 @@ class ScoringEngine:
             return
         with session_scope(self.engine) as session:
             session.execute(
-                update(Score).where(Score.id.in_(ids), Score.status == "running")
+                update(Score)
+                .where(Score.id.in_(ids), Score.status == "running")
                 .values(lease_until=utcnow() + self.lease)
             )
 
@@ -247,7 +252,9 @@ class ScoringEngine:
         try:
             outcome = self._judge(
                 versions[claim.metric_version_id],
-                inputs=record.inputs, outputs=record.outputs, expected=record.expected,
+                inputs=record.inputs,
+                outputs=record.outputs,
+                expected=record.expected,
             )
             error = outcome.error
             if error and outcome.raw:
@@ -329,8 +336,9 @@ class ScoringEngine:
                 self._store_refused(result, exc)
 
     def _store_refused(self, result: Result, exc: Exception) -> None:
-        log.warning("the database refused the result of score %s; storing an error instead", result.score_id,
-                    exc_info=exc)
+        log.warning(
+            "the database refused the result of score %s; storing an error instead", result.score_id, exc_info=exc
+        )
         reason = f"the result could not be stored: {_database_error(exc)}"
         self._store([Result(result.score_id, result.run_id, None, reason)])
 
@@ -338,8 +346,11 @@ class ScoringEngine:
         now = utcnow()
         rows = [
             {
-                "sid": r.score_id, "new_status": "scored" if r.error is None else "error",
-                "new_score": r.score, "new_error": r.error, "now": now,
+                "sid": r.score_id,
+                "new_status": "scored" if r.error is None else "error",
+                "new_score": r.score,
+                "new_error": r.error,
+                "now": now,
             }
             for r in sorted(batch, key=lambda r: r.score_id)  # ID order, as rescoring locks them
         ]
@@ -361,8 +372,11 @@ _STORE_RESULT = (
     update(Score)
     .where(Score.id == bindparam("sid"), Score.status == "running")
     .values(
-        status=bindparam("new_status"), score=bindparam("new_score"), error=bindparam("new_error"),
-        lease_until=None, updated_at=bindparam("now"),
+        status=bindparam("new_status"),
+        score=bindparam("new_score"),
+        error=bindparam("new_error"),
+        lease_until=None,
+        updated_at=bindparam("now"),
     )
 )
 

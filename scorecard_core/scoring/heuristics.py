@@ -24,13 +24,14 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 from jsonschema.exceptions import SchemaError, best_match
-from rapidfuzz.distance import Levenshtein
 from jsonschema.validators import validator_for
+from rapidfuzz.distance import Levenshtein
 from referencing.exceptions import Unresolvable
 
 from ..errors import InvalidField
@@ -53,6 +54,7 @@ Check = Callable[[Any, Any], Outcome]  # (outputs, expected) -> Outcome
 
 # ---------------------------------------------------------------------------- config validation
 
+
 def _setting_error(name: str, problem: str) -> InvalidField:
     return InvalidField(f"heuristic.{name}", problem)
 
@@ -60,9 +62,9 @@ def _setting_error(name: str, problem: str) -> InvalidField:
 def _path(config: dict[str, Any], name: str, kind: str, example: str) -> str:
     value = config.get(name)
     if not isinstance(value, str) or not value.strip():
-        raise _setting_error(name, f"is required: name the {kind} field to compare, e.g. \"{example}\"")
+        raise _setting_error(name, f'is required: name the {kind} field to compare, e.g. "{example}"')
     if any(not part for part in value.split(".")):
-        raise _setting_error(name, f"\"{value}\" has an empty segment; use dotted names like \"{example}\"")
+        raise _setting_error(name, f'"{value}" has an empty segment; use dotted names like "{example}"')
     return value
 
 
@@ -101,20 +103,26 @@ def _exact_match(config: dict[str, Any]) -> dict[str, Any]:
 def _contains(config: dict[str, Any]) -> dict[str, Any]:
     has_value, has_field = "value" in config, "expectedField" in config
     if has_value == has_field:
-        problem = "conflicts with `heuristic.expectedField`; give only one" if has_value else (
-            "or `heuristic.expectedField` is required: give the fixed text the output must contain, "
-            "or name the expected field holding it"
+        problem = (
+            "conflicts with `heuristic.expectedField`; give only one"
+            if has_value
+            else (
+                "or `heuristic.expectedField` is required: give the fixed text the output must contain, "
+                "or name the expected field holding it"
+            )
         )
         raise _setting_error("value", problem)
-    source = {"value": _text(config, "value", "the text the output must contain")} if has_value else {
-        "expectedField": _path(config, "expectedField", "expected", "answer")
-    }
+    source = (
+        {"value": _text(config, "value", "the text the output must contain")}
+        if has_value
+        else {"expectedField": _path(config, "expectedField", "expected", "answer")}
+    )
     return {**source, "caseSensitive": _flag(config, "caseSensitive", True)}
 
 
 def _regex(config: dict[str, Any]) -> dict[str, Any]:
     normalised = {
-        "pattern": _text(config, "pattern", "a regular expression such as \"^\\\\d+$\""),
+        "pattern": _text(config, "pattern", 'a regular expression such as "^\\\\d+$"'),
         "caseSensitive": _flag(config, "caseSensitive", True),
         "fullMatch": _flag(config, "fullMatch", False),
     }
@@ -132,13 +140,14 @@ def _valid_json(config: dict[str, Any]) -> dict[str, Any]:
 def _json_schema(config: dict[str, Any]) -> dict[str, Any]:
     schema = config.get("schema")
     if not isinstance(schema, (dict, bool)):
-        raise _setting_error("schema", "is required: give a JSON Schema object, e.g. {\"type\": \"object\"}")
+        raise _setting_error("schema", 'is required: give a JSON Schema object, e.g. {"type": "object"}')
     try:
         validator_for(schema).check_schema(schema)
     except SchemaError as exc:
         where = "/".join(str(p) for p in exc.path)
-        raise _setting_error("schema", f"is not a valid JSON Schema{f' at /{where}' if where else ''}: "
-                                       f"{exc.message}") from None
+        raise _setting_error(
+            "schema", f"is not a valid JSON Schema{f' at /{where}' if where else ''}: {exc.message}"
+        ) from None
     return {"schema": schema, "parseStrings": _flag(config, "parseStrings", True)}
 
 
@@ -161,9 +170,12 @@ def _similarity(config: dict[str, Any]) -> dict[str, Any]:
 def validate_config(config: Any, output_type: str) -> dict[str, Any]:
     """The normalised config (defaults filled in), or InvalidField naming the bad setting."""
     if config is None:
-        raise InvalidField("heuristic", "is required for a heuristic metric: give e.g. "
-                                        "{\"type\": \"exact_match\", \"outputField\": \"answer\", "
-                                        "\"expectedField\": \"answer\"}")
+        raise InvalidField(
+            "heuristic",
+            "is required for a heuristic metric: give e.g. "
+            '{"type": "exact_match", "outputField": "answer", '
+            '"expectedField": "answer"}',
+        )
     if not isinstance(config, dict):
         raise InvalidField("heuristic", "must be a JSON object with at least `type` and `outputField`")
     if output_type not in SCORE_KEYS:
@@ -184,6 +196,7 @@ def validate_config(config: Any, output_type: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- scoring
+
 
 def score(config: Any, output_type: str, inputs: Any, outputs: Any, expected: Any) -> dict[str, Any]:
     """Scorecard's score for one record: binaryScore, floatScore (0..1) or intScore (1..5), with reasoning.
@@ -234,7 +247,7 @@ def _as_text(value: Any) -> str:
 
 
 def _clip(text: str, limit: int = REASON_VALUE_CHARS) -> str:
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _show(value: Any) -> str:
@@ -246,9 +259,7 @@ def _case_fold(case_sensitive: bool) -> Callable[[str], str]:
     return (lambda text: text) if case_sensitive else str.casefold
 
 
-def _compare_fields(
-    config: dict[str, Any], output: _Field, compare: Callable[[Any, Any, str, str], Outcome]
-) -> Check:
+def _compare_fields(config: dict[str, Any], output: _Field, compare: Callable[[Any, Any, str, str], Outcome]) -> Check:
     """A check of outputs.<outputField> against expected.<expectedField>; missing either fails."""
     wanted = _Field("expected", config["expectedField"])
 
@@ -307,8 +318,11 @@ def _build_regex(config: dict[str, Any], output: _Field) -> Check:
         if got is _MISSING:
             return _missing(output)
         passed = find(_as_text(got)) is not None
-        verb = ("fully matches" if passed else "does not fully match") if config["fullMatch"] else (
-            "matches" if passed else "does not match")
+        verb = (
+            ("fully matches" if passed else "does not fully match")
+            if config["fullMatch"]
+            else ("matches" if passed else "does not match")
+        )
         return Outcome(float(passed), passed, f"{output.label} {_show(got)} {verb} pattern {shown}")
 
     return check
@@ -380,8 +394,12 @@ def _build_numeric(config: dict[str, Any], output: _Field) -> Check:
         passed = distance <= allowed
         limit = f"{tolerance:g} x |expected| = {allowed:g}" if relative else f"{allowed:g}"
         verb = "within" if passed else "outside"
-        return Outcome(float(passed), passed, f"{got_label} {got_number:g} differs from {want_label} "
-                                              f"{want_number:g} by {distance:g}, {verb} tolerance {limit}")
+        return Outcome(
+            float(passed),
+            passed,
+            f"{got_label} {got_number:g} differs from {want_label} "
+            f"{want_number:g} by {distance:g}, {verb} tolerance {limit}",
+        )
 
     return _compare_fields(config, output, compare)
 
@@ -394,8 +412,11 @@ def _build_similarity(config: dict[str, Any], output: _Field) -> Check:
         a, b = fold(_as_text(got)), fold(_as_text(want))
         ratio = Levenshtein.normalized_similarity(a, b)
         passed = ratio >= threshold
-        return Outcome(ratio, passed, f"{got_label} {_show(got)} is {ratio:.2f} similar to {want_label} "
-                                      f"{_show(want)} (threshold {threshold:g})")
+        return Outcome(
+            ratio,
+            passed,
+            f"{got_label} {_show(got)} is {ratio:.2f} similar to {want_label} {_show(want)} (threshold {threshold:g})",
+        )
 
     return _compare_fields(config, output, compare)
 

@@ -15,9 +15,10 @@ import random
 import re
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any
 
 import jinja2
 import openai
@@ -25,10 +26,10 @@ from jinja2.sandbox import SandboxedEnvironment
 from openai.types.chat import ChatCompletion
 
 from ..metrics import DEFAULT_EVAL_MODEL
-from .shapes import SCORE_KEYS
 from ..settings import Settings
 from ..storable import storable_json, storable_text
 from .prompts import DEFAULT_PROMPT_TEMPLATE, correction_prompt, system_prompt
+from .shapes import SCORE_KEYS
 
 # Transport retries (429, 408, 409, 5xx, connection errors), done by the openai client with
 # exponential backoff, or exactly the server's Retry-After when it sends one.
@@ -99,7 +100,10 @@ def judge_record(
     try:
         prompt = render_prompt(
             metric.get("prompt_template") or DEFAULT_PROMPT_TEMPLATE,
-            inputs=inputs, outputs=outputs, expected=expected, guidelines=metric.get("guidelines"),
+            inputs=inputs,
+            outputs=outputs,
+            expected=expected,
+            guidelines=metric.get("guidelines"),
         )
     except Exception as exc:  # noqa: BLE001  (user-written template code can raise anything)
         return JudgeResult(None, f"promptTemplate of metric {name!r} could not be rendered: {exc}")

@@ -7,7 +7,8 @@ queue: whatever is pending after a crash or restart is simply picked up again.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import delete, func, insert, inspect, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -39,17 +40,20 @@ def run_versions(session: Session, run: Run) -> list[MetricVersion]:
     return [by_id[i] for i in run.metric_version_ids if i in by_id]
 
 
-def add_pending_scores(
-    session: Session, run_id: int, records: Iterable[Record], versions: list[MetricVersion]
-) -> int:
+def add_pending_scores(session: Session, run_id: int, records: Iterable[Record], versions: list[MetricVersion]) -> int:
     """One pending score per (record, metric version); records whose system call failed are not
     scored (they count as record errors instead)."""
     now = utcnow()
     rows = [
         {
-            "run_id": run_id, "record_id": record.id, "metric_version_id": version.id,
-            "scored_by": scored_by(version.config), "status": "pending", "user_id": "background-job",
-            "created_at": now, "updated_at": now,
+            "run_id": run_id,
+            "record_id": record.id,
+            "metric_version_id": version.id,
+            "scored_by": scored_by(version.config),
+            "status": "pending",
+            "user_id": "background-job",
+            "created_at": now,
+            "updated_at": now,
         }
         for record in records
         if record.error is None
@@ -83,9 +87,11 @@ def hold_run(session: Session, run: Run) -> str:
     session is kept; otherwise the object takes the committed one.
     """
     table = Run.__table__
-    committed = session.connection().execute(
-        update(table).where(table.c.id == run.id).values(updated_at=utcnow()).returning(table.c.status)
-    ).scalar_one()
+    committed = (
+        session.connection()
+        .execute(update(table).where(table.c.id == run.id).values(updated_at=utcnow()).returning(table.c.status))
+        .scalar_one()
+    )
     if not inspect(run).attrs.status.history.has_changes():
         set_committed_value(run, "status", committed)
     return committed
@@ -109,17 +115,20 @@ def refresh_run(session: Session, run: Run) -> str:
     status. Execution must have ended before scoring can finish the run."""
     committed = hold_run(session, run)
     counts = _score_counts(session, run.id)
-    record_errors = session.exec(
-        select(func.count()).where(Record.run_id == run.id, Record.error.is_not(None))
-    ).one()
+    record_errors = session.exec(select(func.count()).where(Record.run_id == run.id, Record.error.is_not(None))).one()
     metrics: list[dict[str, Any]] = []
     for version in run_versions(session, run):
         tally = counts.get(version.id, {"scored": 0, "pending": 0, "errored": 0})
-        metrics.append({
-            "metricId": str(version.metric_id), "metricVersionId": version.id,
-            "name": version.config["name"], "evalType": version.config["eval_type"],
-            "scoredBy": scored_by(version.config), **tally,
-        })
+        metrics.append(
+            {
+                "metricId": str(version.metric_id),
+                "metricVersionId": version.id,
+                "name": version.config["name"],
+                "evalType": version.config["eval_type"],
+                "scoredBy": scored_by(version.config),
+                **tally,
+            }
+        )
     run.status_detail = {
         "records": {"created": run.num_records, "expected": run.num_expected_records, "errored": record_errors},
         "metrics": metrics,
@@ -197,9 +206,11 @@ def rescore(session: Session, run: Run, metrics: list) -> None:
                 update(Score).where(*replaced, Score.status == "scored").values(metric_version_id=version.id)
             )
             session.execute(delete(Score).where(*replaced, Score.status != "scored"))
-            done = set(session.exec(
-                select(Score.record_id).where(Score.run_id == run.id, Score.metric_version_id == version.id)
-            ).all())
+            done = set(
+                session.exec(
+                    select(Score.record_id).where(Score.run_id == run.id, Score.metric_version_id == version.id)
+                ).all()
+            )
             add_pending_scores(session, run.id, [r for r in records if r.id not in done], [version])
         else:
             session.execute(delete(Score).where(*replaced))

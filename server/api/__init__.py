@@ -11,8 +11,19 @@ from scorecard_core.errors import ScorecardError, Unauthorized
 
 from .. import database
 from . import (
-    assignees, attachments, github, metrics, openapi, projects, record_annotations, records, results, runs, systems,
-    tags, testsets,
+    assignees,
+    attachments,
+    github,
+    metrics,
+    openapi,
+    projects,
+    record_annotations,
+    records,
+    results,
+    runs,
+    systems,
+    tags,
+    testsets,
 )
 from .parsing import check_path_values, check_query_values
 
@@ -21,8 +32,14 @@ api = Blueprint("api", __name__, url_prefix="/api/v2")
 PUBLIC_ENDPOINTS = {"api.openapi.document"}
 
 HTTP_CODES = {
-    400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED", 409: "CONFLICT", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE",
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
     429: "TOO_MANY_REQUESTS",
 }
 
@@ -76,7 +93,9 @@ def handle_http_error(exc: HTTPException):
 @api.errorhandler(IntegrityError)
 def handle_conflict(_exc: IntegrityError):
     database.session().rollback()
-    return error_response(409, "CONFLICT", "The change conflicts with existing data (a duplicate name?); nothing was saved")
+    return error_response(
+        409, "CONFLICT", "The change conflicts with existing data (a duplicate name?); nothing was saved"
+    )
 
 
 @api.errorhandler(OperationalError)
@@ -86,7 +105,18 @@ def handle_database_unavailable(_exc: OperationalError):
 
 
 for module in (
-    projects, testsets, metrics, systems, runs, records, tags, record_annotations, assignees, attachments, results, github,
+    projects,
+    testsets,
+    metrics,
+    systems,
+    runs,
+    records,
+    tags,
+    record_annotations,
+    assignees,
+    attachments,
+    results,
+    github,
     openapi,
 ):
     api.register_blueprint(module.bp)

@@ -18,10 +18,17 @@ bp = Blueprint("assignees", __name__)
 
 class AssigneeCreate(Body):
     # Checked by record_assignments.assign, which names what is wrong; documented here.
-    assignee_user_id: Annotated[str, WithJsonSchema({
-        "type": "string", "maxLength": record_assignments.MAX_USER_ID_LENGTH,
-        "pattern": record_assignments.USER_ID_PATTERN, "description": "who to assign, e.g. an email address",
-    })]
+    assignee_user_id: Annotated[
+        str,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "maxLength": record_assignments.MAX_USER_ID_LENGTH,
+                "pattern": record_assignments.USER_ID_PATTERN,
+                "description": "who to assign, e.g. an email address",
+            }
+        ),
+    ]
 
 
 @bp.post("/records/<record_id>/assignees")

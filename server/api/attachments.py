@@ -9,7 +9,7 @@ permission. An attachment is at most as large as a request body (15 MB).
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request
@@ -37,8 +37,8 @@ class AttachmentInitiate(Body):
     content_type: str = Field(min_length=1, max_length=255)
     sha256: Annotated[str, WithJsonSchema({"type": "string", "pattern": attachments.SHA256_PATTERN})]
     size_bytes: int = Field(ge=0)
-    filename: Optional[str] = Field(default=None, max_length=500)
-    metadata: Optional[dict[str, Any]] = None
+    filename: str | None = Field(default=None, max_length=500)
+    metadata: dict[str, Any] | None = None
 
 
 def _signer(kind: str) -> URLSafeTimedSerializer:
@@ -74,13 +74,22 @@ def initiate_attachment():
     body = parse(AttachmentInitiate)
     session = database.session()
     declared = attachments.Declared(
-        session_id=body.session_id, file_path=body.file_path, content_type=body.content_type,
-        sha256=body.sha256, size_bytes=body.size_bytes, filename=body.filename, metadata=body.metadata,
+        session_id=body.session_id,
+        file_path=body.file_path,
+        content_type=body.content_type,
+        sha256=body.sha256,
+        size_bytes=body.size_bytes,
+        filename=body.filename,
+        metadata=body.metadata,
     )
     attachment, already = attachments.initiate(session, declared, current_app.config["MAX_CONTENT_LENGTH"])
     session.commit()
     answer: dict[str, Any] = {
-        "id": attachment.id, "alreadyExists": already, "uploadUrl": None, "uploadMethod": None, "expiresAt": None,
+        "id": attachment.id,
+        "alreadyExists": already,
+        "uploadUrl": None,
+        "uploadMethod": None,
+        "expiresAt": None,
     }
     if not already:
         url, expires = _signed_url(UPLOAD, attachment.id, body.sha256)
@@ -116,8 +125,7 @@ def delete_attachment(attachment_id: str):
 @bp.get("/sessions/<session_id>/attachments")
 def list_attachments(session_id: str):
     statement = attachments.committed_in(session_id)
-    return paginate(database.session(), statement, Attachment.id,
-                    lambda rows: [wire.attachment(a) for a in rows])
+    return paginate(database.session(), statement, Attachment.id, lambda rows: [wire.attachment(a) for a in rows])
 
 
 @files.put("/<token>")
@@ -135,5 +143,8 @@ def download_content(token: str):
     data = attachments.content(database.session(), attachment_id, sha256)
     # Served as a download, never rendered: its content type is the uploader's claim, and this origin
     # also serves the signed-in UI.
-    return Response(data, mimetype="application/octet-stream",
-                    headers={"Content-Disposition": "attachment", "Cache-Control": "private, no-store"})
+    return Response(
+        data,
+        mimetype="application/octet-stream",
+        headers={"Content-Disposition": "attachment", "Cache-Control": "private, no-store"},
+    )

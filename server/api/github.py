@@ -4,7 +4,7 @@ a run through it."""
 
 from __future__ import annotations
 
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from flask import Blueprint
 from pydantic import Field
@@ -36,36 +36,47 @@ class ConnectionUpsert(Body):
     on_kickoff: bool = True
     on_pull_request: bool = False
     on_merge: bool = False
-    testset_id: Optional[NumericId] = None
+    testset_id: NumericId | None = None
     metric_ids: list[NumericId] = []
-    system_version_id: Optional[str] = None
+    system_version_id: str | None = None
     fail_under: str = ""
     auth: Literal["default", "token", "app"] = "default"
-    token: Optional[str] = Field(default=None, min_length=1)
-    app_id: Optional[str] = Field(default=None, pattern=r"^\d+$")
+    token: str | None = Field(default=None, min_length=1)
+    app_id: str | None = Field(default=None, pattern=r"^\d+$")
     # GitHub's installation IDs, like ours, fit a 64-bit key column.
-    installation_id: Optional[int] = Field(default=None, ge=1, le=MAX_ID)
-    private_key: Optional[str] = Field(default=None, min_length=1)
+    installation_id: int | None = Field(default=None, ge=1, le=MAX_ID)
+    private_key: str | None = Field(default=None, min_length=1)
 
 
 def wire(connection: GitHubConnection) -> dict[str, Any]:
     return {
-        "projectId": str(connection.project_id), "repo": connection.repo, "branch": connection.branch,
-        "workflow": connection.workflow, "eventType": connection.event_type, "dispatch": connection.dispatch,
-        "onKickoff": connection.on_kickoff, "onPullRequest": connection.on_pull_request,
+        "projectId": str(connection.project_id),
+        "repo": connection.repo,
+        "branch": connection.branch,
+        "workflow": connection.workflow,
+        "eventType": connection.event_type,
+        "dispatch": connection.dispatch,
+        "onKickoff": connection.on_kickoff,
+        "onPullRequest": connection.on_pull_request,
         "onMerge": connection.on_merge,
         "testsetId": str(connection.testset_id) if connection.testset_id else None,
         "metricIds": [str(i) for i in connection.metric_ids or []],
-        "systemVersionId": connection.system_version_id, "failUnder": connection.fail_under,
-        "auth": connection.auth, "appId": connection.app_id, "installationId": connection.installation_id,
-        "hasToken": bool(connection.token), "hasPrivateKey": bool(connection.private_key),
+        "systemVersionId": connection.system_version_id,
+        "failUnder": connection.fail_under,
+        "auth": connection.auth,
+        "appId": connection.app_id,
+        "installationId": connection.installation_id,
+        "hasToken": bool(connection.token),
+        "hasPrivateKey": bool(connection.private_key),
     }
 
 
 def find_connection(project_id: int, session: Session | None = None) -> GitHubConnection | None:
-    return (session or database.session()).exec(
-        select(GitHubConnection).where(GitHubConnection.project_id == project_id)
-    ).first()
+    return (
+        (session or database.session())
+        .exec(select(GitHubConnection).where(GitHubConnection.project_id == project_id))
+        .first()
+    )
 
 
 def load_connection(project_id: int) -> GitHubConnection:
@@ -73,7 +84,8 @@ def load_connection(project_id: int) -> GitHubConnection:
     if connection is None:
         raise NotFound(
             f"project {project_id} has no GitHub connection; create one with PUT /projects/{project_id}/github "
-            "or `scorecard github connect`", {"resource": "github connection"},
+            "or `scorecard github connect`",
+            {"resource": "github connection"},
         )
     return connection
 
@@ -137,8 +149,8 @@ def delete_connection(project_id: str):
 class KickoffCreate(Body):
     testset_id: NumericId
     metric_ids: list[NumericId] = Field(min_length=1)
-    system_version_id: Optional[str] = Field(default=None, min_length=1, max_length=100)
-    ref: Optional[str] = Field(default=None, min_length=1, max_length=250)
+    system_version_id: str | None = Field(default=None, min_length=1, max_length=100)
+    ref: str | None = Field(default=None, min_length=1, max_length=250)
 
 
 @bp.post("/projects/<project_id>/kickoffs")
@@ -150,8 +162,13 @@ def create_kickoff(project_id: str):
     project = load_project(project_id)
     body = parse(KickoffCreate)
     connection = kickoff_connection(project.id)
-    run = start_kickoff(connection, testset_id=body.testset_id, metric_ids=body.metric_ids,
-                        system_version_id=body.system_version_id, ref=body.ref)
+    run = start_kickoff(
+        connection,
+        testset_id=body.testset_id,
+        metric_ids=body.metric_ids,
+        system_version_id=body.system_version_id,
+        ref=body.ref,
+    )
     return run, 201
 
 
@@ -167,10 +184,22 @@ def kickoff_connection(project_id: int) -> GitHubConnection:
     return connection
 
 
-def start_kickoff(connection: GitHubConnection, *, testset_id: str | int, metric_ids: list[str] | list[int],
-                  system_version_id: str | None, ref: str | None) -> dict[str, Any]:
+def start_kickoff(
+    connection: GitHubConnection,
+    *,
+    testset_id: str | int,
+    metric_ids: list[str] | list[int],
+    system_version_id: str | None,
+    ref: str | None,
+) -> dict[str, Any]:
     """Create the run and dispatch the workflow; the run's wire JSON (see ``webhook.dispatch.kickoff``)."""
     # The run is created on its own session: end the request's so it holds no connection while GitHub answers.
     database.session().close()
-    return kickoff(current_service(), connection, testset_id=testset_id, metric_ids=metric_ids,
-                   system_version_id=system_version_id, ref=ref)
+    return kickoff(
+        current_service(),
+        connection,
+        testset_id=testset_id,
+        metric_ids=metric_ids,
+        system_version_id=system_version_id,
+        ref=ref,
+    )

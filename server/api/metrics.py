@@ -6,7 +6,7 @@ immutable snapshots taken when the run is created.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from flask import Blueprint
 from pydantic import Field, WithJsonSchema, field_validator
@@ -18,8 +18,8 @@ from scorecard_core.models import Metric, MetricGroup, utcnow
 from scorecard_core.runs import load_metrics
 
 from .. import database
-from .projects import load_project
 from .parsing import Body, NumericId, assign_given, get_or_404, paginate, parse
+from .projects import load_project
 
 bp = Blueprint("metrics", __name__)
 
@@ -27,13 +27,13 @@ bp = Blueprint("metrics", __name__)
 class MetricFields(Body):
     eval_type: Literal["ai", "heuristic", "human"]
     output_type: Literal["boolean", "int", "float"]
-    description: Optional[str] = None
-    guidelines: Optional[str] = None
-    prompt_template: Optional[str] = None
-    eval_model_name: Optional[str] = None
-    temperature: Optional[float] = None
-    passing_threshold: Optional[float] = None
-    heuristic: Optional[dict[str, Any]] = None
+    description: str | None = None
+    guidelines: str | None = None
+    prompt_template: str | None = None
+    eval_model_name: str | None = None
+    temperature: float | None = None
+    passing_threshold: float | None = None
+    heuristic: dict[str, Any] | None = None
 
 
 class MetricCreate(MetricFields):
@@ -42,13 +42,14 @@ class MetricCreate(MetricFields):
 
 class MetricUpdate(MetricFields):
     # Leaving `name` out keeps it; null would erase a column that must hold one.
-    name: Annotated[Optional[str], WithJsonSchema({"type": "string"})] = Field(
-        default=None, json_schema_extra=lambda schema: schema.pop("default")  # absent, never null
+    name: Annotated[str | None, WithJsonSchema({"type": "string"})] = Field(
+        default=None,
+        json_schema_extra=lambda schema: schema.pop("default"),  # absent, never null
     )
 
     @field_validator("name")
     @classmethod
-    def _name_is_not_null(cls, value: Optional[str]) -> str:
+    def _name_is_not_null(cls, value: str | None) -> str:
         if value is None:
             raise ValueError("must be a string; leave `name` out to keep the current name")
         return value
@@ -61,9 +62,9 @@ class MetricGroupCreate(Body):
 
 
 class MetricGroupUpdate(Body):
-    name: Optional[str] = None
-    description: Optional[str] = None
-    metric_ids: Optional[list[NumericId]] = None
+    name: str | None = None
+    description: str | None = None
+    metric_ids: list[NumericId] | None = None
 
 
 def load_metric(metric_id: str) -> Metric:
@@ -146,9 +147,7 @@ def create_metric_group(project_id: str):
 def list_metric_groups(project_id: str):
     project = load_project(project_id)
     statement = select(MetricGroup).where(MetricGroup.project_id == project.id)
-    return paginate(
-        database.session(), statement, MetricGroup.id, lambda rows: [wire.metric_group(g) for g in rows]
-    )
+    return paginate(database.session(), statement, MetricGroup.id, lambda rows: [wire.metric_group(g) for g in rows])
 
 
 @bp.get("/metric-groups/<group_id>")

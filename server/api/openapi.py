@@ -21,22 +21,45 @@ from pydantic.json_schema import GenerateJsonSchema
 from scorecard_core.ids import ID_PATTERN
 from scorecard_core.record_tags import MAX_FILTER_TAGS
 
-from .metrics import MetricCreate, MetricGroupCreate, MetricGroupUpdate, MetricUpdate
 from .assignees import AssigneeCreate
 from .attachments import AttachmentInitiate
+from .github import ConnectionUpsert, KickoffCreate
+from .metrics import MetricCreate, MetricGroupCreate, MetricGroupUpdate, MetricUpdate
 from .openapi_shapes import (
-    AnnotationList, Attachment, AttachmentDownload, AttachmentUpload, Deleted, Error, Metric, MetricGroup, Project,
-    ProjectHistory, Record, RecordAssignment, RecordAssignmentList, RecordList, RecordTag, RecordTagList, Run,
-    RunComparison, RunSummary, Score, Success, System, SystemVersion, Testcase, TestcaseList, Testset,
+    AnnotationList,
+    Attachment,
+    AttachmentDownload,
+    AttachmentUpload,
+    Deleted,
+    Error,
+    Metric,
+    MetricGroup,
+    Project,
+    ProjectHistory,
+    Record,
+    RecordAssignment,
+    RecordAssignmentList,
+    RecordList,
+    RecordTag,
+    RecordTagList,
+    Run,
+    RunComparison,
+    RunSummary,
+    Score,
+    Success,
+    System,
+    SystemVersion,
+    Testcase,
+    TestcaseList,
+    Testset,
 )
 from .parsing import DEFAULT_LIMIT, MAX_LIMIT, Body
 from .projects import ProjectCreate
-from .github import ConnectionUpsert, KickoffCreate
 from .records import RecordBatch, RecordCreate, ScoreUpsert
 from .results import MAX_HISTORY_RUNS, Rescore
 from .runs import RunCreate, RunUpdate
-from .tags import TagCreate
 from .systems import SystemUpdate, SystemUpsert, VersionUpsert
+from .tags import TagCreate
 from .testsets import TestcaseBatch, TestcaseData, TestcaseIds, TestsetCreate, TestsetUpdate
 
 bp = Blueprint("openapi", __name__)
@@ -83,13 +106,17 @@ GITHUB_CONNECTION = dict[str, Any]
 OPERATIONS: dict[str, Operation] = {
     "api.github.upsert_connection": Operation(
         "Connect a project to its GitHub repository (our extension; secrets are write-only)",
-        GITHUB_CONNECTION, ConnectionUpsert,
+        GITHUB_CONNECTION,
+        ConnectionUpsert,
     ),
     "api.github.get_connection": Operation("A project's GitHub connection, without secrets", GITHUB_CONNECTION),
     "api.github.delete_connection": Operation("Disconnect a project from GitHub", Success),
     "api.github.create_kickoff": Operation(
-        "Create a run and dispatch the connected GitHub workflow to fill it (our extension)", Run, KickoffCreate,
-        CREATED, errors=(409, 422, 502),
+        "Create a run and dispatch the connected GitHub workflow to fill it (our extension)",
+        Run,
+        KickoffCreate,
+        CREATED,
+        errors=(409, 422, 502),
     ),
     "api.openapi.document": Operation("This OpenAPI document", dict[str, Any]),
     "api.projects.create_project": Operation("Create a project", Project, ProjectCreate, CREATED),
@@ -130,17 +157,24 @@ OPERATIONS: dict[str, Operation] = {
     "api.runs.create_run": Operation("Create a run", Run, RunCreate, CREATED),
     "api.runs.list_runs": Operation("List a project's runs, newest first", Run, page=True, query=RUN_LIST_QUERY),
     "api.runs.get_run": Operation("Get a run", Run),
-    "api.runs.update_run": Operation("Edit a run's notes or git context, or end its execution (our extension)", Run, RunUpdate),
+    "api.runs.update_run": Operation(
+        "Edit a run's notes or git context, or end its execution (our extension)", Run, RunUpdate
+    ),
     "api.records.create_record": Operation("Create a record", Record, RecordCreate, CREATED),
     "api.records.create_records": Operation(
         "Create up to 1000 records idempotently (our extension)", RecordList, RecordBatch, CREATED
     ),
     "api.records.list_records": Operation(
-        "List a run's records with their scores", Record, page=True,
-        query=(query_parameter(
-            "tags", {"type": "array", "items": {"type": "string"}, "maxItems": MAX_FILTER_TAGS},
-            "only records carrying every one of these tags: `?tags=a&tags=b`, or `?tags=a,b` as the SDK sends",
-        ),),
+        "List a run's records with their scores",
+        Record,
+        page=True,
+        query=(
+            query_parameter(
+                "tags",
+                {"type": "array", "items": {"type": "string"}, "maxItems": MAX_FILTER_TAGS},
+                "only records carrying every one of these tags: `?tags=a&tags=b`, or `?tags=a,b` as the SDK sends",
+            ),
+        ),
     ),
     "api.tags.create_tag": Operation(
         "Tag a record (201), or get the tag it already has (200)", RecordTag, TagCreate, (201, 200)
@@ -149,14 +183,18 @@ OPERATIONS: dict[str, Operation] = {
     "api.tags.delete_tag": Operation("Remove a tag from a record by its text", Deleted),
     "api.annotations.list_annotations": Operation("List a record's annotations", AnnotationList),
     "api.assignees.create_assignee": Operation(
-        "Assign a member to a record (201), or get the assignment that exists (200)", RecordAssignment,
-        AssigneeCreate, (201, 200),
+        "Assign a member to a record (201), or get the assignment that exists (200)",
+        RecordAssignment,
+        AssigneeCreate,
+        (201, 200),
     ),
     "api.assignees.list_assignees": Operation("List the members assigned to a record", RecordAssignmentList),
     "api.assignees.delete_assignee": Operation("Unassign a member from a record", Deleted),
     "api.attachments.initiate_attachment": Operation(
         "Declare a session's file (201 with an upload URL), or find its content stored already (200)",
-        AttachmentUpload, AttachmentInitiate, (201, 200),
+        AttachmentUpload,
+        AttachmentInitiate,
+        (201, 200),
     ),
     "api.attachments.commit_attachment": Operation(
         "Make the uploaded content current (a no-op when nothing is pending)", Attachment, errors=(409,)
@@ -169,7 +207,8 @@ OPERATIONS: dict[str, Operation] = {
     "api.results.rescore_run": Operation("Re-run scoring of some metrics (our extension)", Run, Rescore),
     "api.results.run_summary": Operation("Pass rates and averages per metric (our extension)", RunSummary),
     "api.results.compare_runs": Operation(
-        "Compare a run with a baseline run (our extension)", RunComparison,
+        "Compare a run with a baseline run (our extension)",
+        RunComparison,
         query=(query_parameter("baselineRunId", NUMERIC_ID, "the run to compare against", required=True),),
     ),
     "api.results.export_run": Operation(
@@ -255,9 +294,7 @@ def _operation(
     success = refs[spec.response]
     if spec.page:
         success = {"$ref": f"{SCHEMAS}{spec.response.__name__}Page"}
-    responses = {
-        str(status): _content(success, HTTPStatus(status).phrase, spec.media_type) for status in spec.statuses
-    }
+    responses = {str(status): _content(success, HTTPStatus(status).phrase, spec.media_type) for status in spec.statuses}
     errors = {
         400: spec.body is not None or spec.page or bool(spec.query),
         401: not public,
@@ -290,7 +327,7 @@ def build_document() -> dict[str, Any]:
         spec = OPERATIONS.get(rule.endpoint)
         if spec is None or not rule.rule.startswith(prefix + "/"):
             continue  # not ours, or undocumented (the test names it)
-        path = RULE_ARGUMENT.sub(lambda m: "{" + to_camel(m.group(1)) + "}", rule.rule[len(prefix):])
+        path = RULE_ARGUMENT.sub(lambda m: "{" + to_camel(m.group(1)) + "}", rule.rule[len(prefix) :])
         path_args = RULE_ARGUMENT.findall(rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = _operation(
@@ -313,14 +350,16 @@ def build_document() -> dict[str, Any]:
             "responses": {name: _content(error_ref, text) for name, text in ERROR_RESPONSES.values()},
             "parameters": {
                 "limit": query_parameter(
-                    "limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+                    "limit",
+                    {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
                     "items per page",
                 ),
                 "cursor": query_parameter("cursor", {"type": "string"}, "the previous page's `nextCursor`"),
             },
             "securitySchemes": {
                 "bearerAuth": {
-                    "type": "http", "scheme": "bearer",
+                    "type": "http",
+                    "scheme": "bearer",
                     "description": "An API key, created with `scorecard api-key create`",
                 }
             },

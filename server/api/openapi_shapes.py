@@ -8,7 +8,7 @@ responses against them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 from typing_extensions import NotRequired, TypedDict
@@ -24,8 +24,14 @@ Uuid = Annotated[str, Field(json_schema_extra={"format": "uuid"})]
 EvalType = Literal[EVAL_TYPES]  # type: ignore[valid-type]
 OutputType = Literal[OUTPUT_TYPES]  # type: ignore[valid-type]
 RunStatus = Literal[
-    "pending", "awaiting_execution", "running_execution", "awaiting_scoring", "running_scoring",
-    "awaiting_human_scoring", "completed", "error",
+    "pending",
+    "awaiting_execution",
+    "running_execution",
+    "awaiting_scoring",
+    "running_scoring",
+    "awaiting_human_scoring",
+    "completed",
+    "error",
 ]
 
 
@@ -69,14 +75,14 @@ class TestcaseList(TypedDict):
 class Metric(TypedDict):
     id: WireId
     name: str
-    description: Optional[str]
+    description: str | None
     evalType: EvalType
     outputType: OutputType
     guidelines: str
-    passingThreshold: NotRequired[Annotated[Optional[float], Field(description="absent for boolean metrics")]]
+    passingThreshold: NotRequired[Annotated[float | None, Field(description="absent for boolean metrics")]]
     promptTemplate: NotRequired[Annotated[str, Field(description="AI metrics only")]]
-    evalModelName: NotRequired[Optional[str]]
-    temperature: NotRequired[Optional[float]]
+    evalModelName: NotRequired[str | None]
+    temperature: NotRequired[float | None]
     heuristic: NotRequired[Annotated[dict[str, Any], Field(description="our extension: a built-in heuristic")]]
 
 
@@ -106,13 +112,13 @@ class System(TypedDict):
     id: Uuid
     name: str
     description: str
-    productionVersion: Optional[SystemVersion]
+    productionVersion: SystemVersion | None
     versions: list[SystemVersionRef]
 
 
 class RecordCounts(TypedDict):
     created: int
-    expected: Optional[int]
+    expected: int | None
     errored: Annotated[int, Field(description="records whose system call failed")]
 
 
@@ -139,20 +145,20 @@ class Run(TypedDict):
 
     id: WireId
     projectId: WireId
-    testsetId: Optional[WireId]
-    systemId: Optional[Uuid]
-    systemVersionId: Optional[Uuid]
+    testsetId: WireId | None
+    systemId: Uuid | None
+    systemVersionId: Uuid | None
     metricIds: list[WireId]
     metricVersionIds: Annotated[list[Uuid], Field(description="the metric snapshots this run scores with")]
-    numExpectedRecords: Optional[int]
+    numExpectedRecords: int | None
     numRecords: int
     numScores: int
     status: RunStatus
     source: Literal[SOURCES]  # type: ignore[valid-type]
     notes: str
-    git: Optional[GitContext]
-    error: Optional[str]
-    statusDetail: Annotated[Optional[StatusDetail], Field(description="null until the run is first counted")]
+    git: GitContext | None
+    error: str | None
+    statusDetail: Annotated[StatusDetail | None, Field(description="null until the run is first counted")]
     createdAt: datetime
     updatedAt: datetime
 
@@ -173,11 +179,11 @@ class Score(TypedDict):
 class Record(TypedDict):
     id: WireId
     runId: WireId
-    testcaseId: Optional[WireId]
+    testcaseId: WireId | None
     inputs: dict[str, Any]
     expected: dict[str, Any]
     outputs: dict[str, Any]
-    error: Annotated[Optional[str], Field(description="our extension: why the system failed on this input")]
+    error: Annotated[str | None, Field(description="our extension: why the system failed on this input")]
     createdAt: datetime
     scores: NotRequired[Annotated[list[Score], Field(description="in lists of a run's records")]]
 
@@ -199,7 +205,7 @@ class RecordTag(TypedDict):
     recordId: WireId
     text: str
     source: Literal["user", "otel"]
-    userId: Annotated[Optional[str], Field(description="`api-key:<prefix>` of the key that applied it")]
+    userId: Annotated[str | None, Field(description="`api-key:<prefix>` of the key that applied it")]
     createdAt: datetime
 
 
@@ -223,9 +229,9 @@ class Annotation(TypedDict):
     id: str
     recordId: WireId
     userId: str
-    rating: Optional[bool]
-    comment: Optional[str]
-    spanId: Optional[str]
+    rating: bool | None
+    comment: str | None
+    spanId: str | None
     createdAt: datetime
 
 
@@ -243,26 +249,26 @@ class Attachment(TypedDict):
     id: Uuid
     sessionId: str
     filePath: str
-    filename: Optional[str]
-    metadata: Optional[dict[str, Any]]
-    contentType: Optional[str]
-    sha256: Optional[Sha256]
-    sizeBytes: Annotated[Optional[int], Field(ge=0)]
+    filename: str | None
+    metadata: dict[str, Any] | None
+    contentType: str | None
+    sha256: Sha256 | None
+    sizeBytes: Annotated[int | None, Field(ge=0)]
     status: Literal["pending", "uploaded"]
-    uploadedAt: Optional[datetime]
+    uploadedAt: datetime | None
 
 
 class AttachmentDownload(Attachment):
-    downloadUrl: Annotated[Optional[str], Field(description="GET it without an API key; null before a commit")]
-    downloadExpiresAt: Optional[datetime]
+    downloadUrl: Annotated[str | None, Field(description="GET it without an API key; null before a commit")]
+    downloadExpiresAt: datetime | None
 
 
 class AttachmentUpload(TypedDict):
     id: Uuid
     alreadyExists: Annotated[bool, Field(description="this content is committed already: nothing to upload")]
-    uploadUrl: Annotated[Optional[str], Field(description="PUT the bytes here without an API key, then commit")]
-    uploadMethod: Optional[Literal["PUT"]]
-    expiresAt: Optional[datetime]
+    uploadUrl: Annotated[str | None, Field(description="PUT the bytes here without an API key, then commit")]
+    uploadMethod: Literal["PUT"] | None
+    expiresAt: datetime | None
 
 
 class Error(TypedDict):
@@ -277,16 +283,16 @@ class MetricSummary(TypedDict):
     name: str
     evalType: EvalType
     outputType: OutputType
-    passingThreshold: Optional[float]
+    passingThreshold: float | None
     scored: int
     pending: int
     errored: int
     passed: int
     failedCalls: Annotated[int, Field(description="records whose system call failed: each fails this metric")]
     passRate: Annotated[
-        Optional[float], Field(description="passed / (scored + failedCalls); null before any score or failed call")
+        float | None, Field(description="passed / (scored + failedCalls); null before any score or failed call")
     ]
-    average: Annotated[Optional[float], Field(description="mean score of int and float metrics")]
+    average: Annotated[float | None, Field(description="mean score of int and float metrics")]
 
 
 class RunSummary(TypedDict):
@@ -297,7 +303,7 @@ class RunSummary(TypedDict):
     records: int
     failedCalls: Annotated[int, Field(description="records whose system call failed")]
     passRate: Annotated[
-        Optional[float], Field(description="passed over scored scores and failed calls, across all metrics")
+        float | None, Field(description="passed over scored scores and failed calls, across all metrics")
     ]
     metrics: list[MetricSummary]
 
@@ -305,12 +311,12 @@ class RunSummary(TypedDict):
 class MetricComparison(TypedDict):
     metricId: WireId
     name: str
-    passRate: Optional[float]
-    baselinePassRate: Optional[float]
-    passRateDelta: Optional[float]
-    average: Optional[float]
-    baselineAverage: Optional[float]
-    averageDelta: Optional[float]
+    passRate: float | None
+    baselinePassRate: float | None
+    passRateDelta: float | None
+    average: float | None
+    baselineAverage: float | None
+    averageDelta: float | None
 
 
 class TestcaseOutcome(TypedDict):
@@ -323,7 +329,7 @@ class RunComparison(TypedDict):
 
     runId: WireId
     baselineRunId: WireId
-    passRateDelta: Optional[float]
+    passRateDelta: float | None
     metrics: list[MetricComparison]
     improvements: list[TestcaseOutcome]
     regressions: list[TestcaseOutcome]
@@ -333,9 +339,9 @@ class HistoryPoint(TypedDict):
     runId: WireId
     createdAt: datetime
     status: RunStatus
-    value: Annotated[Optional[float], Field(description="pass rate for boolean metrics, the average otherwise")]
-    passRate: Optional[float]
-    average: Optional[float]
+    value: Annotated[float | None, Field(description="pass rate for boolean metrics, the average otherwise")]
+    passRate: float | None
+    average: float | None
     scored: int
 
 

@@ -9,7 +9,8 @@ import base64
 import binascii
 import json
 import math
-from typing import Any, Annotated, Callable, Sequence, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypeVar
 
 from flask import request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, WithJsonSchema
@@ -45,8 +46,13 @@ NumericId = Annotated[
     int,
     BeforeValidator(_numeric_id),
     WithJsonSchema(
-        {"type": ["string", "integer"], "pattern": ID_PATTERN, "minimum": 0, "maximum": MAX_ID,
-         "description": 'a numeric ID such as "123"'}
+        {
+            "type": ["string", "integer"],
+            "pattern": ID_PATTERN,
+            "minimum": 0,
+            "maximum": MAX_ID,
+            "description": 'a numeric ID such as "123"',
+        }
     ),
 ]
 
@@ -66,7 +72,7 @@ def _describe(error: dict[str, Any]) -> str:
         return "is required"
     message = error["msg"]
     if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
+        message = message[len("Value error, ") :]
     return message[0].lower() + message[1:] if message else "is invalid"
 
 

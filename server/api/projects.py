@@ -35,6 +35,4 @@ def create_project():
 
 @bp.get("/projects")
 def list_projects():
-    return paginate(
-        database.session(), select(Project), Project.id, lambda rows: [wire.project(p) for p in rows]
-    )
+    return paginate(database.session(), select(Project), Project.id, lambda rows: [wire.project(p) for p in rows])

@@ -8,16 +8,15 @@ never create duplicates.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Optional
+from typing import Any
 
 from flask import Blueprint, request
 from pydantic import Field
 from sqlmodel import select
 
-from scorecard_core import record_tags
+from scorecard_core import record_tags, wire
 from scorecard_core import runs as run_logic
 from scorecard_core import scores as score_logic
-from scorecard_core import wire
 from scorecard_core.models import Record, Score
 
 from .. import database, scoring
@@ -33,15 +32,15 @@ class RecordCreate(Body):
     inputs: dict[str, Any]
     expected: dict[str, Any] = {}
     outputs: dict[str, Any]
-    testcase_id: Optional[NumericId] = None
-    otel_link_id: Optional[str] = None
-    session_id: Optional[str] = None
-    error: Optional[str] = None
+    testcase_id: NumericId | None = None
+    otel_link_id: str | None = None
+    session_id: str | None = None
+    error: str | None = None
 
 
 class BatchItem(RecordCreate):
     trial: int = Field(default=0, ge=0)
-    idempotency_key: Optional[str] = Field(default=None, min_length=1, max_length=200)
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
 
     def key(self) -> str | None:
         if self.idempotency_key:
@@ -56,14 +55,20 @@ class RecordBatch(Body):
 
 
 class ScoreUpsert(Body):
-    score: Optional[dict[str, Any]] = None  # omitted: the score stays pending for a person to grade
-    user_id: Optional[str] = None
+    score: dict[str, Any] | None = None  # omitted: the score stays pending for a person to grade
+    user_id: str | None = None
 
 
 def _record_input(item: RecordCreate, key: str | None) -> run_logic.RecordInput:
     return run_logic.RecordInput(
-        inputs=item.inputs, expected=item.expected, outputs=item.outputs, testcase_id=item.testcase_id,
-        idempotency_key=key, error=item.error, otel_link_id=item.otel_link_id, session_id=item.session_id,
+        inputs=item.inputs,
+        expected=item.expected,
+        outputs=item.outputs,
+        testcase_id=item.testcase_id,
+        idempotency_key=key,
+        error=item.error,
+        otel_link_id=item.otel_link_id,
+        session_id=item.session_id,
     )
 
 
@@ -122,7 +127,6 @@ def upsert_score(record_id: str, metric_config_id: str):
     session = database.session()
     record = run_logic.get_record(session, path_id(record_id, "record"))
     body = parse(ScoreUpsert)
-    run = run_logic.get_run(session, record.run_id)
     score = score_logic.put_score(session, record, metric_config_id, body.score, body.user_id)
     session.commit()
     scoring.stored(session)

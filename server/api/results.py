@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from flask import Blueprint, Response, request
 from pydantic import Field
 from sqlmodel import select
@@ -66,7 +64,7 @@ def export_run(run_id: str):
     )
 
 
-def _id_list(name: str) -> Optional[set[int]]:
+def _id_list(name: str) -> set[int] | None:
     raw = request.args.get(name)
     if not raw:
         return None

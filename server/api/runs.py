@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Literal
 
 from flask import Blueprint, request
 from pydantic import Field
@@ -14,33 +14,33 @@ from scorecard_core.errors import InvalidField
 from scorecard_core.models import Run
 
 from .. import database, scoring
-from .projects import load_project
 from .parsing import Body, NumericId, id_arg, paginate, parse, path_id
+from .projects import load_project
 
 bp = Blueprint("runs", __name__)
 
 
 class GitContext(Body):
-    repo: Optional[str] = None
-    ref: Optional[str] = None
-    sha: Optional[str] = None
-    pr_number: Optional[int] = None
-    actions_run_url: Optional[str] = None
+    repo: str | None = None
+    ref: str | None = None
+    sha: str | None = None
+    pr_number: int | None = None
+    actions_run_url: str | None = None
 
 
 class RunCreate(Body):
     metric_ids: list[NumericId]
-    testset_id: Optional[NumericId] = None
-    system_version_id: Optional[str] = None
+    testset_id: NumericId | None = None
+    system_version_id: str | None = None
     source: Literal[run_logic.SOURCES] = "api"  # type: ignore[valid-type]
     notes: str = Field(default="", max_length=100_000)
-    git: Optional[GitContext] = None
+    git: GitContext | None = None
 
 
 class RunUpdate(Body):
-    notes: Optional[str] = Field(default=None, max_length=100_000)
-    status: Optional[str] = None
-    git: Optional[GitContext] = None
+    notes: str | None = Field(default=None, max_length=100_000)
+    status: str | None = None
+    git: GitContext | None = None
 
 
 def load_run(run_id: str) -> Run:
@@ -84,9 +84,7 @@ def list_runs(project_id: str):
         if unknown:
             raise InvalidField("status", f"has unknown statuses {unknown}; use any of {', '.join(run_logic.STATUSES)}")
         statement = statement.where(Run.status.in_(statuses))
-    return paginate(
-        database.session(), statement, Run.id, lambda rows: [wire.run(r) for r in rows], newest_first=True
-    )
+    return paginate(database.session(), statement, Run.id, lambda rows: [wire.run(r) for r in rows], newest_first=True)
 
 
 @bp.get("/runs/<run_id>")

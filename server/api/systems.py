@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from flask import Blueprint
 from sqlalchemy import func
@@ -14,8 +14,8 @@ from scorecard_core.hashing import content_hash
 from scorecard_core.models import System, SystemVersion
 
 from .. import database
-from .projects import load_project
 from .parsing import Body, assign_given, get_or_404, paginate, parse
+from .projects import load_project
 
 bp = Blueprint("systems", __name__)
 
@@ -25,18 +25,18 @@ DEFAULT_SYSTEM_NAME = "Default system"
 class SystemUpsert(Body):
     config: dict[str, Any]
     name: str = DEFAULT_SYSTEM_NAME
-    description: Optional[str] = None
+    description: str | None = None
 
 
 class SystemUpdate(Body):
-    name: Optional[str] = None
-    description: Optional[str] = None
-    production_version_id: Optional[str] = None
+    name: str | None = None
+    description: str | None = None
+    production_version_id: str | None = None
 
 
 class VersionUpsert(Body):
     config: dict[str, Any]
-    name: Optional[str] = None
+    name: str | None = None
 
 
 def load_system(system_id: str) -> System:

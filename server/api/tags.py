@@ -19,10 +19,17 @@ bp = Blueprint("tags", __name__)
 
 class TagCreate(Body):
     # Checked by record_tags.check_text, which names what is wrong; documented here.
-    text: Annotated[str, WithJsonSchema({
-        "type": "string", "maxLength": record_tags.MAX_TAG_LENGTH, "pattern": record_tags.TAG_PATTERN,
-        "description": "no comma, not blank; applying a tag the record has is a no-op",
-    })]
+    text: Annotated[
+        str,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "maxLength": record_tags.MAX_TAG_LENGTH,
+                "pattern": record_tags.TAG_PATTERN,
+                "description": "no comma, not blank; applying a tag the record has is a no-op",
+            }
+        ),
+    ]
 
 
 def load_record(record_id: str):

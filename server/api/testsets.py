@@ -6,7 +6,7 @@ Testcases are validated against the testset's JSON Schema and stored even when i
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from flask import Blueprint
 from pydantic import Field
@@ -18,8 +18,8 @@ from scorecard_core.models import Testcase, Testset
 from scorecard_core.testsets import TestcaseValidator, check_schema, normalize_field_mapping
 
 from .. import database
-from .projects import load_project
 from .parsing import Body, NumericId, assign_given, get_or_404, paginate, parse
+from .projects import load_project
 
 bp = Blueprint("testsets", __name__)
 
@@ -43,10 +43,10 @@ class TestsetCreate(Body):
 
 class TestsetUpdate(Body):
     __test__ = False
-    name: Optional[str] = None
-    description: Optional[str] = None
-    json_schema: Optional[dict[str, Any]] = None
-    field_mapping: Optional[FieldMapping] = None
+    name: str | None = None
+    description: str | None = None
+    json_schema: dict[str, Any] | None = None
+    field_mapping: FieldMapping | None = None
 
 
 class TestcaseData(Body):
@@ -80,8 +80,11 @@ def create_testset(project_id: str):
     check_schema(body.json_schema)
     mapping = normalize_field_mapping(body.field_mapping.model_dump(), body.json_schema)
     testset = Testset(
-        project_id=project.id, name=body.name, description=body.description,
-        json_schema=body.json_schema, field_mapping=mapping,
+        project_id=project.id,
+        name=body.name,
+        description=body.description,
+        json_schema=body.json_schema,
+        field_mapping=mapping,
     )
     session = database.session()
     session.add(testset)
@@ -141,9 +144,7 @@ def list_testcases(testset_id: str):
     testset = load_testset(testset_id)
     statement = select(Testcase).where(Testcase.testset_id == testset.id)
     mapping = testset.field_mapping
-    return paginate(
-        database.session(), statement, Testcase.id, lambda rows: [wire.testcase(t, mapping) for t in rows]
-    )
+    return paginate(database.session(), statement, Testcase.id, lambda rows: [wire.testcase(t, mapping) for t in rows])
 
 
 @bp.post("/testsets/<testset_id>/testcases")

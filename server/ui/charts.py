@@ -78,9 +78,13 @@ def history_chart(series: dict[str, Any], run_ids: list[str]) -> Chart:
     ends = dict.fromkeys(run_ids[:1] + run_ids[-1:])
     latest = series["points"][-1]["value"] if series["points"] else None
     return Chart(
-        metric_id=series["metricId"], name=series["name"], output_type=output_type,
-        latest=metric_figure(output_type, latest), points=points,
-        line=" ".join(f"{p.x},{p.y}" for p in points), ticks=ticks,
+        metric_id=series["metricId"],
+        name=series["name"],
+        output_type=output_type,
+        latest=metric_figure(output_type, latest),
+        points=points,
+        line=" ".join(f"{p.x},{p.y}" for p in points),
+        ticks=ticks,
         run_ticks=[Tick(x_at(run_id), f"#{run_id}") for run_id in ends],
     )
 

@@ -39,14 +39,22 @@ class KickoffForm:
     @classmethod
     def posted(cls) -> KickoffForm:
         form = request.form
-        return cls(form.get("testset_id", "").strip(), tuple(form.getlist("metric_id")),
-                   form.get("system_version_id", "").strip(), form.get("ref", "").strip())
+        return cls(
+            form.get("testset_id", "").strip(),
+            tuple(form.getlist("metric_id")),
+            form.get("system_version_id", "").strip(),
+            form.get("ref", "").strip(),
+        )
 
     @classmethod
     def defaults(cls, connection: GitHubConnection) -> KickoffForm:
         """What the connection evaluates pull requests with: likely what a kickoff runs too."""
-        return cls(str(connection.testset_id or ""), tuple(str(m) for m in connection.metric_ids or []),
-                   connection.system_version_id or "", connection.branch)
+        return cls(
+            str(connection.testset_id or ""),
+            tuple(str(m) for m in connection.metric_ids or []),
+            connection.system_version_id or "",
+            connection.branch,
+        )
 
 
 @dataclass(frozen=True)
@@ -96,8 +104,13 @@ def panel(project: Project, form: KickoffForm | None = None, failure: ScorecardE
     testsets = session.exec(select(Testset).where(Testset.project_id == project.id).order_by(Testset.id)).all()
     metrics = session.exec(select(Metric).where(Metric.project_id == project.id).order_by(Metric.id)).all()
     return KickoffPanel(
-        connection, form or KickoffForm.defaults(connection), list(testsets), list(metrics),
-        _system_choices(project), problem, failed_run_id,
+        connection,
+        form or KickoffForm.defaults(connection),
+        list(testsets),
+        list(metrics),
+        _system_choices(project),
+        problem,
+        failed_run_id,
     )
 
 
@@ -110,12 +123,20 @@ def start(project: Project, form: KickoffForm) -> Dispatched:
     testset_id = _testset_id(project, form.testset_id)
     metrics = picked_metrics(project, list(form.metric_ids), "run")
     version_id = _system_version_id(project, form.system_version_id)
-    run = start_kickoff(connection, testset_id=testset_id, metric_ids=[m.id for m in metrics],
-                        system_version_id=version_id, ref=_ref(form.ref))
+    run = start_kickoff(
+        connection,
+        testset_id=testset_id,
+        metric_ids=[m.id for m in metrics],
+        system_version_id=version_id,
+        ref=_ref(form.ref),
+    )
     git = run.get("git") or {}
     started = connection.workflow if connection.dispatch == "workflow_dispatch" else connection.event_type
-    return Dispatched(str(run["id"]), f"Dispatched {started} on {connection.repo}@{git.get('ref')}.",
-                      web_link(git.get("actionsRunUrl")))
+    return Dispatched(
+        str(run["id"]),
+        f"Dispatched {started} on {connection.repo}@{git.get('ref')}.",
+        web_link(git.get("actionsRunUrl")),
+    )
 
 
 def _system_choices(project: Project) -> list[SystemChoice]:
@@ -135,8 +156,11 @@ def _testset_id(project: Project, value: str) -> int:
     testset_id = parse_id(value)
     testset = database.session().get(Testset, testset_id) if testset_id is not None else None
     if testset is None or testset.project_id != project.id:
-        raise BadRequest(f"Testset {value!r} is not in this project; choose one from the list "
-                         "(reload the page if it is out of date).", {"field": "testset_id"})
+        raise BadRequest(
+            f"Testset {value!r} is not in this project; choose one from the list "
+            "(reload the page if it is out of date).",
+            {"field": "testset_id"},
+        )
     return testset.id
 
 
@@ -144,21 +168,33 @@ def _system_version_id(project: Project, value: str) -> str | None:
     """The chosen version of one of the project's systems; none leaves the workflow's own system."""
     if not value:
         return None
-    statement = select(SystemVersion).join(System, System.id == SystemVersion.system_id).where(
-        SystemVersion.id == value, System.project_id == project.id,
+    statement = (
+        select(SystemVersion)
+        .join(System, System.id == SystemVersion.system_id)
+        .where(
+            SystemVersion.id == value,
+            System.project_id == project.id,
+        )
     )
     if len(value) > MAX_VERSION_ID_CHARS or database.session().exec(statement).first() is None:
-        raise BadRequest(f"System version {value[:MAX_VERSION_ID_CHARS]!r} is not one of this project's systems' "
-                         "versions; choose one from the list, or none.", {"field": "system_version_id"})
+        raise BadRequest(
+            f"System version {value[:MAX_VERSION_ID_CHARS]!r} is not one of this project's systems' "
+            "versions; choose one from the list, or none.",
+            {"field": "system_version_id"},
+        )
     return value
 
 
 def _ref(value: str) -> str | None:
     """The branch, tag or commit to run the workflow on; empty means the connection's branch."""
     if len(value) > MAX_REF_CHARS:
-        raise BadRequest(f"The ref is {len(value):,} characters long; a branch, tag or commit name has at most "
-                         f"{MAX_REF_CHARS}.", {"field": "ref"})
+        raise BadRequest(
+            f"The ref is {len(value):,} characters long; a branch, tag or commit name has at most {MAX_REF_CHARS}.",
+            {"field": "ref"},
+        )
     if any(c.isspace() or not c.isprintable() for c in value):
-        raise BadRequest(f"The ref {value!r} cannot be a branch, tag or commit name: remove its spaces and "
-                         "control characters.", {"field": "ref"})
+        raise BadRequest(
+            f"The ref {value!r} cannot be a branch, tag or commit name: remove its spaces and control characters.",
+            {"field": "ref"},
+        )
     return value or None

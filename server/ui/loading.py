@@ -40,6 +40,7 @@ def picked_metrics(project: Project, picked: list[str], purpose: str) -> list[Me
     found = {m.id: m for m in database.session().exec(statement)}
     missing = [str(i) for i in ids if i not in found]
     if missing:
-        raise BadRequest(f"Metric {', '.join(missing)} no longer exists in this project; reload the page.",
-                         {"field": "metric_id"})
+        raise BadRequest(
+            f"Metric {', '.join(missing)} no longer exists in this project; reload the page.", {"field": "metric_id"}
+        )
     return [found[i] for i in dict.fromkeys(ids)]

@@ -90,10 +90,7 @@ def _project_page(project: Project, kickoff_panel: kickoff.KickoffPanel, status:
         listed = listed.where(Run.id < cursor)
     page = list(session.exec(listed.order_by(Run.id.desc()).limit(RUNS_PER_PAGE + 1)))
     next_cursor = page[RUNS_PER_PAGE - 1].id if len(page) > RUNS_PER_PAGE else None
-    rows = [
-        RunRow(run, report_queries.summarize(session, run))
-        for run in page[:RUNS_PER_PAGE]
-    ]
+    rows = [RunRow(run, report_queries.summarize(session, run)) for run in page[:RUNS_PER_PAGE]]
 
     recent = session.exec(matching.order_by(Run.id.desc()).limit(HISTORY_RUNS)).all()
     series = report_queries.history(session, recent, None)
@@ -101,9 +98,21 @@ def _project_page(project: Project, kickoff_panel: kickoff.KickoffPanel, status:
     run_ids = [str(r.id) for r in reversed(recent)]
     charts = [history_chart(s, run_ids) for s in series if chosen is None or s["metricId"] in chosen]
     return render_template(
-        "ui/project.html", project=project, rows=rows, charts=charts, series=series, chosen=chosen,
-        sources=SOURCES, groups=STATUS_GROUPS, source=source, group=group, cursor=cursor,
-        next_cursor=next_cursor, problem=" ".join(problems) or None, url_with=url_with, history_runs=HISTORY_RUNS,
+        "ui/project.html",
+        project=project,
+        rows=rows,
+        charts=charts,
+        series=series,
+        chosen=chosen,
+        sources=SOURCES,
+        groups=STATUS_GROUPS,
+        source=source,
+        group=group,
+        cursor=cursor,
+        next_cursor=next_cursor,
+        problem=" ".join(problems) or None,
+        url_with=url_with,
+        history_runs=HISTORY_RUNS,
         kickoff=kickoff_panel,
     ), status
 

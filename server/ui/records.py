@@ -37,9 +37,7 @@ def record_rows(session: Session, metrics: list[MetricSummary], records: list[Re
     if records:
         for score in session.exec(select(Score).where(Score.record_id.in_([r.id for r in records]))):
             by_record[score.record_id][score.metric_version_id] = score
-    return [
-        RecordRow(r, [score_view(by_record[r.id].get(m.metric_version_id), m) for m in metrics]) for r in records
-    ]
+    return [RecordRow(r, [score_view(by_record[r.id].get(m.metric_version_id), m) for m in metrics]) for r in records]
 
 
 def records_page(session: Session, run: Run, after: int | None) -> tuple[list[Record], int | None]:
@@ -69,6 +67,10 @@ def record(project_id: str, run_id: str, record_id: str):
     session = database.session()
     (row,) = record_rows(session, run_metrics(session, run), [record])
     return render_template(
-        "ui/record.html", project=project, run=run, row=row,
-        previous_id=_neighbour_id(session, record, newer=False), next_id=_neighbour_id(session, record, newer=True),
+        "ui/record.html",
+        project=project,
+        run=run,
+        row=row,
+        previous_id=_neighbour_id(session, record, newer=False),
+        next_id=_neighbour_id(session, record, newer=True),
     )

@@ -79,23 +79,39 @@ def export_csv(project_id: str, run_id: str):
     return results.export_run(str(run.id))
 
 
-def _run_page(project: Project, run: Run, status: int = 200, problem: str | None = None,
-              notes_draft: str | None = None, picked: list[str] | None = None):
+def _run_page(
+    project: Project,
+    run: Run,
+    status: int = 200,
+    problem: str | None = None,
+    notes_draft: str | None = None,
+    picked: list[str] | None = None,
+):
     session = database.session()
     summary = report_queries.summarize(session, run)
     cursor = cursor_arg()
     records, next_cursor = records_page(session, run, cursor)
     version = session.get(SystemVersion, run.system_version_id) if run.system_version_id else None
     context: dict[str, Any] = {
-        "project": project, "run": run, "summary": summary, "problem": problem,
-        "rows": record_rows(session, summary.metrics, records), "next_cursor": next_cursor, "cursor": cursor,
-        "detail": run.status_detail or {}, "git": git_links(run.git or {}),
+        "project": project,
+        "run": run,
+        "summary": summary,
+        "problem": problem,
+        "rows": record_rows(session, summary.metrics, records),
+        "next_cursor": next_cursor,
+        "cursor": cursor,
+        "detail": run.status_detail or {},
+        "git": git_links(run.git or {}),
         "testset": session.get(Testset, run.testset_id) if run.testset_id else None,
-        "version": version, "system": session.get(System, version.system_id) if version else None,
+        "version": version,
+        "system": session.get(System, version.system_id) if version else None,
         # After a refused form, show what was typed or picked, with the form open.
-        "notes": run.notes if notes_draft is None else notes_draft, "details_open": notes_draft is not None,
+        "notes": run.notes if notes_draft is None else notes_draft,
+        "details_open": notes_draft is not None,
         "picked": set(map(parse_id, picked)) if picked is not None else set(run.metric_ids),
         "rescore_open": picked is not None,
-        "project_metrics": session.exec(select(Metric).where(Metric.project_id == project.id).order_by(Metric.id)).all(),
+        "project_metrics": session.exec(
+            select(Metric).where(Metric.project_id == project.id).order_by(Metric.id)
+        ).all(),
     }
     return render_template("ui/run.html", **context), status

@@ -73,8 +73,7 @@ def stubbed_actions() -> list[str]:
     """act's ``--local-repository`` arguments: each actions/* action the workflow pins by SHA, from
     tests/action/stubs. actions/checkout needs none: act skips it (the job runs in a copy already)."""
     pins = re.findall(r"uses:\s*(actions/([\w-]+)@[0-9a-f]{40})", WORKFLOW.read_text())
-    return [arg for pin, name in pins if name != "checkout"
-            for arg in ("--local-repository", f"{pin}={STUBS / name}")]
+    return [arg for pin, name in pins if name != "checkout" for arg in ("--local-repository", f"{pin}={STUBS / name}")]
 
 
 # -- the user's repository, our server, the fake GitHub -----------------------------------------
@@ -99,8 +98,12 @@ def user_repo(tmp_path) -> Path:
     (repo / "my_app" / "__init__.py").write_text("")
     shutil.copy(ROOT / "examples" / "capitals_bot" / "system.py", repo / "my_app" / "evaluation.py")
     git = ["git", "-C", str(repo), "-c", "user.name=Octo Cat", "-c", "user.email=octocat@example.com"]
-    for command in (["init", "-q", "-b", "main"], ["remote", "add", "origin", f"https://github.com/{REPO}.git"],
-                    ["add", "-A"], ["commit", "-q", "-m", "Evaluate with Scorecard"]):
+    for command in (
+        ["init", "-q", "-b", "main"],
+        ["remote", "add", "origin", f"https://github.com/{REPO}.git"],
+        ["add", "-A"],
+        ["commit", "-q", "-m", "Evaluate with Scorecard"],
+    ):
         subprocess.run([*git, *command], check=True, capture_output=True)
     return repo
 
@@ -110,8 +113,9 @@ def github() -> Iterator[FakeGitHub]:
     pull = webhook_example("pull_request", "opened")["pull_request"]
     with FakeGitHub() as fake:
         fake.add_repo(REPO, default_branch=pull["base"]["ref"])
-        fake.add_pull(REPO, PR_NUMBER, head_sha=pull["head"]["sha"], head_ref=pull["head"]["ref"],
-                      base_ref=pull["base"]["ref"])
+        fake.add_pull(
+            REPO, PR_NUMBER, head_sha=pull["head"]["sha"], head_ref=pull["head"]["ref"], base_ref=pull["base"]["ref"]
+        )
         yield fake
         assert fake.spec_violations == []
 
@@ -123,22 +127,35 @@ class Evaluation:
     known_cases: int
 
     def variables(self, testset_id: str) -> dict[str, str]:
-        return {"SCORECARD_PROJECT_ID": self.demo.project_id, "SCORECARD_TESTSET_ID": testset_id,
-                "SCORECARD_METRIC_IDS": ",".join(self.demo.metric_ids)}
+        return {
+            "SCORECARD_PROJECT_ID": self.demo.project_id,
+            "SCORECARD_TESTSET_ID": testset_id,
+            "SCORECARD_METRIC_IDS": ",".join(self.demo.metric_ids),
+        }
 
 
 @pytest.fixture
 def evaluation(client) -> Evaluation:
     """The demo project. On its full testset the bot reaches 75%, below the workflow's 0.8."""
     demo = seed(client)
-    known = [(country, capital) for country, capital in CAPITALS
-             if capitals_bot({"question": f"What is the capital of {country}?"})["answer"] == capital]
-    testset = client.post(f"/projects/{demo.project_id}/testsets",
-                          {"name": "Known capitals", "jsonSchema": TESTSET_SCHEMA, "fieldMapping": FIELD_MAPPING})
-    client.post(f"/testsets/{testset['id']}/testcases", {"items": [
-        {"jsonData": {"question": f"What is the capital of {country}?", "answer": capital}}
-        for country, capital in known
-    ]})
+    known = [
+        (country, capital)
+        for country, capital in CAPITALS
+        if capitals_bot({"question": f"What is the capital of {country}?"})["answer"] == capital
+    ]
+    testset = client.post(
+        f"/projects/{demo.project_id}/testsets",
+        {"name": "Known capitals", "jsonSchema": TESTSET_SCHEMA, "fieldMapping": FIELD_MAPPING},
+    )
+    client.post(
+        f"/testsets/{testset['id']}/testcases",
+        {
+            "items": [
+                {"jsonData": {"question": f"What is the capital of {country}?", "answer": capital}}
+                for country, capital in known
+            ]
+        },
+    )
     return Evaluation(demo, testset["id"], len(known))
 
 
@@ -154,32 +171,64 @@ class ActResult:
         return f"act exited {self.returncode}; its log:\n{self.log}"
 
 
-def run_act(repo: Path, event: str, payload: dict[str, Any], server: LiveServer, api_key: str, github: FakeGitHub,
-            variables: dict[str, str] | None = None) -> ActResult:
+def run_act(
+    repo: Path,
+    event: str,
+    payload: dict[str, Any],
+    server: LiveServer,
+    api_key: str,
+    github: FakeGitHub,
+    variables: dict[str, str] | None = None,
+) -> ActResult:
     work = repo.parent
     event_path = work / f"{event}.json"
     event_path.write_text(json.dumps(payload))
     home = work / "home"
     home.mkdir(exist_ok=True)
     command = [
-        act_binary(), event, "-W", f".github/workflows/{WORKFLOW.name}", "-e", str(event_path),
-        "-P", "ubuntu-latest=-self-hosted", "--action-offline-mode", "--action-cache-path", str(work / "act-cache"),
+        act_binary(),
+        event,
+        "-W",
+        f".github/workflows/{WORKFLOW.name}",
+        "-e",
+        str(event_path),
+        "-P",
+        "ubuntu-latest=-self-hosted",
+        "--action-offline-mode",
+        "--action-cache-path",
+        str(work / "act-cache"),
         *stubbed_actions(),
-        "--secret", f"SCORECARD_API_KEY={api_key}", "--secret", f"GITHUB_TOKEN={ACTIONS_TOKEN}",
-        *[arg for name, value in {"SCORECARD_API_URL": server.api_url, **(variables or {})}.items()
-          for arg in ("--var", f"{name}={value}")],
-        "--env", f"GITHUB_API_URL={github.url}",
-        "--env", f"SCORECARD_RUNNER_PYTHON={sys.executable}",  # reuse our install: no pip, no network
-        "--env", f"STUB_PYTHON_BIN={PYTHON_BIN}",
+        "--secret",
+        f"SCORECARD_API_KEY={api_key}",
+        "--secret",
+        f"GITHUB_TOKEN={ACTIONS_TOKEN}",
+        *[
+            arg
+            for name, value in {"SCORECARD_API_URL": server.api_url, **(variables or {})}.items()
+            for arg in ("--var", f"{name}={value}")
+        ],
+        "--env",
+        f"GITHUB_API_URL={github.url}",
+        "--env",
+        f"SCORECARD_RUNNER_PYTHON={sys.executable}",  # reuse our install: no pip, no network
+        "--env",
+        f"STUB_PYTHON_BIN={PYTHON_BIN}",
     ]
     # The job inherits act's environment: keep ours (SCORECARD_*, GITHUB_*, the venv) out of it,
     # and keep act away from the user's ~/.actrc and from checking for a newer release.
     path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if Path(p) != PYTHON_BIN)
-    env = {"PATH": path, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
-           "XDG_CACHE_HOME": str(home / ".cache"), "LANG": "C.UTF-8", "ACT_DISABLE_VERSION_CHECK": "1"}
+    env = {
+        "PATH": path,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "LANG": "C.UTF-8",
+        "ACT_DISABLE_VERSION_CHECK": "1",
+    }
     try:
-        done = subprocess.run(command, check=False, cwd=repo, env=env, capture_output=True, text=True,
-                              timeout=ACT_TIMEOUT)
+        done = subprocess.run(
+            command, check=False, cwd=repo, env=env, capture_output=True, text=True, timeout=ACT_TIMEOUT
+        )
     except subprocess.TimeoutExpired as exc:
         so_far = b"".join(part for part in (exc.stdout, exc.stderr) if part).decode(errors="replace")
         pytest.fail(f"act ran longer than {ACT_TIMEOUT}s; its log so far:\n{so_far}")
@@ -220,15 +269,25 @@ def assert_clean_log(result: ActResult, api_key: str) -> None:
 
 def test_a_kickoff_from_scorecard_fills_its_run(user_repo, server, api_key, client, evaluation, github):
     demo = evaluation.demo
-    run = client.post(f"/projects/{demo.project_id}/runs", {
-        "testsetId": evaluation.known_testset_id, "metricIds": demo.metric_ids,
-        "systemVersionId": demo.system_version_id,
-    })
+    run = client.post(
+        f"/projects/{demo.project_id}/runs",
+        {
+            "testsetId": evaluation.known_testset_id,
+            "metricIds": demo.metric_ids,
+            "systemVersionId": demo.system_version_id,
+        },
+    )
     # No repository variables but the API URL: everything else comes from the kickoff.
-    payload = kickoff_event("repository_dispatch", {
-        "project_id": demo.project_id, "testset_id": evaluation.known_testset_id,
-        "metric_ids": ",".join(demo.metric_ids), "system_version_id": demo.system_version_id, "run_id": run["id"],
-    })
+    payload = kickoff_event(
+        "repository_dispatch",
+        {
+            "project_id": demo.project_id,
+            "testset_id": evaluation.known_testset_id,
+            "metric_ids": ",".join(demo.metric_ids),
+            "system_version_id": demo.system_version_id,
+            "run_id": run["id"],
+        },
+    )
     result = run_act(user_repo, "repository_dispatch", payload, server, api_key, github)
 
     assert result.returncode == 0, result.why()
@@ -267,10 +326,15 @@ def test_a_pull_request_gets_one_sticky_comment(user_repo, server, api_key, clie
 
 def test_a_missed_threshold_fails_the_job(user_repo, server, api_key, client, evaluation, github):
     demo = evaluation.demo
-    payload = kickoff_event("workflow_dispatch", {
-        "project_id": demo.project_id, "testset_id": demo.testset_id,
-        "metric_ids": ",".join(demo.metric_ids), "system_version_id": demo.system_version_id,
-    })
+    payload = kickoff_event(
+        "workflow_dispatch",
+        {
+            "project_id": demo.project_id,
+            "testset_id": demo.testset_id,
+            "metric_ids": ",".join(demo.metric_ids),
+            "system_version_id": demo.system_version_id,
+        },
+    )
     result = run_act(user_repo, "workflow_dispatch", payload, server, api_key, github)
 
     assert result.returncode != 0, result.why()

@@ -52,11 +52,15 @@ def app_of_jwt(world: World, text: str) -> App:
         raise ApiError(401, UNDECODABLE)
     now = int(time.time())
     if claims["iat"] > now + CLOCK_DRIFT:
-        raise ApiError(401, "'Issued at' claim ('iat') must be an Integer representing the time that the "
-                            "assertion was issued")
+        raise ApiError(
+            401, "'Issued at' claim ('iat') must be an Integer representing the time that the assertion was issued"
+        )
     if claims["exp"] <= now:
-        raise ApiError(401, "'Expiration time' claim ('exp') must be a numeric value representing the future "
-                            "time at which the assertion expires")
+        raise ApiError(
+            401,
+            "'Expiration time' claim ('exp') must be a numeric value representing the future "
+            "time at which the assertion expires",
+        )
     if claims["exp"] - claims["iat"] > JWT_MAX_LIFETIME + CLOCK_DRIFT:
         raise ApiError(401, "'Expiration time' claim ('exp') is too far in the future")
     app = world.apps.get(int(claims["iss"])) if str(claims.get("iss", "")).isdigit() else None
@@ -112,5 +116,10 @@ class RateLimits:
     def headers(self, credential: str | None) -> dict[str, str]:
         used, reset = self.window(credential)
         limit = self.limit(credential)
-        return {"x-ratelimit-limit": str(limit), "x-ratelimit-remaining": str(max(limit - used, 0)),
-                "x-ratelimit-reset": str(reset), "x-ratelimit-used": str(used), "x-ratelimit-resource": "core"}
+        return {
+            "x-ratelimit-limit": str(limit),
+            "x-ratelimit-remaining": str(max(limit - used, 0)),
+            "x-ratelimit-reset": str(reset),
+            "x-ratelimit-used": str(used),
+            "x-ratelimit-resource": "core",
+        }

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 LEVELS = ("none", "read", "triage", "write", "maintain", "admin")  # weakest first
-ALL_WRITE = {scope: "write" for scope in ("actions", "checks", "contents", "issues", "metadata",
-                                          "pull_requests", "statuses")}
+ALL_WRITE = {
+    scope: "write" for scope in ("actions", "checks", "contents", "issues", "metadata", "pull_requests", "statuses")
+}
 READ_ONLY = {scope: "read" for scope in ALL_WRITE}
 
 
@@ -228,15 +229,20 @@ class World:
             user = self.users[login.lower()] = User(login, self.next_id(), type)
         return user
 
-    def add_token(self, value: str, login: str, permissions: dict[str, str] | None,
-                  repositories: frozenset[str] | None = None, expires_at: str | None = None) -> Token:
+    def add_token(
+        self,
+        value: str,
+        login: str,
+        permissions: dict[str, str] | None,
+        repositories: frozenset[str] | None = None,
+        expires_at: str | None = None,
+    ) -> Token:
         if login.lower() not in self.users:
             raise KeyError(f"add the user {login!r} before giving it a token")
         token = self.tokens[value] = Token(value, login, permissions, repositories, expires_at)
         return token
 
-    def add_repo(self, full_name: str, default_branch: str = "main", private: bool = False,
-                 fork: bool = False) -> Repo:
+    def add_repo(self, full_name: str, default_branch: str = "main", private: bool = False, fork: bool = False) -> Repo:
         owner, _, name = full_name.partition("/")
         if not owner or not name or "/" in name:
             raise ValueError(f"a repository is named 'owner/name', not {full_name!r}")
@@ -246,14 +252,32 @@ class World:
         self.repos[full_name.lower()] = repo
         return repo
 
-    def add_pull(self, repo: str, number: int, head_sha: str, head_ref: str, base_ref: str,
-                 head_repo: str | None = None, user: str | None = None, title: str | None = None) -> Pull:
+    def add_pull(
+        self,
+        repo: str,
+        number: int,
+        head_sha: str,
+        head_ref: str,
+        base_ref: str,
+        head_repo: str | None = None,
+        user: str | None = None,
+        title: str | None = None,
+    ) -> Pull:
         base = self.repo(repo)
         head = self.repos.get((head_repo or repo).lower()) or self.add_repo(head_repo or repo, fork=True)
         author = user or head.owner
         self.add_user(author)
-        pull = Pull(self.next_id(), base.full_name, number, title or f"Change {head_ref}", author,
-                    head_sha, head_ref, head.full_name, base_ref)
+        pull = Pull(
+            self.next_id(),
+            base.full_name,
+            number,
+            title or f"Change {head_ref}",
+            author,
+            head_sha,
+            head_ref,
+            head.full_name,
+            base_ref,
+        )
         self.pulls[(base.full_name.lower(), number)] = pull
         return pull
 
@@ -267,16 +291,39 @@ class World:
 
     def add_workflow(self, repo: str, file_name: str, name: str | None = None) -> Workflow:
         base = self.repo(repo)
-        workflow = Workflow(self.next_id(), base.full_name, f".github/workflows/{file_name}",
-                            name or file_name.rsplit(".", 1)[0], now_iso())
+        workflow = Workflow(
+            self.next_id(),
+            base.full_name,
+            f".github/workflows/{file_name}",
+            name or file_name.rsplit(".", 1)[0],
+            now_iso(),
+        )
         self.workflows[workflow.id] = workflow
         return workflow
 
-    def add_run(self, workflow: Workflow, event: str, head_branch: str, head_sha: str | None, actor: str,
-                status: str = "queued", conclusion: str | None = None) -> WorkflowRun:
+    def add_run(
+        self,
+        workflow: Workflow,
+        event: str,
+        head_branch: str,
+        head_sha: str | None,
+        actor: str,
+        status: str = "queued",
+        conclusion: str | None = None,
+    ) -> WorkflowRun:
         number = 1 + sum(run.workflow_id == workflow.id for run in self.runs.values())
-        run = WorkflowRun(self.next_id(), workflow.repo, workflow.id, number, event, head_branch,
-                          head_sha or sha_of(f"{workflow.repo}@{head_branch}"), actor, status, conclusion)
+        run = WorkflowRun(
+            self.next_id(),
+            workflow.repo,
+            workflow.id,
+            number,
+            event,
+            head_branch,
+            head_sha or sha_of(f"{workflow.repo}@{head_branch}"),
+            actor,
+            status,
+            conclusion,
+        )
         self.runs[run.id] = run
         return run
 
@@ -285,8 +332,9 @@ class World:
         self.add_user(f"{slug}[bot]", "Bot")
         return app
 
-    def add_installation(self, app: App, account: str, repositories: list[str] | None,
-                         permissions: dict[str, str]) -> Installation:
+    def add_installation(
+        self, app: App, account: str, repositories: list[str] | None, permissions: dict[str, str]
+    ) -> Installation:
         if account.lower() not in self.users:
             self.add_user(account, "Organization")
         chosen = None if repositories is None else frozenset(name.lower() for name in repositories)
@@ -294,12 +342,14 @@ class World:
         self.installations[installation.id] = installation
         return installation
 
-    def issue_installation_token(self, installation: Installation, permissions: dict[str, str],
-                                 repositories: frozenset[str] | None) -> Token:
+    def issue_installation_token(
+        self, installation: Installation, permissions: dict[str, str], repositories: frozenset[str] | None
+    ) -> Token:
         app = self.apps[installation.app_id]
         expires_at = now_iso(time.time() + 3600)
-        return self.add_token(f"ghs_{secrets.token_urlsafe(27)[:36]}", f"{app.slug}[bot]", permissions,
-                              repositories, expires_at)
+        return self.add_token(
+            f"ghs_{secrets.token_urlsafe(27)[:36]}", f"{app.slug}[bot]", permissions, repositories, expires_at
+        )
 
     # -- lookups -----------------------------------------------------------------------------
 

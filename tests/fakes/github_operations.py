@@ -47,8 +47,13 @@ WRITE_SCOPES = {
     "checks/update": ("checks",),
 }
 # writes a user (not a bot, whose reach is its token's permissions) may do only with push access
-PUSH_ONLY = {"repos/create-commit-status", "repos/create-dispatch-event", "actions/create-workflow-dispatch",
-             "checks/create", "checks/update"}
+PUSH_ONLY = {
+    "repos/create-commit-status",
+    "repos/create-dispatch-event",
+    "actions/create-workflow-dispatch",
+    "checks/create",
+    "checks/update",
+}
 COMMENT_BODY_LIMIT = 65536
 STATUS_DESCRIPTION_LIMIT = 140
 
@@ -101,6 +106,7 @@ def handles(operation_id: str) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         HANDLERS[operation_id] = handler
         return handler
+
     return register
 
 
@@ -128,19 +134,31 @@ class Operations:
         wanted = [f"{installation.account}/{name}" for name in body.get("repositories", [])]
         wanted += [by_id.get(repo_id, "") for repo_id in body.get("repository_ids", [])]
         if not all(name.lower() in self.world.repos and installation.covers(name) for name in wanted):
-            raise ApiError(422, "There is at least one repository that does not exist or is not "
-                                "accessible to the parent installation.")
+            raise ApiError(
+                422,
+                "There is at least one repository that does not exist or is not accessible to the parent installation.",
+            )
         repositories = frozenset(name.lower() for name in wanted) if wanted else installation.repositories
         token = self.world.issue_installation_token(installation, dict(requested), repositories)
-        return Reply(201, {"token": token.value, "expires_at": token.expires_at, "permissions": token.permissions,
-                           "repository_selection": "all" if repositories is None else "selected"})
+        return Reply(
+            201,
+            {
+                "token": token.value,
+                "expires_at": token.expires_at,
+                "permissions": token.permissions,
+                "repository_selection": "all" if repositories is None else "selected",
+            },
+        )
 
     @handles("apps/get-repo-installation")
     def get_repo_installation(self, call: Call) -> Reply:
         repo = self.world.repos.get(f"{call.params['owner']}/{call.params['repo']}".lower())
         app = call.caller.app
-        found = [i for i in self.world.installations.values()
-                 if repo is not None and app is not None and i.app_id == app.id and i.covers(repo.full_name)]
+        found = [
+            i
+            for i in self.world.installations.values()
+            if repo is not None and app is not None and i.app_id == app.id and i.covers(repo.full_name)
+        ]
         if not found:
             raise ApiError(404, "Not Found")
         return Reply(200, self.payloads.installation(found[0]))
@@ -178,11 +196,16 @@ class Operations:
         state = call.query.get("state", "open")
         head = call.query.get("head")
         head_owner, _, head_ref = head.rpartition(":") if head else ("", "", "")
-        pulls = [p for p in self.pulls_of(repo)
-                 if state in ("all", p.state)
-                 and (not head or (p.head_ref == head_ref and p.head_repo.split("/")[0].lower()
-                                   == (head_owner or repo.owner).lower()))
-                 and call.query.get("base", p.base_ref) == p.base_ref]
+        pulls = [
+            p
+            for p in self.pulls_of(repo)
+            if state in ("all", p.state)
+            and (
+                not head
+                or (p.head_ref == head_ref and p.head_repo.split("/")[0].lower() == (head_owner or repo.owner).lower())
+            )
+            and call.query.get("base", p.base_ref) == p.base_ref
+        ]
         pulls.sort(key=lambda p: p.number, reverse=call.query.get("direction", "desc") == "desc")
         return self.paginate(call, repo, [self.payloads.pull(p, detailed=False) for p in pulls])
 
@@ -198,8 +221,11 @@ class Operations:
     def list_comments(self, call: Call) -> Reply:
         pull = self.pull(call, call.params["issue_number"])
         since = call.query.get("since", "")
-        comments = [c for c in self.world.comments.values()
-                    if c.repo == pull.repo and c.issue_number == pull.number and c.updated_at >= since]
+        comments = [
+            c
+            for c in self.world.comments.values()
+            if c.repo == pull.repo and c.issue_number == pull.number and c.updated_at >= since
+        ]
         return self.paginate(call, self.world.repo(pull.repo), [self.payloads.comment(c) for c in comments])
 
     @handles("issues/create-comment")
@@ -242,9 +268,17 @@ class Operations:
         description = call.body.get("description")
         if description is not None and len(description) > STATUS_DESCRIPTION_LIMIT:
             raise _too_long("Status", "description", STATUS_DESCRIPTION_LIMIT)
-        status = Status(self.world.next_id(), repo.full_name, call.params["sha"], call.body["state"],
-                        call.body.get("context", "default"), description, call.body.get("target_url"),
-                        call.caller.login, now_iso())
+        status = Status(
+            self.world.next_id(),
+            repo.full_name,
+            call.params["sha"],
+            call.body["state"],
+            call.body.get("context", "default"),
+            description,
+            call.body.get("target_url"),
+            call.caller.login,
+            now_iso(),
+        )
         self.world.statuses.append(status)
         return Reply(201, self.payloads.status(status))
 
@@ -255,11 +289,20 @@ class Operations:
         body = call.body
         completed = "conclusion" in body or body.get("status") == "completed"
         app = next((a for a in self.world.apps.values() if call.caller.login == f"{a.slug}[bot]"), None)
-        check = CheckRun(self.world.next_id(), repo.full_name, body["head_sha"], body["name"],
-                         "completed" if completed else body.get("status", "queued"), body.get("conclusion"),
-                         body.get("details_url"), body.get("external_id"), body.get("started_at", now_iso()),
-                         body.get("completed_at", now_iso()) if completed else None, body.get("output", {}),
-                         None if app is None else app.id)
+        check = CheckRun(
+            self.world.next_id(),
+            repo.full_name,
+            body["head_sha"],
+            body["name"],
+            "completed" if completed else body.get("status", "queued"),
+            body.get("conclusion"),
+            body.get("details_url"),
+            body.get("external_id"),
+            body.get("started_at", now_iso()),
+            body.get("completed_at", now_iso()) if completed else None,
+            body.get("output", {}),
+            None if app is None else app.id,
+        )
         self.world.check_runs[check.id] = check
         return Reply(201, self.payloads.check_run(check))
 
@@ -270,8 +313,20 @@ class Operations:
         check = self.world.check_runs.get(call.params["check_run_id"])
         if check is None or check.repo != repo.full_name:
             raise ApiError(404, "Not Found")
-        updates = {key: call.body[key] for key in ("name", "status", "conclusion", "details_url", "external_id",
-                                                   "started_at", "completed_at", "output") if key in call.body}
+        updates = {
+            key: call.body[key]
+            for key in (
+                "name",
+                "status",
+                "conclusion",
+                "details_url",
+                "external_id",
+                "started_at",
+                "completed_at",
+                "output",
+            )
+            if key in call.body
+        }
         if "conclusion" in updates:
             updates["status"] = "completed"
             updates.setdefault("completed_at", now_iso())
@@ -284,8 +339,15 @@ class Operations:
     def repository_dispatch(self, call: Call) -> Reply:
         repo = self.visible_repo(call)
         self.authorize_write(call, repo)
-        self.world.dispatches.append(Dispatch(repo.full_name, call.body["event_type"],
-                                              call.body.get("client_payload", {}), call.caller.login, time.time()))
+        self.world.dispatches.append(
+            Dispatch(
+                repo.full_name,
+                call.body["event_type"],
+                call.body.get("client_payload", {}),
+                call.caller.login,
+                time.time(),
+            )
+        )
         return Reply(204)
 
     @handles("actions/create-workflow-dispatch")
@@ -295,9 +357,17 @@ class Operations:
         workflow = self.workflow(call, repo)
         ref = call.body["ref"].removeprefix("refs/heads/")
         run = self.world.add_run(workflow, "workflow_dispatch", ref, None, call.caller.login)
-        self.world.workflow_dispatches.append(WorkflowDispatch(
-            repo.full_name, workflow.id, call.body["ref"], call.body.get("inputs", {}), run.id,
-            call.caller.login, time.time()))
+        self.world.workflow_dispatches.append(
+            WorkflowDispatch(
+                repo.full_name,
+                workflow.id,
+                call.body["ref"],
+                call.body.get("inputs", {}),
+                run.id,
+                call.caller.login,
+                time.time(),
+            )
+        )
         if not call.body.get("return_run_details"):
             return Reply(204)
         details = self.payloads.workflow_run(run)
@@ -326,11 +396,17 @@ class Operations:
 
     def runs(self, call: Call, repo: Repo, workflow_id: int | None) -> Reply:
         query = call.query
-        runs = [r for r in self.world.runs.values()
-                if r.repo == repo.full_name and workflow_id in (None, r.workflow_id)
-                and query.get("branch", r.head_branch) == r.head_branch and query.get("event", r.event) == r.event
-                and query.get("head_sha", r.head_sha) == r.head_sha and query.get("actor", r.actor) == r.actor
-                and query.get("status") in (None, r.status, r.conclusion)]
+        runs = [
+            r
+            for r in self.world.runs.values()
+            if r.repo == repo.full_name
+            and workflow_id in (None, r.workflow_id)
+            and query.get("branch", r.head_branch) == r.head_branch
+            and query.get("event", r.event) == r.event
+            and query.get("head_sha", r.head_sha) == r.head_sha
+            and query.get("actor", r.actor) == r.actor
+            and query.get("status") in (None, r.status, r.conclusion)
+        ]
         runs.sort(key=lambda r: r.id, reverse=True)
         page = self.paginate(call, repo, [self.payloads.workflow_run(r) for r in runs])
         return Reply(200, {"total_count": len(runs), "workflow_runs": page.body}, page.headers)
@@ -397,7 +473,7 @@ class Operations:
         per_page = min(requested if requested >= 1 else 30, 100)
         page = max(call.query.get("page", 1), 1)
         last = max(math.ceil(len(items) / per_page), 1)
-        chunk = items[(page - 1) * per_page: page * per_page]
+        chunk = items[(page - 1) * per_page : page * per_page]
         rest = call.path.split("/", 4)[4] if call.path.startswith("/repos/") else ""
         base = f"{self.payloads.api}/repositories/{repo.id}/{rest}"
 
@@ -416,5 +492,15 @@ class Operations:
 
 
 def _too_long(resource: str, name: str, limit: int) -> ApiError:
-    return ApiError(422, "Validation Failed", [{"resource": resource, "code": "custom", "field": name,
-                                                "message": f"{name} is too long (maximum is {limit} characters)"}])
+    return ApiError(
+        422,
+        "Validation Failed",
+        [
+            {
+                "resource": resource,
+                "code": "custom",
+                "field": name,
+                "message": f"{name} is too long (maximum is {limit} characters)",
+            }
+        ],
+    )

@@ -54,7 +54,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from tests.fakes.loopback import KeepAliveHandler, LoopbackService
 from tests.fakes.github_auth import RateLimits, authenticate, credential_of
 from tests.fakes.github_model import (
     ALL_WRITE,
@@ -72,15 +71,24 @@ from tests.fakes.github_model import (
 from tests.fakes.github_operations import ApiError, Call, Operations, Reply
 from tests.fakes.github_payloads import Payloads
 from tests.fakes.github_spec import Operation, load_spec
+from tests.fakes.loopback import KeepAliveHandler, LoopbackService
 
 ACTIONS_BOT = "github-actions[bot]"
 ACTIONS_TOKEN = "ghs_fakeActionsTokenWithWriteAccess000001"
 READ_ONLY_TOKEN = "ghs_fakeForkPullRequestReadOnlyToken0001"
 DOCS = "https://docs.github.com/rest"
 SECONDARY_LIMIT = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
-DEFAULT_MESSAGES = {401: "Bad credentials", 403: "Resource not accessible by integration", 404: "Not Found",
-                    409: "Conflict", 422: "Validation Failed", 429: SECONDARY_LIMIT, 500: "Server Error",
-                    502: "Server Error", 503: "Service Unavailable"}
+DEFAULT_MESSAGES = {
+    401: "Bad credentials",
+    403: "Resource not accessible by integration",
+    404: "Not Found",
+    409: "Conflict",
+    422: "Validation Failed",
+    429: SECONDARY_LIMIT,
+    500: "Server Error",
+    502: "Server Error",
+    503: "Service Unavailable",
+}
 REPOSITORY_BY_ID = re.compile(r"/repositories/(\d+)(/.*)?")
 
 
@@ -115,12 +123,12 @@ class _ScriptedFailure:
     message: str | None
 
     def matches(self, method: str, path: str, operation: Operation) -> bool:
-        return (self.method in ("*", method)
-                and (fnmatch.fnmatchcase(path, self.path_pattern) or self.path_pattern == operation.template))
+        return self.method in ("*", method) and (
+            fnmatch.fnmatchcase(path, self.path_pattern) or self.path_pattern == operation.template
+        )
 
 
 class _Handler(KeepAliveHandler):
-
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -173,8 +181,13 @@ class FakeGitHub(LoopbackService):
 
     # -- seeding -----------------------------------------------------------------------------
 
-    def add_user(self, login: str, token: str | None = None, type: str = "User",  # noqa: A002
-                 permissions: dict[str, str] | None = None) -> None:
+    def add_user(
+        self,
+        login: str,
+        token: str | None = None,
+        type: str = "User",  # noqa: A002
+        permissions: dict[str, str] | None = None,
+    ) -> None:
         """A user (or Bot); with ``token``, a token for it: a classic PAT unless ``permissions`` are given."""
         with self._lock:
             self._world.add_user(login, type)
@@ -185,9 +198,19 @@ class FakeGitHub(LoopbackService):
         with self._lock:
             return self._world.add_repo(full_name, default_branch, private).id
 
-    def add_pull(self, repo: str, number: int, head_sha: str, head_ref: str, base_ref: str,
-                 head_repo: str | None = None, user: str | None = None, title: str | None = None,
-                 state: str = "open", merged: bool = False) -> None:
+    def add_pull(
+        self,
+        repo: str,
+        number: int,
+        head_sha: str,
+        head_ref: str,
+        base_ref: str,
+        head_repo: str | None = None,
+        user: str | None = None,
+        title: str | None = None,
+        state: str = "open",
+        merged: bool = False,
+    ) -> None:
         """A pull request; ``head_repo`` ("someone/fork") makes it a fork's, creating that fork."""
         with self._lock:
             pull = self._world.add_pull(repo, number, head_sha, head_ref, base_ref, head_repo, user, title)
@@ -208,9 +231,17 @@ class FakeGitHub(LoopbackService):
         with self._lock:
             return self._world.add_workflow(repo, file_name, name).id
 
-    def add_workflow_run(self, repo: str, file_name: str, event: str = "push", head_branch: str | None = None,
-                         head_sha: str | None = None, status: str = "completed", conclusion: str | None = "success",
-                         actor: str = ACTIONS_BOT) -> int:
+    def add_workflow_run(
+        self,
+        repo: str,
+        file_name: str,
+        event: str = "push",
+        head_branch: str | None = None,
+        head_sha: str | None = None,
+        status: str = "completed",
+        conclusion: str | None = "success",
+        actor: str = ACTIONS_BOT,
+    ) -> int:
         with self._lock:
             workflow = self._world.workflow_named(repo, file_name)
             branch = head_branch or self._world.repo(repo).default_branch
@@ -221,9 +252,15 @@ class FakeGitHub(LoopbackService):
             run = self._world.runs[run_id]
             run.status, run.conclusion = status, conclusion
 
-    def add_installation(self, account: str, repositories: list[str] | None = None, app_id: int = 1,
-                         app_slug: str = "scorecard-app", public_key: str | None = None,
-                         permissions: dict[str, str] | None = None) -> int:
+    def add_installation(
+        self,
+        account: str,
+        repositories: list[str] | None = None,
+        app_id: int = 1,
+        app_slug: str = "scorecard-app",
+        public_key: str | None = None,
+        permissions: dict[str, str] | None = None,
+    ) -> int:
         """A GitHub App (created on first use) installed on ``account``: all its repositories, or
         ``repositories`` ("owner/name"). With ``public_key`` (PEM) the app's JWTs must be signed."""
         with self._lock:
@@ -232,8 +269,15 @@ class FakeGitHub(LoopbackService):
 
     # -- scripted trouble --------------------------------------------------------------------
 
-    def fail_next(self, method: str, path_pattern: str, status: int, times: int = 1,
-                  headers: dict[str, str] | None = None, message: str | None = None) -> None:
+    def fail_next(
+        self,
+        method: str,
+        path_pattern: str,
+        status: int,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        message: str | None = None,
+    ) -> None:
         """Answer the next ``times`` matching requests with ``status`` in GitHub's error shape.
 
         ``method`` may be ``"*"``; ``path_pattern`` is a glob over the path ("/repos/*/dispatches")
@@ -241,8 +285,9 @@ class FakeGitHub(LoopbackService):
         defaults (``x-ratelimit-remaining: "0"`` makes a 403 GitHub's primary rate-limit error,
         ``Retry-After`` a 403 its secondary one)."""
         with self._lock:
-            self._failures.append(_ScriptedFailure(method.upper(), path_pattern, status, times,
-                                                   dict(headers or {}), message))
+            self._failures.append(
+                _ScriptedFailure(method.upper(), path_pattern, status, times, dict(headers or {}), message)
+            )
 
     # -- what happened -----------------------------------------------------------------------
 
@@ -258,8 +303,14 @@ class FakeGitHub(LoopbackService):
 
     def comments(self, repo: str, number: int) -> list[Comment]:
         with self._lock:
-            return sorted((c for c in self._world.comments.values()
-                           if c.repo.lower() == repo.lower() and c.issue_number == number), key=lambda c: c.id)
+            return sorted(
+                (
+                    c
+                    for c in self._world.comments.values()
+                    if c.repo.lower() == repo.lower() and c.issue_number == number
+                ),
+                key=lambda c: c.id,
+            )
 
     def statuses(self, repo: str, sha: str | None = None) -> list[Status]:
         with self._lock:
@@ -287,8 +338,9 @@ class FakeGitHub(LoopbackService):
 
     # -- answering (called from handler threads) ---------------------------------------------
 
-    def handle(self, method: str, target: str, authorization: str | None,
-               raw_body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def handle(
+        self, method: str, target: str, authorization: str | None, raw_body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
         requested_path, _, query_string = target.partition("?")
         requested_path = unquote(requested_path)
         raw_query = parse_qsl(query_string, keep_blank_values=True)
@@ -297,8 +349,9 @@ class FakeGitHub(LoopbackService):
         with self._lock:
             path = self._canonical(requested_path)
             try:
-                operation, reply = self._answer(method, path, raw_query, body if body_is_json else raw_body,
-                                                authorization)
+                operation, reply = self._answer(
+                    method, path, raw_query, body if body_is_json else raw_body, authorization
+                )
             except Exception:  # noqa: BLE001  (a bug in the fake: fail the test, not just this request)
                 self._bugs.append(f"{method} {target} crashed the fake:\n{traceback.format_exc()}")
                 operation, reply = None, _error_reply(500, "fake GitHub crashed (see the test's teardown)")
@@ -306,17 +359,30 @@ class FakeGitHub(LoopbackService):
             if problems:
                 self._bugs.append(f"{method} {target} -> {reply.status}: " + "; ".join(problems))
                 reply = _error_reply(500, "fake GitHub answered against the spec: " + "; ".join(problems))
-            headers = {"Content-Type": "application/json; charset=utf-8", "X-GitHub-Api-Version-Selected": "2022-11-28",
-                       **self._rate_limits.headers(credential)}
+            headers = {
+                "Content-Type": "application/json; charset=utf-8",
+                "X-GitHub-Api-Version-Selected": "2022-11-28",
+                **self._rate_limits.headers(credential),
+            }
             headers = _merge_headers(headers, reply.headers)
-            self._requests.append(RecordedRequest(
-                method, requested_path, dict(raw_query), body, credential, time.time(), reply.status,
-                operation.operation_id if operation else None))
+            self._requests.append(
+                RecordedRequest(
+                    method,
+                    requested_path,
+                    dict(raw_query),
+                    body,
+                    credential,
+                    time.time(),
+                    reply.status,
+                    operation.operation_id if operation else None,
+                )
+            )
         data = b"" if reply.body is None else json.dumps(reply.body).encode()
         return reply.status, headers, data
 
-    def _answer(self, method: str, path: str, raw_query: list[tuple[str, str]], body: Any,
-                authorization: str | None) -> tuple[Operation | None, Reply]:
+    def _answer(
+        self, method: str, path: str, raw_query: list[tuple[str, str]], body: Any, authorization: str | None
+    ) -> tuple[Operation | None, Reply]:
         """The reply to a request whose ``body`` is parsed JSON, or the bytes that would not parse."""
         matched = self._spec.match(method, path)
         if matched is None:
@@ -374,8 +440,9 @@ def _decode(raw: bytes) -> tuple[Any, bool]:
         return raw.decode(errors="replace"), False
 
 
-def _error_reply(status: int, message: str, documentation_url: str = DOCS,
-                 errors: list[dict[str, Any]] | None = None) -> Reply:
+def _error_reply(
+    status: int, message: str, documentation_url: str = DOCS, errors: list[dict[str, Any]] | None = None
+) -> Reply:
     body: dict[str, Any] = {"message": message, "documentation_url": documentation_url, "status": str(status)}
     if errors:
         body["errors"] = errors
@@ -385,4 +452,3 @@ def _error_reply(status: int, message: str, documentation_url: str = DOCS,
 def _merge_headers(defaults: dict[str, str], overrides: dict[str, str]) -> dict[str, str]:
     lowered = {name.lower() for name in overrides}
     return {**{k: v for k, v in defaults.items() if k.lower() not in lowered}, **overrides}
-

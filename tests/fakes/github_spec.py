@@ -57,9 +57,12 @@ class Operation:
 
 class Spec:
     def __init__(self, document: dict[str, Any]) -> None:
-        self.operations = [_operation(template, method.upper(), item[method])
-                           for template, item in document["paths"].items()
-                           for method in HTTP_METHODS if method in item]
+        self.operations = [
+            _operation(template, method.upper(), item[method])
+            for template, item in document["paths"].items()
+            for method in HTTP_METHODS
+            if method in item
+        ]
         self._basic_error = _validator(_titled(document, "Basic Error"))
         self.operations.append(_authenticated_user_operation(_titled(document, "Simple User")))
         # literal segments win over parameters, as GitHub routes /issues/comments/1 before /issues/{n}
@@ -122,8 +125,9 @@ def _operation(template: str, method: str, operation: dict[str, Any]) -> Operati
         path_parameters={p["name"]: _parameter(p) for p in parameters if p["in"] == "path"},
         query_parameters={p["name"]: _parameter(p) for p in parameters if p["in"] == "query"},
         request_validator=None if request_schema is None else _validator(request_schema),
-        response_validators={status: None if schema is None else _validator(schema)
-                             for status, schema in responses.items()},
+        response_validators={
+            status: None if schema is None else _validator(schema) for status, schema in responses.items()
+        },
     )
 
 
@@ -141,9 +145,14 @@ def _authenticated_user_operation(simple_user: dict[str, Any]) -> Operation:
     """``GET /user`` is outside the subset, but PyGithub's ``Github.get_user()`` calls it. GitHub
     answers with a private user, a superset of the subset's "Simple User", which is what is checked."""
     return Operation(
-        operation_id="users/get-authenticated", method="GET", template="/user",
+        operation_id="users/get-authenticated",
+        method="GET",
+        template="/user",
         documentation_url="https://docs.github.com/rest/users/users#get-the-authenticated-user",
-        path_pattern=re.compile("/user"), path_parameters={}, query_parameters={}, request_validator=None,
+        path_pattern=re.compile("/user"),
+        path_parameters={},
+        query_parameters={},
+        request_validator=None,
         response_validators={200: _validator(simple_user)},
     )
 
@@ -168,8 +177,9 @@ def _nullable_as_null(schema: Any) -> Any:
         return [_nullable_as_null(item) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    converted = {key: _nullable_as_null(value) for key, value in schema.items()
-                 if key not in ("nullable", "example", "examples")}
+    converted = {
+        key: _nullable_as_null(value) for key, value in schema.items() if key not in ("nullable", "example", "examples")
+    }
     if not schema.get("nullable"):
         return converted
     if "enum" in converted:
@@ -197,7 +207,9 @@ def _problems(validator: Draft4Validator, instance: Any, root: str = "body") -> 
             missing = re.match(r"'([^']+)'", error.message)
             messages.append(f'"{missing.group(1) if missing else error.message}" wasn\'t supplied.')
         else:
-            where = "/".join(f"properties/{part}" if isinstance(part, str) else f"items/{part}"
-                             for part in error.path) or root
+            where = (
+                "/".join(f"properties/{part}" if isinstance(part, str) else f"items/{part}" for part in error.path)
+                or root
+            )
             messages.append(f"For '{where}', {error.message}.")
     return messages

@@ -33,8 +33,12 @@ from tests.fakes.loopback import KeepAliveHandler, LoopbackService
 COMPLETIONS_PATH = "/v1/chat/completions"
 VERDICT_MARKER = re.compile(r"VERDICT:\s*(pass|fail)\b", re.IGNORECASE)
 SCORE_MARKER = re.compile(r"SCORE:\s*(-?\d+(?:\.\d+)?)")
-ERROR_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 404: "invalid_request_error",
-               429: "requests"}
+ERROR_TYPES = {
+    400: "invalid_request_error",
+    401: "invalid_request_error",
+    404: "invalid_request_error",
+    429: "requests",
+}
 
 
 @dataclass(frozen=True)
@@ -138,8 +142,12 @@ class FakeOpenAI(LoopbackService):
         with self._lock:
             self._script.extend(_ScriptedBody(b"", "application/json", cut=60) for _ in range(times))
 
-    def not_json_next(self, times: int = 1, body: bytes = b"<html><body>502 Bad Gateway</body></html>",
-                      content_type: str = "text/html") -> None:
+    def not_json_next(
+        self,
+        times: int = 1,
+        body: bytes = b"<html><body>502 Bad Gateway</body></html>",
+        content_type: str = "text/html",
+    ) -> None:
         """Answer the next ``times`` requests with 200 and ``body``, as a misconfigured proxy might."""
         with self._lock:
             self._script.extend(_ScriptedBody(body, content_type) for _ in range(times))
@@ -183,7 +191,7 @@ class FakeOpenAI(LoopbackService):
             if isinstance(scripted, _ScriptedBody):
                 data = scripted.data
                 if scripted.cut is not None:
-                    data = json.dumps(_completion(body, _deterministic_content(body))).encode()[:scripted.cut]
+                    data = json.dumps(_completion(body, _deterministic_content(body))).encode()[: scripted.cut]
                 return 200, {"Content-Type": scripted.content_type}, data
             content = scripted.text if isinstance(scripted, _ScriptedContent) else _deterministic_content(body)
             return 200, {}, _completion(body, content)
@@ -209,9 +217,7 @@ def _requested_score_type(body: dict[str, Any]) -> str | None:
 
 
 def _deterministic_content(body: dict[str, Any]) -> str:
-    prompt = "\n".join(
-        str(m.get("content", "")) for m in body["messages"] if m.get("role") == "user"
-    )
+    prompt = "\n".join(str(m.get("content", "")) for m in body["messages"] if m.get("role") == "user")
     score_type = _requested_score_type(body)
     if score_type is None:
         return f"fake answer {hashlib.sha256(prompt.encode()).hexdigest()[:8]}"
@@ -240,12 +246,14 @@ def _completion(body: dict[str, Any], content: str) -> dict[str, Any]:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": body["model"],
-        "choices": [{
-            "index": 0,
-            "message": {"role": "assistant", "content": content, "refusal": None, "annotations": []},
-            "logprobs": None,
-            "finish_reason": "stop",
-        }],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content, "refusal": None, "annotations": []},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
         "usage": {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,

@@ -43,8 +43,9 @@ def connect(fake: FakeGitHub, token: str = ACTIONS_TOKEN, **options: Any) -> git
     return github.Github(base_url=fake.url, auth=github.Auth.Token(token), **settings)
 
 
-def raw(fake: FakeGitHub, method: str, path: str, body: Any = None,
-        token: str | None = ACTIONS_TOKEN) -> requests.Response:
+def raw(
+    fake: FakeGitHub, method: str, path: str, body: Any = None, token: str | None = ACTIONS_TOKEN
+) -> requests.Response:
     headers = {"Authorization": f"token {token}"} if token else {}
     return requests.request(method, fake.url + path, json=body, headers=headers, timeout=5)
 
@@ -70,7 +71,11 @@ def test_comments_are_created_edited_and_listed_over_pages(github_api):
     # three pages (PyGithub leaves out the default per_page=30), then totalCount's per_page=1
     # request, whose Link names the last page: 75
     assert [(r.query.get("per_page"), r.query.get("page")) for r in pages] == [
-        (None, None), (None, "2"), (None, "3"), ("1", None)]
+        (None, None),
+        (None, "2"),
+        (None, "3"),
+        ("1", None),
+    ]
     repo_id = pull.base.repo.id
     assert [r.path for r in pages[1:3]] == [f"/repositories/{repo_id}/issues/7/comments"] * 2  # followed Links
     assert github_api.spec_violations == []
@@ -82,8 +87,10 @@ def test_link_header_is_githubs(github_api):
     repo_id = raw(github_api, "GET", f"/repos/{REPO}").json()["id"]
     middle = raw(github_api, "GET", f"/repos/{REPO}/issues/7/comments?per_page=30&page=2")
     base = f"{github_api.url}/repositories/{repo_id}/issues/7/comments?per_page=30"
-    assert middle.headers["Link"] == (f'<{base}&page=1>; rel="prev", <{base}&page=3>; rel="next", '
-                                      f'<{base}&page=3>; rel="last", <{base}&page=1>; rel="first"')
+    assert middle.headers["Link"] == (
+        f'<{base}&page=1>; rel="prev", <{base}&page=3>; rel="next", '
+        f'<{base}&page=3>; rel="last", <{base}&page=1>; rel="first"'
+    )
     assert [c["body"] for c in middle.json()] == [f"c{n}" for n in range(30, 60)]
     followed = requests.get(f"{base}&page=3", headers={"Authorization": f"token {ACTIONS_TOKEN}"}, timeout=5)
     assert len(followed.json()) == 15 and "next" not in followed.headers["Link"]
@@ -92,8 +99,9 @@ def test_link_header_is_githubs(github_api):
 
 def test_statuses_and_check_runs(github_api):
     repo = connect(github_api, lazy=True).get_repo(REPO)
-    repo.get_commit(HEAD_SHA).create_status("pending", target_url="https://scorecard.example/runs/1",
-                                            description="Scoring", context="scorecard")
+    repo.get_commit(HEAD_SHA).create_status(
+        "pending", target_url="https://scorecard.example/runs/1", description="Scoring", context="scorecard"
+    )
     check = repo.create_check_run("scorecard", HEAD_SHA, status="in_progress")
     check.edit(conclusion="success", output={"title": "All metrics pass", "summary": "3/3"})
 
@@ -101,8 +109,9 @@ def test_statuses_and_check_runs(github_api):
     assert (status.state, status.context, status.creator) == ("pending", "scorecard", ACTIONS_BOT)
     [stored] = github_api.check_runs(REPO)
     assert (stored.status, stored.conclusion, stored.output["title"]) == ("completed", "success", "All metrics pass")
-    too_long = raw(github_api, "POST", f"/repos/{REPO}/statuses/{HEAD_SHA}",
-                   {"state": "success", "description": "x" * 141})
+    too_long = raw(
+        github_api, "POST", f"/repos/{REPO}/statuses/{HEAD_SHA}", {"state": "success", "description": "x" * 141}
+    )
     assert too_long.status_code == 422
     assert too_long.json()["errors"][0]["message"] == "description is too long (maximum is 140 characters)"
 
@@ -123,8 +132,12 @@ def test_repository_and_workflow_dispatch(github_api):
     fetched = repo.get_workflow_run(run.id)
     assert (fetched.status, fetched.event, fetched.head_branch) == ("queued", "workflow_dispatch", "main")
     assert [r.id for r in workflow.get_runs(event="workflow_dispatch")] == [run.id, run.id - 1]
-    too_many = raw(github_api, "POST", f"/repos/{REPO}/dispatches",
-                   {"event_type": "start-evaluation", "client_payload": {f"k{n}": n for n in range(11)}})
+    too_many = raw(
+        github_api,
+        "POST",
+        f"/repos/{REPO}/dispatches",
+        {"event_type": "start-evaluation", "client_payload": {f"k{n}": n for n in range(11)}},
+    )
     assert too_many.status_code == 422 and len(github_api.dispatches(REPO)) == 1
 
 
@@ -223,16 +236,24 @@ def test_requests_breaking_the_spec_get_422_and_are_recorded(github_api):
     assert raw(github_api, "POST", f"/repos/{REPO}/dispatches").status_code == 422  # no body at all
     violations = github_api.spec_violations
     assert [v.operation_id for v in violations] == [
-        "repos/create-commit-status", "issues/create-comment", "pulls/list", "repos/create-dispatch-event"]
+        "repos/create-commit-status",
+        "issues/create-comment",
+        "pulls/list",
+        "repos/create-dispatch-event",
+    ]
     assert violations[0].body == {"state": "bogus"} and github_api.statuses(REPO) == []
 
 
 def test_app_installation_tokens(github_api):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()).decode()
-    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     installation_id = github_api.add_installation("acme", app_id=42, app_slug="scorecard-ci", public_key=public_pem)
     app = github.GithubIntegration(auth=github.Auth.AppAuth(42, private_pem), base_url=github_api.url)
     assert app.get_repo_installation("acme", "evals").id == installation_id
@@ -242,13 +263,20 @@ def test_app_installation_tokens(github_api):
     assert github_api.comments(REPO, 7)[-1].user == "scorecard-ci[bot]"
 
     other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    forged = github.Auth.AppAuth(42, other_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
+    forged = github.Auth.AppAuth(
+        42,
+        other_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode(),
+    )
     with pytest.raises(github.GithubException) as refused:
         github.GithubIntegration(auth=forged, base_url=github_api.url).get_access_token(installation_id)
     assert refused.value.status == 401
-    not_a_jwt = requests.post(f"{github_api.url}/app/installations/{installation_id}/access_tokens",
-                              headers={"Authorization": f"Bearer {ACTIONS_TOKEN}"}, timeout=5)
+    not_a_jwt = requests.post(
+        f"{github_api.url}/app/installations/{installation_id}/access_tokens",
+        headers={"Authorization": f"Bearer {ACTIONS_TOKEN}"},
+        timeout=5,
+    )
     assert not_a_jwt.json()["message"] == "A JSON web token could not be decoded"
 
 

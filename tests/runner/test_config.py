@@ -12,8 +12,11 @@ import pytest
 from runner.config import ConfigError, load
 
 BASE = {
-    "SCORECARD_API_KEY": "ak_test", "SCORECARD_PROJECT_ID": "1", "SCORECARD_TESTSET_ID": "2",
-    "SCORECARD_METRIC_IDS": "3, 4", "SCORECARD_SYSTEM": "app:run",
+    "SCORECARD_API_KEY": "ak_test",
+    "SCORECARD_PROJECT_ID": "1",
+    "SCORECARD_TESTSET_ID": "2",
+    "SCORECARD_METRIC_IDS": "3, 4",
+    "SCORECARD_SYSTEM": "app:run",
 }
 
 
@@ -33,9 +36,16 @@ def test_inputs_and_defaults(tmp_path):
 
 @pytest.mark.parametrize("metric_ids", ["5,6", ["5", "6"], "5 , 6"])
 def test_repository_dispatch_client_payload_fills_missing_inputs(tmp_path, metric_ids):
-    payload = {"action": "start-evaluation", "client_payload": {
-        "project_id": "10", "testset_id": "20", "metric_ids": metric_ids, "system_version_id": "v-uuid", "run_id": "99",
-    }}
+    payload = {
+        "action": "start-evaluation",
+        "client_payload": {
+            "project_id": "10",
+            "testset_id": "20",
+            "metric_ids": metric_ids,
+            "system_version_id": "v-uuid",
+            "run_id": "99",
+        },
+    }
     env = {"SCORECARD_API_KEY": "k", "SCORECARD_SYSTEM": "app:run", **event(tmp_path, "repository_dispatch", payload)}
     config = load(env)
     assert (config.project_id, config.testset_id, config.metric_ids) == ("10", "20", ["5", "6"])
@@ -50,33 +60,43 @@ def test_workflow_dispatch_inputs_and_explicit_inputs_win(tmp_path):
 
 
 def test_pull_request_git_context_and_forks(tmp_path):
-    pull = {"number": 12, "head": {"ref": "feature", "sha": "b" * 40, "repo": {"full_name": "someone/fork"}},
-            "base": {"ref": "main", "repo": {"full_name": "acme/bot"}}}
-    env = {**BASE, "GITHUB_REPOSITORY": "acme/bot", "GITHUB_RUN_ID": "555", **event(tmp_path, "pull_request",
-                                                                                      {"pull_request": pull})}
+    pull = {
+        "number": 12,
+        "head": {"ref": "feature", "sha": "b" * 40, "repo": {"full_name": "someone/fork"}},
+        "base": {"ref": "main", "repo": {"full_name": "acme/bot"}},
+    }
+    env = {
+        **BASE,
+        "GITHUB_REPOSITORY": "acme/bot",
+        "GITHUB_RUN_ID": "555",
+        **event(tmp_path, "pull_request", {"pull_request": pull}),
+    }
     git = load(env).git
     assert (git.pr_number, git.ref, git.sha, git.base_ref, git.fork) == (12, "feature", "b" * 40, "main", True)
     assert git.actions_run_url == "https://github.com/acme/bot/actions/runs/555"
     assert git.wire()["prNumber"] == 12
 
 
-@pytest.mark.parametrize("name, value, needle", [
-    ("SCORECARD_API_KEY", "", "api-key"),
-    ("SCORECARD_PROJECT_ID", "", "project-id"),
-    ("SCORECARD_PROJECT_ID", "proj-1", "project-id"),
-    ("SCORECARD_TESTSET_ID", "", "testset-id"),
-    ("SCORECARD_METRIC_IDS", "", "metric-ids"),
-    ("SCORECARD_METRIC_IDS", "3,x", "metric-ids"),
-    ("SCORECARD_SYSTEM", "", "system"),
-    ("SCORECARD_CONCURRENCY", "lots", "concurrency"),
-    ("SCORECARD_CONCURRENCY", "0", "concurrency"),
-    ("SCORECARD_TIMEOUT", "-1", "timeout"),
-    ("SCORECARD_TRIALS", "1.5", "trials"),
-    ("SCORECARD_WAIT_FOR_SCORES", "maybe", "wait-for-scores"),
-    ("SCORECARD_RUN_ID", "latest", "run-id"),
-    ("SCORECARD_API_URL", "api2.scorecard.io", "api-url"),
-    ("SCORECARD_WORKING_DIRECTORY", "/no/such/dir", "working-directory"),
-])
+@pytest.mark.parametrize(
+    "name, value, needle",
+    [
+        ("SCORECARD_API_KEY", "", "api-key"),
+        ("SCORECARD_PROJECT_ID", "", "project-id"),
+        ("SCORECARD_PROJECT_ID", "proj-1", "project-id"),
+        ("SCORECARD_TESTSET_ID", "", "testset-id"),
+        ("SCORECARD_METRIC_IDS", "", "metric-ids"),
+        ("SCORECARD_METRIC_IDS", "3,x", "metric-ids"),
+        ("SCORECARD_SYSTEM", "", "system"),
+        ("SCORECARD_CONCURRENCY", "lots", "concurrency"),
+        ("SCORECARD_CONCURRENCY", "0", "concurrency"),
+        ("SCORECARD_TIMEOUT", "-1", "timeout"),
+        ("SCORECARD_TRIALS", "1.5", "trials"),
+        ("SCORECARD_WAIT_FOR_SCORES", "maybe", "wait-for-scores"),
+        ("SCORECARD_RUN_ID", "latest", "run-id"),
+        ("SCORECARD_API_URL", "api2.scorecard.io", "api-url"),
+        ("SCORECARD_WORKING_DIRECTORY", "/no/such/dir", "working-directory"),
+    ],
+)
 def test_bad_values_name_the_input(name, value, needle):
     with pytest.raises(ConfigError) as caught:
         load({**BASE, name: value})
@@ -86,8 +106,9 @@ def test_bad_values_name_the_input(name, value, needle):
 
 def test_the_command_fails_fast_with_one_error_line(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "GITHUB_ACTIONS": "true", **BASE, "SCORECARD_METRIC_IDS": "abc"}
-    result = subprocess.run([sys.executable, "-m", "runner"], env=env, capture_output=True, text=True, timeout=60,
-                            cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "runner"], env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
     assert result.returncode == 1
     errors = [line for line in result.stdout.splitlines() if line.startswith("::error")]
     assert len(errors) == 1 and "metric-ids" in errors[0], result.stdout + result.stderr
@@ -96,6 +117,7 @@ def test_the_command_fails_fast_with_one_error_line(tmp_path):
 
 def test_a_bad_fail_under_fails_before_running_anything(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "GITHUB_ACTIONS": "true", **BASE, "SCORECARD_FAIL_UNDER": "eighty"}
-    result = subprocess.run([sys.executable, "-m", "runner"], env=env, capture_output=True, text=True, timeout=60,
-                            cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "runner"], env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
     assert result.returncode == 1 and "::error::" in result.stdout and "fail-under" in result.stdout

@@ -23,7 +23,7 @@ from tests.fakes.github_server import ACTIONS_BOT, ACTIONS_TOKEN, READ_ONLY_TOKE
 from tests.server.test_scoring_lifecycle import EXACT, make_project, metric
 
 REPO = "acme/bot"
-SYSTEM = '''
+SYSTEM = """
 import time
 
 def run_system(inputs, system_config=None):
@@ -32,7 +32,7 @@ def run_system(inputs, system_config=None):
         raise RuntimeError("the model is down")
     time.sleep(float((system_config or {}).get("sleep", 0)))
     return {"answer": "a" + question[1:] if question != "q1" else "wrong"}
-'''
+"""
 
 
 @pytest.fixture
@@ -48,19 +48,29 @@ def evaluation(client):
     return {"project": project, "testset": testset, "testcases": testcases, "metric": exact}
 
 
-def run_runner(client, evaluation, workspace, event=None, github=None, timeout=120,
-               **inputs) -> tuple[subprocess.CompletedProcess, dict]:
+def run_runner(
+    client, evaluation, workspace, event=None, github=None, timeout=120, **inputs
+) -> tuple[subprocess.CompletedProcess, dict]:
     files = {name: workspace / name for name in ("output.txt", "summary.md", "event.json")}
     for path in files.values():
         path.write_text("")
     env = {
-        "PATH": os.environ["PATH"], "GITHUB_ACTIONS": "true", "RUNNER_TEMP": str(workspace),
-        "GITHUB_OUTPUT": str(files["output.txt"]), "GITHUB_STEP_SUMMARY": str(files["summary.md"]),
-        "GITHUB_REPOSITORY": REPO, "GITHUB_RUN_ID": "4242", "GITHUB_SHA": "c" * 40,
-        "SCORECARD_API_URL": client.base_url, "SCORECARD_API_KEY": client.http.headers["Authorization"][7:],
-        "SCORECARD_PROJECT_ID": evaluation["project"]["id"], "SCORECARD_TESTSET_ID": evaluation["testset"]["id"],
-        "SCORECARD_METRIC_IDS": evaluation["metric"]["id"], "SCORECARD_SYSTEM": "bot:run_system",
-        "SCORECARD_PYTHON": sys.executable, "SCORECARD_WORKING_DIRECTORY": str(workspace),
+        "PATH": os.environ["PATH"],
+        "GITHUB_ACTIONS": "true",
+        "RUNNER_TEMP": str(workspace),
+        "GITHUB_OUTPUT": str(files["output.txt"]),
+        "GITHUB_STEP_SUMMARY": str(files["summary.md"]),
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_RUN_ID": "4242",
+        "GITHUB_SHA": "c" * 40,
+        "SCORECARD_API_URL": client.base_url,
+        "SCORECARD_API_KEY": client.http.headers["Authorization"][7:],
+        "SCORECARD_PROJECT_ID": evaluation["project"]["id"],
+        "SCORECARD_TESTSET_ID": evaluation["testset"]["id"],
+        "SCORECARD_METRIC_IDS": evaluation["metric"]["id"],
+        "SCORECARD_SYSTEM": "bot:run_system",
+        "SCORECARD_PYTHON": sys.executable,
+        "SCORECARD_WORKING_DIRECTORY": str(workspace),
         **{f"SCORECARD_{k.upper()}": str(v) for k, v in inputs.items()},
     }
     if github is not None:
@@ -69,8 +79,9 @@ def run_runner(client, evaluation, workspace, event=None, github=None, timeout=1
         name, payload = event
         files["event.json"].write_text(json.dumps(payload))
         env.update(GITHUB_EVENT_NAME=name, GITHUB_EVENT_PATH=str(files["event.json"]))
-    result = subprocess.run([sys.executable, "-m", "runner"], env=env, capture_output=True, text=True,
-                            timeout=timeout, cwd=workspace)
+    result = subprocess.run(
+        [sys.executable, "-m", "runner"], env=env, capture_output=True, text=True, timeout=timeout, cwd=workspace
+    )
     return result, outputs_of(files["output.txt"]) | {"summary": files["summary.md"].read_text()}
 
 
@@ -110,10 +121,12 @@ def test_a_missed_threshold_fails_the_check(client, evaluation, workspace):
     result, out = run_runner(client, evaluation, workspace, fail_under="0.5, Exact=0.95")
     assert result.returncode == 1
     assert out["passed"] == "false"
-    assert any(line.startswith("::error") and "Exact" in line and "95.0%" in line for line in result.stdout.splitlines())
+    assert any(
+        line.startswith("::error") and "Exact" in line and "95.0%" in line for line in result.stdout.splitlines()
+    )
 
 
-CRASHY_SYSTEM = '''
+CRASHY_SYSTEM = """
 import os
 import time
 
@@ -130,7 +143,7 @@ def half(inputs):
 
 def never(inputs):
     raise RuntimeError("the model is down")
-'''
+"""
 
 
 def test_failed_system_calls_count_against_the_gate(client, workspace):
@@ -168,8 +181,7 @@ def test_a_run_where_every_call_failed_never_passes(client, evaluation, workspac
 
 def test_a_crashing_call_fails_only_its_record_and_is_named(client, evaluation, workspace):
     (workspace / "crashy.py").write_text(CRASHY_SYSTEM)
-    result, out = run_runner(client, evaluation, workspace, system="crashy:dies_on_q2", concurrency=4,
-                             fail_under="0.8")
+    result, out = run_runner(client, evaluation, workspace, system="crashy:dies_on_q2", concurrency=4, fail_under="0.8")
     assert result.returncode == 0, result.stdout + result.stderr
     crashed = next(tc for tc in evaluation["testcases"] if tc["inputs"]["question"] == "q2")
     records = list(client.paginate(f"/runs/{out['run-id']}/records"))
@@ -177,8 +189,10 @@ def test_a_crashing_call_fails_only_its_record_and_is_named(client, evaluation, 
     assert [r["testcaseId"] for r in errored] == [crashed["id"]]  # the 3 calls beside it were retried
     assert "exited with code 3 while running this call alone: this call crashed it" in errored[0]["error"]
     warnings = [line for line in result.stdout.splitlines() if line.startswith("::warning")]
-    assert any(f"::testcase {crashed['id']} (trial 0): the system's worker process exited with code 3" in line
-               for line in warnings), warnings
+    assert any(
+        f"::testcase {crashed['id']} (trial 0): the system's worker process exited with code 3" in line
+        for line in warnings
+    ), warnings
     assert out["pass-rate"] == "0.8333"
 
 
@@ -189,12 +203,18 @@ def test_against_hosted_scorecard_failed_calls_count_too(client, workspace):
     (workspace / "crashy.py").write_text(CRASHY_SYSTEM)
     project, testset, _testcases = make_project(client, cases=4)
     graded = metric(client, project, name="Graded", evalType="human", outputType="boolean")
-    config = load({
-        "SCORECARD_API_URL": client.base_url, "SCORECARD_API_KEY": client.http.headers["Authorization"][7:],
-        "SCORECARD_PROJECT_ID": project["id"], "SCORECARD_TESTSET_ID": testset["id"],
-        "SCORECARD_METRIC_IDS": graded["id"], "SCORECARD_SYSTEM": "crashy:half", "SCORECARD_PYTHON": sys.executable,
-        "SCORECARD_WORKING_DIRECTORY": str(workspace),
-    })
+    config = load(
+        {
+            "SCORECARD_API_URL": client.base_url,
+            "SCORECARD_API_KEY": client.http.headers["Authorization"][7:],
+            "SCORECARD_PROJECT_ID": project["id"],
+            "SCORECARD_TESTSET_ID": testset["id"],
+            "SCORECARD_METRIC_IDS": graded["id"],
+            "SCORECARD_SYSTEM": "crashy:half",
+            "SCORECARD_PYTHON": sys.executable,
+            "SCORECARD_WORKING_DIRECTORY": str(workspace),
+        }
+    )
     api = ScorecardApi(client)
     api.extended = False  # speak to our server as to hosted Scorecard: one POST per record, no record errors
     run = api.start_run(config)
@@ -204,8 +224,9 @@ def test_against_hosted_scorecard_failed_calls_count_too(client, workspace):
         assert record["error"] is None
         client.put(f"/records/{record['id']}/scores/{run['metricVersionIds'][0]}", {"score": {"binaryScore": True}})
     run = wait_for_run(client, run["id"])
-    context, results = build_report(config, api, run, "http://scorecard.example/run", parse_fail_under("0.8"),
-                                    failed_record_ids)
+    context, results = build_report(
+        config, api, run, "http://scorecard.example/run", parse_fail_under("0.8"), failed_record_ids
+    )
     assert results["passed"] is False and context.summary.pass_rate == 0.5
     assert results["summary"]["failedCalls"] == 2 and "2 of 4 system calls failed" in render(context)
     assert sum(case.metric_name == "(system)" for case in context.failing) == 2
@@ -213,10 +234,15 @@ def test_against_hosted_scorecard_failed_calls_count_too(client, workspace):
 
 def pull_request_event(fork: bool = False) -> tuple[str, dict]:
     head_repo = "someone/fork" if fork else REPO
-    return "pull_request", {"action": "synchronize", "number": 7, "pull_request": {
-        "number": 7, "head": {"ref": "feature", "sha": "d" * 40, "repo": {"full_name": head_repo}},
-        "base": {"ref": "main", "repo": {"full_name": REPO}},
-    }}
+    return "pull_request", {
+        "action": "synchronize",
+        "number": 7,
+        "pull_request": {
+            "number": 7,
+            "head": {"ref": "feature", "sha": "d" * 40, "repo": {"full_name": head_repo}},
+            "base": {"ref": "main", "repo": {"full_name": REPO}},
+        },
+    }
 
 
 @pytest.fixture
@@ -230,16 +256,18 @@ def github():
 
 def test_one_sticky_pr_comment_updated_on_every_push(client, evaluation, workspace, github):
     github.add_comment(REPO, 7, "LGTM", user=ACTIONS_BOT)  # someone else's note with no marker stays alone
-    first, out = run_runner(client, evaluation, workspace, event=pull_request_event(), github=github,
-                            github_token=ACTIONS_TOKEN)
+    first, out = run_runner(
+        client, evaluation, workspace, event=pull_request_event(), github=github, github_token=ACTIONS_TOKEN
+    )
     assert first.returncode == 0, first.stdout + first.stderr
     comments = github.comments(REPO, 7)
     assert len(comments) == 2
     ours = comments[1]
     assert out["run-url"] in ours.body and "Exact" in ours.body and "<!-- scorecard-eval testset=" in ours.body
 
-    second, out2 = run_runner(client, evaluation, workspace, event=pull_request_event(), github=github,
-                            github_token=ACTIONS_TOKEN)
+    second, out2 = run_runner(
+        client, evaluation, workspace, event=pull_request_event(), github=github, github_token=ACTIONS_TOKEN
+    )
     assert second.returncode == 0, second.stdout + second.stderr
     comments = github.comments(REPO, 7)
     assert len(comments) == 2 and comments[1].id == ours.id
@@ -248,37 +276,59 @@ def test_one_sticky_pr_comment_updated_on_every_push(client, evaluation, workspa
 
 
 def test_fork_pull_requests_skip_the_comment_but_still_gate(client, evaluation, workspace, github):
-    result, out = run_runner(client, evaluation, workspace, event=pull_request_event(fork=True), github=github,
-                             github_token=READ_ONLY_TOKEN, fail_under="0.99")
+    result, out = run_runner(
+        client,
+        evaluation,
+        workspace,
+        event=pull_request_event(fork=True),
+        github=github,
+        github_token=READ_ONLY_TOKEN,
+        fail_under="0.99",
+    )
     assert result.returncode == 1 and out["passed"] == "false"
     assert github.comments(REPO, 7) == []
     assert any(line.startswith("::notice") and "fork" in line for line in result.stdout.splitlines())
 
 
 def test_missing_pull_request_permission_is_named(client, evaluation, workspace, github):
-    result, _out = run_runner(client, evaluation, workspace, event=pull_request_event(), github=github,
-                                 github_token=READ_ONLY_TOKEN)
+    result, _out = run_runner(
+        client, evaluation, workspace, event=pull_request_event(), github=github, github_token=READ_ONLY_TOKEN
+    )
     assert any(line.startswith("::error") and "pull-requests: write" in line for line in result.stdout.splitlines())
 
 
 def test_resume_after_a_crash_leaves_one_record_per_testcase_and_trial(client, evaluation, workspace):
-    version = client.post(f"/projects/{evaluation['project']['id']}/systems",
-                          {"name": "slow", "config": {"sleep": 0.3}})["productionVersion"]
-    run = client.post(f"/projects/{evaluation['project']['id']}/runs", {
-        "testsetId": evaluation["testset"]["id"], "metricIds": [evaluation["metric"]["id"]],
-        "systemVersionId": version["id"],
-    })
+    version = client.post(
+        f"/projects/{evaluation['project']['id']}/systems", {"name": "slow", "config": {"sleep": 0.3}}
+    )["productionVersion"]
+    run = client.post(
+        f"/projects/{evaluation['project']['id']}/runs",
+        {
+            "testsetId": evaluation["testset"]["id"],
+            "metricIds": [evaluation["metric"]["id"]],
+            "systemVersionId": version["id"],
+        },
+    )
     env_inputs = dict(run_id=run["id"], trials=2, concurrency=2, system_version_id=version["id"])
 
     # First attempt: killed with SIGKILL once some records are stored.
     process = subprocess.Popen(
-        [sys.executable, "-m", "runner"], cwd=workspace, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        env={**os.environ, "SCORECARD_API_URL": client.base_url,
-             "SCORECARD_API_KEY": client.http.headers["Authorization"][7:],
-             "SCORECARD_PROJECT_ID": evaluation["project"]["id"], "SCORECARD_TESTSET_ID": evaluation["testset"]["id"],
-             "SCORECARD_METRIC_IDS": evaluation["metric"]["id"], "SCORECARD_SYSTEM": "bot:run_system",
-             "SCORECARD_PYTHON": sys.executable, "SCORECARD_WORKING_DIRECTORY": str(workspace),
-             **{f"SCORECARD_{k.upper()}": str(v) for k, v in env_inputs.items()}},
+        [sys.executable, "-m", "runner"],
+        cwd=workspace,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={
+            **os.environ,
+            "SCORECARD_API_URL": client.base_url,
+            "SCORECARD_API_KEY": client.http.headers["Authorization"][7:],
+            "SCORECARD_PROJECT_ID": evaluation["project"]["id"],
+            "SCORECARD_TESTSET_ID": evaluation["testset"]["id"],
+            "SCORECARD_METRIC_IDS": evaluation["metric"]["id"],
+            "SCORECARD_SYSTEM": "bot:run_system",
+            "SCORECARD_PYTHON": sys.executable,
+            "SCORECARD_WORKING_DIRECTORY": str(workspace),
+            **{f"SCORECARD_{k.upper()}": str(v) for k, v in env_inputs.items()},
+        },
     )
     deadline = time.monotonic() + 60
     while client.get(f"/runs/{run['id']}")["numRecords"] < 3:

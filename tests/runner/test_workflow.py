@@ -76,7 +76,8 @@ def files(tmp_path):
 @pytest.fixture
 def actions(files):
     env = {
-        "GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(files / "output"),
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(files / "output"),
         "GITHUB_STEP_SUMMARY": str(files / "summary"),
     }
     return Workflow(io.StringIO(), env)
@@ -107,7 +108,8 @@ def test_group_wraps_its_lines(actions):
         print("inside", file=actions.stream)
     assert log_of(actions).splitlines()[1:] == ["inside", "::endgroup::"]
     assert runner_commands(log_of(actions)) == [
-        ("group", {}, "Calling the system: 12 testcases\n::error::x"), ("endgroup", {}, ""),
+        ("group", {}, "Calling the system: 12 testcases\n::error::x"),
+        ("endgroup", {}, ""),
     ]
 
 
@@ -173,8 +175,12 @@ def test_outside_actions_plain_lines(files):
     local.set_output("run-id", "r42")
     local.append_summary("### ✅ done")
     assert log_of(local).splitlines() == [
-        "error: Scorecard: gate failed", "warning: slow system", "== Uploading records ==", "system says hi",
-        "output run-id: r42", "### ✅ done",
+        "error: Scorecard: gate failed",
+        "warning: slow system",
+        "== Uploading records ==",
+        "system says hi",
+        "output run-id: r42",
+        "### ✅ done",
     ]
 
 

@@ -19,20 +19,23 @@ EXACT = metric("12", "Exact answer", scored=25, passed=18)  # 72%
 TONE = metric("13", "Tone", scored=10, passed=10, output_type="int")  # 100%
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("", Thresholds()),
-    (None, Thresholds()),
-    ("  ", Thresholds()),
-    ("0.8", Thresholds(0.8)),
-    ("80%", Thresholds(0.8)),
-    ("80 %", Thresholds(0.8)),
-    ("0", Thresholds(0.0)),
-    ("100%", Thresholds(1.0)),
-    ("0.8, Exact answer=0.9, 12=0.75", Thresholds(0.8, {"Exact answer": 0.9, "12": 0.75})),
-    ("Exact   answer = 90% ,", Thresholds(None, {"Exact answer": 0.9})),
-    ("0.8\nTone=0.5\n", Thresholds(0.8, {"Tone": 0.5})),
-    ("a=b=0.5", Thresholds(None, {"a=b": 0.5})),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("", Thresholds()),
+        (None, Thresholds()),
+        ("  ", Thresholds()),
+        ("0.8", Thresholds(0.8)),
+        ("80%", Thresholds(0.8)),
+        ("80 %", Thresholds(0.8)),
+        ("0", Thresholds(0.0)),
+        ("100%", Thresholds(1.0)),
+        ("0.8, Exact answer=0.9, 12=0.75", Thresholds(0.8, {"Exact answer": 0.9, "12": 0.75})),
+        ("Exact   answer = 90% ,", Thresholds(None, {"Exact answer": 0.9})),
+        ("0.8\nTone=0.5\n", Thresholds(0.8, {"Tone": 0.5})),
+        ("a=b=0.5", Thresholds(None, {"a=b": 0.5})),
+    ],
+)
 def test_parse_fail_under_formats(text, expected):
     assert parse_fail_under(text) == expected
 
@@ -42,19 +45,22 @@ def test_empty_thresholds_are_falsy():
     assert parse_fail_under("Tone=0")
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("abc", "not a number"),
-    ("Exact answer=high", "not a number"),
-    ("nan", "not a number"),
-    ("80", "between 0 and 1 (did you mean 80%?)"),
-    ("1.5", "between 0 and 1"),
-    ("-0.1", "between 0 and 1"),
-    ("inf", "between 0 and 1"),
-    ("120%", "between 0% and 100%"),
-    ("=0.5", "no metric before `=`"),
-    ("0.8, 0.9", "two overall thresholds"),
-    ("Tone=0.5, tone =0.6", "names metric `tone` twice"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("abc", "not a number"),
+        ("Exact answer=high", "not a number"),
+        ("nan", "not a number"),
+        ("80", "between 0 and 1 (did you mean 80%?)"),
+        ("1.5", "between 0 and 1"),
+        ("-0.1", "between 0 and 1"),
+        ("inf", "between 0 and 1"),
+        ("120%", "between 0% and 100%"),
+        ("=0.5", "no metric before `=`"),
+        ("0.8, 0.9", "two overall thresholds"),
+        ("Tone=0.5, tone =0.6", "names metric `tone` twice"),
+    ],
+)
 def test_bad_fail_under_names_the_field_and_shows_an_example(text, problem):
     with pytest.raises(InvalidField) as caught:
         parse_fail_under(text)

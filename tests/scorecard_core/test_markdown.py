@@ -13,7 +13,13 @@ from cmarkgfm.cmark import Options
 
 from scorecard_core.gate import evaluate, parse_fail_under
 from scorecard_core.markdown import (
-    GITHUB_COMMENT_LIMIT, ReportContext, escape_cell, escape_text, inline_code, link, render,
+    GITHUB_COMMENT_LIMIT,
+    ReportContext,
+    escape_cell,
+    escape_text,
+    inline_code,
+    link,
+    render,
 )
 from scorecard_core.report import FailingCase, MetricSummary, RunSummary
 
@@ -41,7 +47,9 @@ NASTY = [
 
 def to_html(markdown: str) -> str:
     return cmarkgfm.markdown_to_html_with_extensions(
-        markdown, options=Options.CMARK_OPT_UNSAFE, extensions=["table", "autolink", "strikethrough", "tasklist"],
+        markdown,
+        options=Options.CMARK_OPT_UNSAFE,
+        extensions=["table", "autolink", "strikethrough", "tasklist"],
     )
 
 
@@ -106,6 +114,7 @@ def lines_of(text: str) -> str:
 
 
 # -- escaping ------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("nasty", NASTY)
 def test_escape_text_shows_the_text_literally(nasty):
@@ -187,20 +196,30 @@ def test_link_only_for_web_urls_and_encodes_markdown_breakers():
 
 # -- the report ----------------------------------------------------------------------------------
 
+
 def metric(metric_id, name, output_type="boolean", **counts) -> MetricSummary:
-    return MetricSummary(metric_id, f"v{metric_id}", name, "ai", output_type, 4 if output_type == "int" else None,
-                         **counts)
+    return MetricSummary(
+        metric_id, f"v{metric_id}", name, "ai", output_type, 4 if output_type == "int" else None, **counts
+    )
 
 
 def summary(status="completed", *metrics: MetricSummary) -> RunSummary:
-    return RunSummary("r2", status, 20, list(metrics) or [
-        metric("12", "Exact answer", scored=25, passed=18, errored=2),
-        metric("13", "Helpfulness", "int", scored=20, passed=14, total=76.0),
-    ])
+    return RunSummary(
+        "r2",
+        status,
+        20,
+        list(metrics)
+        or [
+            metric("12", "Exact answer", scored=25, passed=18, errored=2),
+            metric("13", "Helpfulness", "int", scored=20, passed=14, total=76.0),
+        ],
+    )
 
 
 COMPARISON = {
-    "runId": "r2", "baselineRunId": "r1", "passRateDelta": -0.031,
+    "runId": "r2",
+    "baselineRunId": "r1",
+    "passRateDelta": -0.031,
     "metrics": [
         {"metricId": "12", "name": "Exact answer", "passRateDelta": -0.08, "averageDelta": None},
         {"metricId": "13", "name": "Helpfulness", "passRateDelta": 0.05, "averageDelta": 0.25},
@@ -211,14 +230,22 @@ COMPARISON = {
 
 
 def case(n: int, text: str = "x", metric_name: str = "Exact answer") -> FailingCase:
-    return FailingCase(f"rec{n}", f"tc{n}", metric_name, {"question": text}, {"answer": text}, {"answer": text},
-                       text, 0.0)  # shares one string: 10,000 huge cases take no extra memory
+    return FailingCase(
+        f"rec{n}", f"tc{n}", metric_name, {"question": text}, {"answer": text}, {"answer": text}, text, 0.0
+    )  # shares one string: 10,000 huge cases take no extra memory
 
 
 def context(**overrides) -> ReportContext:
     values = dict(
-        title="Support bot", summary=summary(), comparison=COMPARISON, run_url=RUN_URL, actions_url=ACTIONS_URL,
-        commit_sha="0123456789abcdef", event="pull request #12", failing=[case(1)], marker=MARKER,
+        title="Support bot",
+        summary=summary(),
+        comparison=COMPARISON,
+        run_url=RUN_URL,
+        actions_url=ACTIONS_URL,
+        commit_sha="0123456789abcdef",
+        event="pull request #12",
+        failing=[case(1)],
+        marker=MARKER,
     )
     values.update(overrides)
     return ReportContext(**values)
@@ -230,11 +257,13 @@ def test_report_layout():
     lines = report.splitlines()
     assert lines[0] == "### ❌ Support bot: 1 threshold not met"
     assert "- Exact answer: pass rate 72.0% is below the 90.0% threshold." in lines
-    assert (f"[Scorecard run]({RUN_URL}) · [Actions run]({ACTIONS_URL}) · commit `0123456` · "
-            "pull request #\u200b12 · compared with run `r1`") in lines
+    assert (
+        f"[Scorecard run]({RUN_URL}) · [Actions run]({ACTIONS_URL}) · commit `0123456` · "
+        "pull request #\u200b12 · compared with run `r1`"
+    ) in lines
     assert report.endswith(f"\n\n{MARKER}\n")
     parsed = Parsed(report)
-    rows = [parsed.cells[i:i + 6] for i in range(0, len(parsed.cells), 6)]
+    rows = [parsed.cells[i : i + 6] for i in range(0, len(parsed.cells), 6)]
     assert rows == [
         ["Metric", "Pass rate / average", "Threshold", "vs baseline", "Scored", "Errored"],
         ["Overall", "71.1%", "≥ 70.0% ✅", "▼ -3.1 pp", "45", "2"],
@@ -247,23 +276,42 @@ def test_report_layout():
 
 
 def test_failing_cases_are_collapsed_with_snippets():
-    report = render(context(failing=[FailingCase(
-        "rec7", None, "(system)", {"q": "What?"}, {}, {}, "timeout after 30s", None,
-    ), case(2, "Paris")]))
-    details = report[report.index("<details>"):report.index("</details>")]
+    report = render(
+        context(
+            failing=[
+                FailingCase(
+                    "rec7",
+                    None,
+                    "(system)",
+                    {"q": "What?"},
+                    {},
+                    {},
+                    "timeout after 30s",
+                    None,
+                ),
+                case(2, "Paris"),
+            ]
+        )
+    )
+    details = report[report.index("<details>") : report.index("</details>")]
     assert "<summary>2 failing cases</summary>" in details
     assert '- **(system)** · record `rec7` · error<br>Reason: timeout after 30s<br>Inputs: `{"q": "What?"}`' in details
-    assert ("- **Exact answer** · testcase `tc2` · score 0<br>Reason: Paris<br>"
-            'Inputs: `{"question": "Paris"}` · Expected: `{"answer": "Paris"}` · '
-            'Outputs: `{"answer": "Paris"}`') in details
+    assert (
+        "- **Exact answer** · testcase `tc2` · score 0<br>Reason: Paris<br>"
+        'Inputs: `{"question": "Paris"}` · Expected: `{"answer": "Paris"}` · '
+        'Outputs: `{"answer": "Paris"}`'
+    ) in details
     assert Parsed(report).names >= {"details", "summary", "ul", "li", "code"}
 
 
-@pytest.mark.parametrize("gate_text, first_line", [
-    ("0.7", "### ✅ Support bot: all thresholds met, overall pass rate 71.1%"),
-    ("", "### ✅ Support bot: scoring finished, overall pass rate 71.1%"),
-    ("0.9, Nope=0.5", "### ❌ Support bot: 2 thresholds not met"),
-])
+@pytest.mark.parametrize(
+    "gate_text, first_line",
+    [
+        ("0.7", "### ✅ Support bot: all thresholds met, overall pass rate 71.1%"),
+        ("", "### ✅ Support bot: scoring finished, overall pass rate 71.1%"),
+        ("0.9, Nope=0.5", "### ❌ Support bot: 2 thresholds not met"),
+    ],
+)
 def test_verdict_from_the_gate(gate_text, first_line):
     gate = evaluate(summary(), parse_fail_under(gate_text))
     assert render(context(gate=gate)).splitlines()[0] == first_line
@@ -286,14 +334,22 @@ def test_verdict_while_scoring_and_on_error():
 
 
 def test_the_verdict_follows_the_gate_on_a_run_that_ended_with_an_error():
-    crashed = RunSummary("r2", "error", 8, [metric("12", "Exact answer", scored=4, passed=4, failed_calls=4)],
-                         failed_calls=4, error="4 record(s) failed during execution")
+    crashed = RunSummary(
+        "r2",
+        "error",
+        8,
+        [metric("12", "Exact answer", scored=4, passed=4, failed_calls=4)],
+        failed_calls=4,
+        error="4 record(s) failed during execution",
+    )
     gate = evaluate(crashed, parse_fail_under("0.8"))
     lines = render(context(summary=crashed, gate=gate, comparison=None)).splitlines()
     assert lines[0] == "### ❌ Support bot: 1 threshold not met"
     assert "- Overall: pass rate 50.0% is below the 80.0% threshold." in lines
-    assert ("⚠️ 4 of 8 system calls failed; each counts as failing for every metric.<br>"
-            "The run ended with an error: 4 record(s) failed during execution") in lines
+    assert (
+        "⚠️ 4 of 8 system calls failed; each counts as failing for every metric.<br>"
+        "The run ended with an error: 4 record(s) failed during execution"
+    ) in lines
     assert "| **Overall** | 50.0% | ≥ 80.0% ❌ | 4 | 0 |" in lines
     met = render(context(summary=crashed, gate=evaluate(crashed, parse_fail_under("0.5")), comparison=None))
     assert met.splitlines()[0] == "### ✅ Support bot: all thresholds met, overall pass rate 50.0%"
@@ -319,8 +375,24 @@ def test_untrusted_text_everywhere_stays_inert():
     failing = [case(n, text, metric_name=text) for n, text in enumerate(NASTY)]
     report = render(context(title=nasty, summary=run, gate=gate, failing=failing))
     parsed = Parsed(report)
-    assert parsed.names <= {"h3", "p", "ul", "li", "a", "code", "strong", "br", "table", "thead", "tbody", "tr", "th",
-                            "td", "details", "summary"}
+    assert parsed.names <= {
+        "h3",
+        "p",
+        "ul",
+        "li",
+        "a",
+        "code",
+        "strong",
+        "br",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "details",
+        "summary",
+    }
     assert [attrs["href"] for tag, attrs in parsed.tags if tag == "a"] == [RUN_URL, ACTIONS_URL]
     assert [tag for tag, _ in parsed.tags].count("details") == 1
     assert parsed.comments == [" scorecard-eval testset=12 "]
@@ -339,8 +411,9 @@ def test_10000_huge_failing_cases_fit_in_a_github_comment():
     assert len(report) <= GITHUB_COMMENT_LIMIT
     kept = report.count("\n- **")
     assert 0 < kept < 10_000
-    assert report.endswith(f"\n…and {10_000 - kept} more — see the full run: [Scorecard run]({RUN_URL})\n"
-                           f"\n</details>\n\n{MARKER}\n")
+    assert report.endswith(
+        f"\n…and {10_000 - kept} more — see the full run: [Scorecard run]({RUN_URL})\n\n</details>\n\n{MARKER}\n"
+    )
     parsed = Parsed(report)
     assert [tag for tag, _ in parsed.tags].count("details") == 1
     assert parsed.comments == [" scorecard-eval testset=12 "]

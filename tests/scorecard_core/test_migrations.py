@@ -8,7 +8,8 @@ test server), so the whole migration chain runs.
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -192,18 +193,26 @@ def test_upgrading_a_database_with_data_keeps_it_and_makes_ids_64_bit(empty_data
                 # The id sequences count past 2^31 too.
                 conn.execute(text("SELECT setval(pg_get_serial_sequence('project', 'id'), 2147483647)"))
             else:
-                conn.execute(text("INSERT INTO project (id, name, description, created_at)"
-                                  " VALUES (2147483647, 'x', '', CURRENT_TIMESTAMP)"))
+                conn.execute(
+                    text(
+                        "INSERT INTO project (id, name, description, created_at)"
+                        " VALUES (2147483647, 'x', '', CURRENT_TIMESTAMP)"
+                    )
+                )
             # Autoincrement past 2^31, and foreign keys that hold such IDs.
             project_id = conn.execute(
-                text("INSERT INTO project (name, description, created_at) VALUES ('big', '', CURRENT_TIMESTAMP)"
-                     " RETURNING id")
+                text(
+                    "INSERT INTO project (name, description, created_at) VALUES ('big', '', CURRENT_TIMESTAMP)"
+                    " RETURNING id"
+                )
             ).scalar_one()
             assert project_id == 2**31
-            conn.execute(text(
-                "INSERT INTO testset (id, project_id, name, description, json_schema, field_mapping, created_at)"
-                f" VALUES ({2**63 - 1}, {project_id}, 'big', '', '{{}}', '{{}}', CURRENT_TIMESTAMP)"
-            ))
+            conn.execute(
+                text(
+                    "INSERT INTO testset (id, project_id, name, description, json_schema, field_mapping, created_at)"
+                    f" VALUES ({2**63 - 1}, {project_id}, 'big', '', '{{}}', '{{}}', CURRENT_TIMESTAMP)"
+                )
+            )
             assert conn.execute(text(f"SELECT project_id FROM testset WHERE id = {2**63 - 1}")).scalar_one() == 2**31
     finally:
         engine.dispose()

@@ -100,10 +100,22 @@ def test_a_testcase_with_a_failed_call_fails_every_metric(seed):
 
 
 def test_a_misfit_score_is_listed_as_an_error_with_its_validation_errors():
-    records = [{"id": "1", "testcaseId": "7", "scores": [{
-        "metricConfigId": "v1", "status": "scored", "score": {"intScore": 3},
-        "validationErrors": [{"path": "/binaryScore", "message": "a boolean metric's score needs `binaryScore`"}],
-    }]}]
+    records = [
+        {
+            "id": "1",
+            "testcaseId": "7",
+            "scores": [
+                {
+                    "metricConfigId": "v1",
+                    "status": "scored",
+                    "score": {"intScore": 3},
+                    "validationErrors": [
+                        {"path": "/binaryScore", "message": "a boolean metric's score needs `binaryScore`"}
+                    ],
+                }
+            ],
+        }
+    ]
     run = {"id": "r", "status": "completed", "metricIds": ["1"], "metricVersionIds": ["v1"]}
     summary = summarize_wire(run, METRICS, records)
     assert (summary.metrics[0].scored, summary.metrics[0].errored, summary.pass_rate) == (0, 1, None)

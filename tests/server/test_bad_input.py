@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -25,8 +26,13 @@ UNKNOWN = "987654321"
 UNKNOWN_UUID = "00000000-0000-4000-8000-000000000000"
 TOO_BIG_ID = 10**30
 CODES = {
-    400: "BAD_REQUEST", 401: "UNAUTHORIZED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE",
-    431: "REQUEST_HEADER_FIELDS_TOO_LARGE", 500: "INTERNAL_ERROR",
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    431: "REQUEST_HEADER_FIELDS_TOO_LARGE",
+    500: "INTERNAL_ERROR",
 }
 SCHEMA = {
     "type": "object",
@@ -104,8 +110,12 @@ def world(client) -> dict[str, str]:
     )
     record = client.post(
         f"/runs/{run['id']}/records",
-        {"inputs": {"question": "q0"}, "expected": {"answer": "a0"}, "outputs": {"answer": "a0"},
-         "testcaseId": testcases[0]["id"]},
+        {
+            "inputs": {"question": "q0"},
+            "expected": {"answer": "a0"},
+            "outputs": {"answer": "a0"},
+            "testcaseId": testcases[0]["id"],
+        },
     )
     client.post(
         f"/runs/{run['id']}/records/batch",
@@ -114,9 +124,17 @@ def world(client) -> dict[str, str]:
     metric_config = run["metricVersionIds"][0]
     client.put(f"/records/{record['id']}/scores/{metric_config}", {"score": {"binaryScore": True, "reasoning": "s"}})
     return {
-        "project": project["id"], "testset": testset["id"], "testcase": testcases[0]["id"], "metric": metric["id"],
-        "rated": rated["id"], "group": group["id"], "system": system["id"], "version": version["id"],
-        "run": run["id"], "record": record["id"], "metric_config": metric_config,
+        "project": project["id"],
+        "testset": testset["id"],
+        "testcase": testcases[0]["id"],
+        "metric": metric["id"],
+        "rated": rated["id"],
+        "group": group["id"],
+        "system": system["id"],
+        "version": version["id"],
+        "run": run["id"],
+        "record": record["id"],
+        "metric_config": metric_config,
     }
 
 
@@ -482,7 +500,11 @@ def test_big_numbers_inside_json_data_are_kept_exactly(http, server, world):
 
 
 CONTENT_TYPES = [
-    "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml", "",
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "multipart/form-data; boundary=x",
+    "application/xml",
+    "",
 ]
 
 

@@ -20,8 +20,10 @@ def test_concurrent_rescores_while_scores_are_written_all_succeed(server, client
 
     def rescore(_) -> int:
         return requests.post(
-            f"{server.api_url}/runs/{run['id']}/rescore", json={"metricIds": [exact["id"]]},
-            headers={"Authorization": f"Bearer {api_key}"}, timeout=60,
+            f"{server.api_url}/runs/{run['id']}/rescore",
+            json={"metricIds": [exact["id"]]},
+            headers={"Authorization": f"Bearer {api_key}"},
+            timeout=60,
         ).status_code
 
     with ThreadPoolExecutor(4) as pool:

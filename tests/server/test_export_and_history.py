@@ -25,10 +25,14 @@ def test_export_round_trips_and_neutralises_formulas(client):
     project, testset, testcases = make_project(client, cases=4)
     exact = metric(client, project, name="Exact", evalType="heuristic", outputType="boolean", heuristic=EXACT)
     run = client.post(f"/projects/{project['id']}/runs", {"testsetId": testset["id"], "metricIds": [exact["id"]]})
-    nasty = ["=HYPERLINK(\"http://evil\")", "+1+1", "@SUM(A1)", "x" * 200_000]
+    nasty = ['=HYPERLINK("http://evil")', "+1+1", "@SUM(A1)", "x" * 200_000]
     items = [
-        {"testcaseId": tc["id"], "inputs": {"question": text, "quote": 'say "hi",\nthen leave'},
-         "expected": tc["expected"], "outputs": {"answer": text}}
+        {
+            "testcaseId": tc["id"],
+            "inputs": {"question": text, "quote": 'say "hi",\nthen leave'},
+            "expected": tc["expected"],
+            "outputs": {"answer": text},
+        }
         for tc, text in zip(testcases, nasty)
     ]
     client.post(f"/runs/{run['id']}/records/batch", {"items": items})
@@ -61,13 +65,20 @@ def test_formula_cells_keep_their_text_after_a_quote(client):
 def test_history_shows_pass_rates_and_averages_per_run(client):
     project, testset, testcases = make_project(client, cases=4)
     exact = metric(client, project, name="Exact", evalType="heuristic", outputType="boolean", heuristic=EXACT)
-    similar = metric(client, project, name="Similar", evalType="heuristic", outputType="int",
-                     heuristic={"type": "similarity", "outputField": "answer", "expectedField": "answer"})
+    similar = metric(
+        client,
+        project,
+        name="Similar",
+        evalType="heuristic",
+        outputType="int",
+        heuristic={"type": "similarity", "outputField": "answer", "expectedField": "answer"},
+    )
     answers = [lambda tc: tc["expected"]["answer"], lambda tc: "a0"]
     run_ids = []
     for answer in answers:
-        run = client.post(f"/projects/{project['id']}/runs",
-                          {"testsetId": testset["id"], "metricIds": [exact["id"], similar["id"]]})
+        run = client.post(
+            f"/projects/{project['id']}/runs", {"testsetId": testset["id"], "metricIds": [exact["id"], similar["id"]]}
+        )
         upload(client, run, testcases, answer=answer)
         wait_for_run(client, run["id"])
         run_ids.append(run["id"])

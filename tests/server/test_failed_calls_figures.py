@@ -8,8 +8,8 @@ import pytest
 from scorecard_core.client import ApiError
 from scorecard_core.report import summarize_wire
 from tests.conftest import wait_for_run
-from tests.server.test_ui import browser, data_dir, text_of  # noqa: F401 (fixtures)
 from tests.server.test_scoring_lifecycle import EXACT, make_project, metric, upload
+from tests.server.test_ui import browser, data_dir, text_of  # noqa: F401 (fixtures)
 
 
 def crashed_run(client, project, testset, testcases, exact, crashed: int) -> dict:
@@ -56,8 +56,9 @@ def test_a_score_with_validation_errors_counts_as_errored(client):
     project = client.post("/projects", {"name": "graded"})
     human = metric(client, project, name="Graded", evalType="human", outputType="boolean")
     run = client.post(f"/projects/{project['id']}/runs", {"metricIds": [human["id"]]})
-    good, misfit = (client.post(f"/runs/{run['id']}/records", {"inputs": {"q": i}, "outputs": {"a": i}})
-                    for i in range(2))
+    good, misfit = (
+        client.post(f"/runs/{run['id']}/records", {"inputs": {"q": i}, "outputs": {"a": i}}) for i in range(2)
+    )
     version = run["metricVersionIds"][0]
     client.put(f"/records/{good['id']}/scores/{version}", {"score": {"binaryScore": True}})
     stored = client.put(f"/records/{misfit['id']}/scores/{version}", {"score": {"intScore": 3}})
@@ -84,8 +85,9 @@ def test_a_score_upsert_without_score_leaves_a_human_score_pending(sdk, client):
     (figures,) = client.get(f"/runs/{run.id}/summary")["metrics"]
     assert (figures["pending"], figures["scored"], figures["errored"]) == (1, 0, 0)
 
-    graded = sdk.scores.upsert(metric_config_id=version, record_id=record.id, score={"binaryScore": False},
-                               user_id="grader")
+    graded = sdk.scores.upsert(
+        metric_config_id=version, record_id=record.id, score={"binaryScore": False}, user_id="grader"
+    )
     assert graded.status == "scored" and graded.user_id == "grader"
     requeued = sdk.scores.upsert(metric_config_id=version, record_id=record.id)
     assert requeued.status == "pending" and requeued.score == {}

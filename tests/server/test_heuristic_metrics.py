@@ -19,13 +19,16 @@ def _create(client, project_id: str, heuristic, output_type: str = "boolean") ->
     return client.post(f"/projects/{project_id}/metrics", body)
 
 
-@pytest.mark.parametrize("heuristic, field, problem", [
-    ({**EXACT, "type": "regex", "pattern": "(oops"}, "heuristic.pattern", "not a valid regular expression"),
-    ({"type": "nearly"}, "heuristic.type", "must be one of exact_match"),
-    ({"type": "json_schema", "outputField": "raw", "schema": {"type": 7}}, "heuristic.schema", "JSON Schema"),
-    ({"type": "numeric", "outputField": "n", "expectedField": "n", "tolerance": -2}, "heuristic.tolerance", "zero"),
-    ({"type": "exact_match", "outputField": "answer"}, "heuristic.expectedField", "is required"),
-])
+@pytest.mark.parametrize(
+    "heuristic, field, problem",
+    [
+        ({**EXACT, "type": "regex", "pattern": "(oops"}, "heuristic.pattern", "not a valid regular expression"),
+        ({"type": "nearly"}, "heuristic.type", "must be one of exact_match"),
+        ({"type": "json_schema", "outputField": "raw", "schema": {"type": 7}}, "heuristic.schema", "JSON Schema"),
+        ({"type": "numeric", "outputField": "n", "expectedField": "n", "tolerance": -2}, "heuristic.tolerance", "zero"),
+        ({"type": "exact_match", "outputField": "answer"}, "heuristic.expectedField", "is required"),
+    ],
+)
 def test_create_with_bad_config_is_rejected_naming_the_field(client, project_id, heuristic, field, problem):
     with pytest.raises(ApiError) as caught:
         _create(client, project_id, heuristic)
@@ -49,8 +52,12 @@ def test_good_config_is_stored_normalised_and_returned(client, project_id):
 def test_patch_with_bad_config_leaves_the_metric_unchanged(client, project_id):
     metric = _create(client, project_id, EXACT)
     stored = client.get(f"/metrics/{metric['id']}")
-    bad = {"evalType": "heuristic", "outputType": "boolean", "name": "Renamed",
-           "heuristic": {**EXACT, "expectedField": ""}}
+    bad = {
+        "evalType": "heuristic",
+        "outputType": "boolean",
+        "name": "Renamed",
+        "heuristic": {**EXACT, "expectedField": ""},
+    }
     with pytest.raises(ApiError) as caught:
         client.patch(f"/metrics/{metric['id']}", bad)
     assert caught.value.status == 400 and "`heuristic.expectedField`" in caught.value.message
@@ -65,7 +72,10 @@ def test_patch_with_bad_config_leaves_the_metric_unchanged(client, project_id):
 def test_sdk_creates_a_heuristic_metric_with_or_without_config(sdk):
     project = sdk.projects.create(name="SDK heuristics", description="")
     configured = sdk.metrics.create(
-        project.id, name="Has total", eval_type="heuristic", output_type="boolean",
+        project.id,
+        name="Has total",
+        eval_type="heuristic",
+        output_type="boolean",
         extra_body={"heuristic": {"type": "contains", "outputField": "text", "value": "total"}},
     )
     assert configured.model_extra["heuristic"]["value"] == "total"

@@ -118,11 +118,24 @@ class DocumentedApi:
         self.document = document
         self.api_key = api_key
 
-    def call(self, method: str, template: str, status: int, *, body: Any = None, query: dict | None = None,
-             authorized: bool = True, **path: str) -> Any:
+    def call(
+        self,
+        method: str,
+        template: str,
+        status: int,
+        *,
+        body: Any = None,
+        query: dict | None = None,
+        authorized: bool = True,
+        **path: str,
+    ) -> Any:
         headers = {"Authorization": f"Bearer {self.api_key}"} if authorized else {}
         response = requests.request(
-            method, self.server.api_url + template.format(**path), json=body, params=query, headers=headers,
+            method,
+            self.server.api_url + template.format(**path),
+            json=body,
+            params=query,
+            headers=headers,
             timeout=30,
         )
         assert response.status_code == status, f"{method} {template}: {response.status_code} {response.text}"
@@ -154,27 +167,60 @@ def test_real_responses_match_the_documented_schemas(server, document, api_key):
     project = api.call("POST", "/projects", 201, body={"name": "Docs", "description": "checked"})
     api.call("GET", "/projects", 200)
     p = {"projectId": project["id"]}
-    testset = api.call("POST", "/projects/{projectId}/testsets", 201, **p, body={
-        "name": "QA", "jsonSchema": TESTSET_SCHEMA,
-        "fieldMapping": {"inputs": ["question"], "expected": ["answer"], "metadata": []},
-    })
-    created = api.call("POST", "/testsets/{testsetId}/testcases", 201, testsetId=testset["id"], body={
-        "items": [{"jsonData": {"question": "2+2?", "answer": "4"}}, {"jsonData": {"question": "no answer"}}],
-    })["items"]
+    testset = api.call(
+        "POST",
+        "/projects/{projectId}/testsets",
+        201,
+        **p,
+        body={
+            "name": "QA",
+            "jsonSchema": TESTSET_SCHEMA,
+            "fieldMapping": {"inputs": ["question"], "expected": ["answer"], "metadata": []},
+        },
+    )
+    created = api.call(
+        "POST",
+        "/testsets/{testsetId}/testcases",
+        201,
+        testsetId=testset["id"],
+        body={
+            "items": [{"jsonData": {"question": "2+2?", "answer": "4"}}, {"jsonData": {"question": "no answer"}}],
+        },
+    )["items"]
     assert created[1]["validationErrors"]
     page = api.call("GET", "/testsets/{testsetId}/testcases", 200, testsetId=testset["id"], query={"limit": 1})
     assert page["hasMore"] and page["nextCursor"]
-    api.call("PUT", "/testcases/{testcaseId}", 200, testcaseId=created[1]["id"],
-             body={"jsonData": {"question": "3+3?", "answer": "6"}})
+    api.call(
+        "PUT",
+        "/testcases/{testcaseId}",
+        200,
+        testcaseId=created[1]["id"],
+        body={"jsonData": {"question": "3+3?", "answer": "6"}},
+    )
     api.call("PATCH", "/testsets/{testsetId}", 200, testsetId=testset["id"], body={"description": "edited"})
 
-    human = api.call("POST", "/projects/{projectId}/metrics", 201, **p,
-                     body={"name": "Helpful", "evalType": "human", "outputType": "int"})
-    check = api.call("POST", "/projects/{projectId}/metrics", 201, **p,
-                     body={"name": "Own check", "evalType": "heuristic", "outputType": "boolean"})
+    human = api.call(
+        "POST",
+        "/projects/{projectId}/metrics",
+        201,
+        **p,
+        body={"name": "Helpful", "evalType": "human", "outputType": "int"},
+    )
+    check = api.call(
+        "POST",
+        "/projects/{projectId}/metrics",
+        201,
+        **p,
+        body={"name": "Own check", "evalType": "heuristic", "outputType": "boolean"},
+    )
     api.call("GET", "/projects/{projectId}/metrics", 200, **p)
-    api.call("POST", "/projects/{projectId}/metric-groups", 201, **p,
-             body={"name": "All", "metricIds": [human["id"], check["id"]]})
+    api.call(
+        "POST",
+        "/projects/{projectId}/metric-groups",
+        201,
+        **p,
+        body={"name": "All", "metricIds": [human["id"], check["id"]]},
+    )
 
     system = api.call("POST", "/projects/{projectId}/systems", 201, **p, body={"name": "Echo", "config": {"m": 1}})
     api.call("POST", "/projects/{projectId}/systems", 200, **p, body={"name": "Echo", "config": {"m": 2}})
@@ -182,18 +228,42 @@ def test_real_responses_match_the_documented_schemas(server, document, api_key):
     api.call("GET", "/systems/versions/{versionId}", 200, versionId=version["id"])
     api.call("GET", "/systems/{systemId}", 200, systemId=system["id"])
 
-    run = api.call("POST", "/projects/{projectId}/runs", 201, **p, body={
-        "metricIds": [human["id"], check["id"]], "testsetId": testset["id"], "systemVersionId": version["id"],
-        "source": "github", "notes": "from a PR", "git": {"repo": "octo/app", "sha": "abc123", "prNumber": 7},
-    })
+    run = api.call(
+        "POST",
+        "/projects/{projectId}/runs",
+        201,
+        **p,
+        body={
+            "metricIds": [human["id"], check["id"]],
+            "testsetId": testset["id"],
+            "systemVersionId": version["id"],
+            "source": "github",
+            "notes": "from a PR",
+            "git": {"repo": "octo/app", "sha": "abc123", "prNumber": 7},
+        },
+    )
     r = {"runId": run["id"]}
-    records = api.call("POST", "/runs/{runId}/records/batch", 201, **r, body={"items": [
-        {"testcaseId": created[0]["id"], "inputs": {"question": "2+2?"}, "outputs": {"answer": "4"}},
-        {"testcaseId": created[1]["id"], "inputs": {"question": "3+3?"}, "outputs": {}, "error": "timed out"},
-    ]})["items"]
+    records = api.call(
+        "POST",
+        "/runs/{runId}/records/batch",
+        201,
+        **r,
+        body={
+            "items": [
+                {"testcaseId": created[0]["id"], "inputs": {"question": "2+2?"}, "outputs": {"answer": "4"}},
+                {"testcaseId": created[1]["id"], "inputs": {"question": "3+3?"}, "outputs": {}, "error": "timed out"},
+            ]
+        },
+    )["items"]
     extra = api.call("POST", "/runs/{runId}/records", 201, **r, body={"inputs": {"q": 1}, "outputs": {"a": 1}})
-    api.call("PUT", "/records/{recordId}/scores/{metricConfigId}", 200, recordId=records[0]["id"],
-             metricConfigId=run["metricVersionIds"][0], body={"score": {"intScore": 5, "reasoning": "good"}})
+    api.call(
+        "PUT",
+        "/records/{recordId}/scores/{metricConfigId}",
+        200,
+        recordId=records[0]["id"],
+        metricConfigId=run["metricVersionIds"][0],
+        body={"score": {"intScore": 5, "reasoning": "good"}},
+    )
     api.call("GET", "/runs/{runId}/records", 200, **r)
     api.call("DELETE", "/records/{recordId}", 200, recordId=extra["id"])
     ended = api.call("PATCH", "/runs/{runId}", 200, **r, body={"status": "awaiting_scoring", "notes": "ended early"})

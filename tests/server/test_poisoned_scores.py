@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -29,8 +30,13 @@ REPLACED = "\ufffd"
 @pytest.fixture
 def server(database_url, fake_openai) -> Iterator[LiveServer]:
     """One judge call at a time, so the fake judge's scripted answers go to the calls in order."""
-    live = start_server(database_url, OPENAI_BASE_URL=fake_openai.url, OPENAI_API_KEY="test-key",
-                        SCORING_LEASE_SECONDS=5.0, SCORING_CONCURRENCY=1)
+    live = start_server(
+        database_url,
+        OPENAI_BASE_URL=fake_openai.url,
+        OPENAI_API_KEY="test-key",
+        SCORING_LEASE_SECONDS=5.0,
+        SCORING_CONCURRENCY=1,
+    )
     yield live
     live.stop()
 
@@ -123,8 +129,12 @@ def test_a_score_whose_scoring_keeps_dying_stops_after_max_attempts(database_url
     key = create_api_key(database_url)
     log = tmp_path / "server.log"
     with FakeOpenAI(delay=30.0) as judge:
-        env = {"OPENAI_BASE_URL": judge.url, "OPENAI_API_KEY": "test-key", "SCORECARD_SCORING_LEASE_SECONDS": "1",
-               "SCORECARD_SCORING_MAX_ATTEMPTS": "2"}
+        env = {
+            "OPENAI_BASE_URL": judge.url,
+            "OPENAI_API_KEY": "test-key",
+            "SCORECARD_SCORING_LEASE_SECONDS": "1",
+            "SCORECARD_SCORING_MAX_ATTEMPTS": "2",
+        }
         run = None
         for attempt in (1, 2):
             with serving(database_url, log, env) as process:
@@ -132,7 +142,7 @@ def test_a_score_whose_scoring_keeps_dying_stops_after_max_attempts(database_url
                 if run is None:
                     run, judge_metric, testcases = ai_run(client, cases=1, prompt="SCORE: 4")
                     upload(client, run, testcases)
-                eventually(lambda: len(judge.requests) == attempt, f"judge call {attempt}")
+                eventually(lambda attempt=attempt: len(judge.requests) == attempt, f"judge call {attempt}")
                 process.kill()
 
         with serving(database_url, log, env) as process:
@@ -150,14 +160,21 @@ def test_a_score_whose_scoring_keeps_dying_stops_after_max_attempts(database_url
 @pytest.mark.parametrize("bad", ["0", "-1", "2.5", "three", "101"])
 def test_max_attempts_must_be_a_whole_number_from_1_to_100(bad, monkeypatch):
     monkeypatch.setenv("SCORECARD_SCORING_MAX_ATTEMPTS", bad)
-    with pytest.raises(InvalidSetting, match=f"^SCORECARD_SCORING_MAX_ATTEMPTS must be a whole number from 1 to 100, "
-                                             f"not '{bad}'$"):
+    with pytest.raises(
+        InvalidSetting, match=f"^SCORECARD_SCORING_MAX_ATTEMPTS must be a whole number from 1 to 100, not '{bad}'$"
+    ):
         Settings()
 
 
 def test_a_bad_max_attempts_is_one_line_from_the_cli(tmp_path):
     env = {**os.environ, "SCORECARD_SCORING_MAX_ATTEMPTS": "0", "SCORECARD_DATABASE_URL": f"sqlite:///{tmp_path}/s.db"}
-    served = subprocess.run([str(SCORECARD), "serve", "--port", str(free_port())], env=env, capture_output=True,
-                            text=True, timeout=60, check=False)
+    served = subprocess.run(
+        [str(SCORECARD), "serve", "--port", str(free_port())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert served.returncode == 1
     assert served.stderr == "error: SCORECARD_SCORING_MAX_ATTEMPTS must be a whole number from 1 to 100, not '0'\n"

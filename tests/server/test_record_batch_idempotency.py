@@ -19,8 +19,13 @@ def make_run(client, cases: int):
 
 
 def item(testcase, answer: str, **extra):
-    return {"testcaseId": testcase["id"], "inputs": testcase["inputs"], "expected": testcase["expected"],
-            "outputs": {"answer": answer}, **extra}
+    return {
+        "testcaseId": testcase["id"],
+        "inputs": testcase["inputs"],
+        "expected": testcase["expected"],
+        "outputs": {"answer": answer},
+        **extra,
+    }
 
 
 def test_retried_and_overlapping_batches_create_no_duplicates(client):

@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import socket
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 import pytest
 import requests
@@ -89,8 +89,11 @@ def live(request, database_url, tmp_path) -> Iterator[tuple[ServerProcess, str]]
     if request.param == "gunicorn" and not database_url.startswith("sqlite"):
         pytest.skip("the middleware does not depend on the database; gunicorn runs once, on SQLite")
     key = create_api_key(database_url)
-    start = serving(database_url, tmp_path / "server.log") if request.param == "scorecard serve" \
+    start = (
+        serving(database_url, tmp_path / "server.log")
+        if request.param == "scorecard serve"
         else gunicorn(database_url, tmp_path)
+    )
     with start as server:
         yield server, key
 
@@ -99,37 +102,57 @@ def test_bodies_are_refused_from_their_headers_at_once(live):
     server, key = live
     auth = f"Authorization: Bearer {key}"
 
-    too_big = headers_only(server.port, "POST /api/v2/projects HTTP/1.1", auth, "Content-Type: application/json",
-                           f"Content-Length: {15 * MB + 1}")
+    too_big = headers_only(
+        server.port,
+        "POST /api/v2/projects HTTP/1.1",
+        auth,
+        "Content-Type: application/json",
+        f"Content-Length: {15 * MB + 1}",
+    )
     assert too_big.status == 413
     assert too_big.json()["code"] == "PAYLOAD_TOO_LARGE" and "15 MB" in too_big.json()["message"]
     assert too_big.headers["x-content-type-options"] == "nosniff"
 
-    delivery = headers_only(server.port, "POST /webhooks/github HTTP/1.1", "X-GitHub-Event: push",
-                            "X-Hub-Signature-256: sha256=00", f"Content-Length: {25 * MB + 1}")
+    delivery = headers_only(
+        server.port,
+        "POST /webhooks/github HTTP/1.1",
+        "X-GitHub-Event: push",
+        "X-Hub-Signature-256: sha256=00",
+        f"Content-Length: {25 * MB + 1}",
+    )
     assert delivery.status == 413 and "25 MB" in delivery.json()["message"]
 
     no_key = headers_only(server.port, "POST /api/v2/projects HTTP/1.1", "Content-Length: 1000")
     assert no_key.status == 401 and no_key.json()["message"].startswith("Missing API key")
 
-    not_a_key = headers_only(server.port, "POST /api/v2/projects HTTP/1.1", "Authorization: Bearer guessed",
-                             "Content-Length: 1000")
+    not_a_key = headers_only(
+        server.port, "POST /api/v2/projects HTTP/1.1", "Authorization: Bearer guessed", "Content-Length: 1000"
+    )
     assert not_a_key.status == 401 and not_a_key.json()["message"] == "Invalid or revoked API key"
 
-    unsigned = headers_only(server.port, "POST /webhooks/github HTTP/1.1", "X-GitHub-Event: push",
-                            "Content-Length: 1000")
+    unsigned = headers_only(
+        server.port, "POST /webhooks/github HTTP/1.1", "X-GitHub-Event: push", "Content-Length: 1000"
+    )
     assert unsigned.status == 401 and "X-Hub-Signature-256" in unsigned.json()["message"]
 
-    form = headers_only(server.port, "POST /sign-in HTTP/1.1", "Content-Type: application/x-www-form-urlencoded",
-                        f"Content-Length: {15 * MB + 1}")
+    form = headers_only(
+        server.port,
+        "POST /sign-in HTTP/1.1",
+        "Content-Type: application/x-www-form-urlencoded",
+        f"Content-Length: {15 * MB + 1}",
+    )
     assert form.status == 413
 
     for answer in (too_big, delivery, no_key, not_a_key, unsigned, form):
         assert answer.seconds < 2, answer
 
     # Bodies within the limits, with a key, are served as before.
-    created = requests.post(f"{server.api_url}/projects", json={"name": "still served"},
-                            headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    created = requests.post(
+        f"{server.api_url}/projects",
+        json={"name": "still served"},
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=30,
+    )
     assert created.status_code == 201, created.text
 
 
@@ -139,8 +162,10 @@ def test_a_chunked_body_is_refused_once_it_passes_the_limit(database_url, tmp_pa
         chunk = b"%x\r\n%s\r\n" % (MB, b" " * MB)
         with socket.create_connection(("127.0.0.1", server.port), timeout=ANSWER_TIMEOUT) as sock:
             started = time.monotonic()
-            sock.sendall(f"POST /api/v2/projects HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
-                         "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+            sock.sendall(
+                f"POST /api/v2/projects HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
+                "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+            )
             sent = 0
             try:
                 # Never the final chunk: a server that waits for the whole body never answers.

@@ -52,8 +52,9 @@ def test_every_response_carries_nosniff_and_frame_protection(crashing_routes, ap
         requests.get(f"{server.api_url}/openapi.json"),
         requests.get(f"{server.api_url}/nope"),
         requests.delete(f"{server.api_url}/openapi.json"),  # 405
-        requests.post(f"{server.api_url}/projects", headers={**api, "Content-Type": "application/json"},
-                      data=b"{not json"),  # 400
+        requests.post(
+            f"{server.api_url}/projects", headers={**api, "Content-Type": "application/json"}, data=b"{not json"
+        ),  # 400
         requests.get(f"{server.api_url}/test-crash"),
         requests.post(f"{server.url}/webhooks/github", data=b"{}"),  # no secret configured
         requests.get(f"{server.url}/webhooks/github"),  # 405
@@ -68,7 +69,24 @@ def test_every_response_carries_nosniff_and_frame_protection(crashing_routes, ap
         requests.get(f"{server.url}/test-crash"),
     ]
     assert [r.status_code for r in responses] == [
-        200, 401, 200, 404, 405, 400, 500, 401, 405, 200, 200, 302, 200, 200, 404, 404, 405, 500,
+        200,
+        401,
+        200,
+        404,
+        405,
+        400,
+        500,
+        401,
+        405,
+        200,
+        200,
+        302,
+        200,
+        200,
+        404,
+        404,
+        405,
+        500,
     ]
     for response in responses:
         assert_protected(response)
@@ -87,8 +105,10 @@ def test_errors_answer_json_under_the_api_and_webhooks_and_the_styled_page_elsew
     assert "an unexpected failure" not in crashed["message"]
 
     for path, status, heading in (
-        ("/nope", 404, "Not found"), ("/projects/1/runs/2/nope/deeper", 404, "Not found"),
-        ("/sign-out", 405, "Something is not right"), ("/test-crash", 500, "Something is not right"),
+        ("/nope", 404, "Not found"),
+        ("/projects/1/runs/2/nope/deeper", 404, "Not found"),
+        ("/sign-out", 405, "Something is not right"),
+        ("/test-crash", 500, "Something is not right"),
     ):
         page = requests.get(f"{server.url}{path}")
         assert page.status_code == status and page.headers["Content-Type"].startswith("text/html"), path
@@ -140,8 +160,11 @@ def test_scorecard_serve_answers_its_own_parser_refusals_in_our_shapes(sqlite_ur
         page = requests.get(f"{served.url}/projects", headers=huge)
         assert page.status_code == 431 and "headers" in page.text
         assert_protected(page)
-        garbled = raw_exchange(served.url, b"POST /api/v2/projects HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ak_x"
-                               b"\r\nTransfer-Encoding: chunked\r\n\r\nnot-a-chunk-size\r\n\r\n")
+        garbled = raw_exchange(
+            served.url,
+            b"POST /api/v2/projects HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ak_x"
+            b"\r\nTransfer-Encoding: chunked\r\n\r\nnot-a-chunk-size\r\n\r\n",
+        )
         head, _, body = garbled.partition(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 400") and b"X-Content-Type-Options: nosniff" in head, head
         assert json.loads(body)["code"] == "BAD_REQUEST"

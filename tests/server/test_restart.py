@@ -31,8 +31,12 @@ def write_evaluation(client: ScorecardClient) -> dict[str, Any]:
     project = client.post("/projects", {"name": "Survivor", "description": "outlives restarts"})
     testset = client.post(
         f"/projects/{project['id']}/testsets",
-        {"name": "Capitals", "description": "", "jsonSchema": SCHEMA,
-         "fieldMapping": {"inputs": ["question"], "expected": ["answer"], "metadata": []}},
+        {
+            "name": "Capitals",
+            "description": "",
+            "jsonSchema": SCHEMA,
+            "fieldMapping": {"inputs": ["question"], "expected": ["answer"], "metadata": []},
+        },
     )
     cases = [{"jsonData": {"question": f"capital of c{i}?", "answer": f"city {i}"}} for i in range(5)]
     testcases = client.post(f"/testsets/{testset['id']}/testcases", {"items": cases})["items"]
@@ -54,8 +58,15 @@ def write_evaluation(client: ScorecardClient) -> dict[str, Any]:
     score = {"score": {"intScore": 4, "reasoning": "ok"}}
     client.put(f"/records/{records[0]['id']}/scores/{run['metricVersionIds'][0]}", score)
     client.patch(f"/runs/{run['id']}", {"notes": "nightly, checked"})
-    return {"project": project, "testset": testset, "metric": metric, "system": system, "version": version,
-            "run": run, "items": items}
+    return {
+        "project": project,
+        "testset": testset,
+        "metric": metric,
+        "system": system,
+        "version": version,
+        "run": run,
+        "items": items,
+    }
 
 
 def read_back(client: ScorecardClient, ids: dict[str, Any]) -> dict[str, Any]:

@@ -14,8 +14,8 @@ import hashlib
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
@@ -27,7 +27,10 @@ from tests.server.test_scoring_lifecycle import EXACT, make_project, metric, upl
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 CHECKS = (
-    "not_a_server_error", "status_code_conformance", "content_type_conformance", "response_headers_conformance",
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
     "response_schema_conformance",
 )
 EXAMPLES_PER_OPERATION = 4
@@ -53,8 +56,12 @@ def fuzzed_server(database_url, fake_openai) -> Iterator[LiveServer]:
         github.add_repo(REPO)
         github.add_workflow(REPO, WORKFLOW)
         live = start_server(
-            database_url, OPENAI_BASE_URL=fake_openai.url, OPENAI_API_KEY="test-key", GITHUB_API_URL=github.url,
-            GITHUB_TOKEN=ACTIONS_TOKEN, GITHUB_SECONDS_BETWEEN_WRITES=0,
+            database_url,
+            OPENAI_BASE_URL=fake_openai.url,
+            OPENAI_API_KEY="test-key",
+            GITHUB_API_URL=github.url,
+            GITHUB_TOKEN=ACTIONS_TOKEN,
+            GITHUB_SECONDS_BETWEEN_WRITES=0,
         )
         yield live
         live.stop()
@@ -77,23 +84,42 @@ def stored_world(client: ScorecardClient) -> tuple[dict[str, str], dict[str, lis
     groups = [client.post(f"{in_project}/metric-groups", {"name": f"g{i}", "metricIds": metric_ids}) for i in range(2)]
     systems = [client.post(f"{in_project}/systems", {"name": f"s{i}", "config": {"model": "m1"}}) for i in range(2)]
     version = client.post(f"/systems/{systems[0]['id']}/versions", {"config": {"model": "m2"}})
-    runs = [client.post(f"{in_project}/runs", {
-        "metricIds": metric_ids, "testsetId": testset["id"], "systemVersionId": version["id"],
-    }) for _ in range(2)]
+    runs = [
+        client.post(
+            f"{in_project}/runs",
+            {
+                "metricIds": metric_ids,
+                "testsetId": testset["id"],
+                "systemVersionId": version["id"],
+            },
+        )
+        for _ in range(2)
+    ]
     records = [upload(client, run, testcases) for run in runs]
     attachments = [committed_attachment(client, SESSION, f"notes {i}".encode()) for i in range(2)]
     spare_project = client.post("/projects", {"name": "spare"})
     for connected in (project, spare_project):
         client.put(f"/projects/{connected['id']}/github", {"repo": REPO, "workflow": WORKFLOW})
     paths = {
-        "projectId": project["id"], "testsetId": testset["id"], "testcaseId": testcases[0]["id"],
-        "metricId": metric_ids[0], "groupId": groups[0]["id"], "systemId": systems[0]["id"],
-        "versionId": version["id"], "runId": runs[0]["id"], "recordId": records[0][0]["id"],
-        "metricConfigId": runs[0]["metricVersionIds"][0], "attachmentId": attachments[0], "sessionId": SESSION,
+        "projectId": project["id"],
+        "testsetId": testset["id"],
+        "testcaseId": testcases[0]["id"],
+        "metricId": metric_ids[0],
+        "groupId": groups[0]["id"],
+        "systemId": systems[0]["id"],
+        "versionId": version["id"],
+        "runId": runs[0]["id"],
+        "recordId": records[0][0]["id"],
+        "metricConfigId": runs[0]["metricVersionIds"][0],
+        "attachmentId": attachments[0],
+        "sessionId": SESSION,
     }
     bound = {
-        "testsets": [testset["id"]], "testcases": [t["id"] for t in testcases],
-        "spare_testcases": [t["id"] for t in spare_testcases], "metrics": metric_ids, "versions": [version["id"]],
+        "testsets": [testset["id"]],
+        "testcases": [t["id"] for t in testcases],
+        "spare_testcases": [t["id"] for t in spare_testcases],
+        "metrics": metric_ids,
+        "versions": [version["id"]],
         "runs": [r["id"] for r in runs],
     }
     spared = {
@@ -110,10 +136,16 @@ def stored_world(client: ScorecardClient) -> tuple[dict[str, str], dict[str, lis
 
 
 def committed_attachment(client: ScorecardClient, session_id: str, content: bytes) -> str:
-    started = client.post("/attachments", {
-        "sessionId": session_id, "filePath": "notes.txt", "contentType": "text/plain",
-        "sha256": hashlib.sha256(content).hexdigest(), "sizeBytes": len(content),
-    })
+    started = client.post(
+        "/attachments",
+        {
+            "sessionId": session_id,
+            "filePath": "notes.txt",
+            "contentType": "text/plain",
+            "sha256": hashlib.sha256(content).hexdigest(),
+            "sizeBytes": len(content),
+        },
+    )
     requests.put(started["uploadUrl"], data=content, timeout=30).raise_for_status()
     client.post(f"/attachments/{started['id']}/commit", {})
     return started["id"]
@@ -130,10 +162,12 @@ def config_file(path: Path, client: ScorecardClient) -> Path:
     lines = [f"[dictionaries.{kind}]\nvalues = {json.dumps(values)}\n" for kind, values in bound.items()]
     lines.append("[parameters]")
     lines += [f'"path.{name}" = {json.dumps(value)}' for name, value in paths.items()]
-    lines += [f'"{key}" = {{ dictionary = "{kind}", probability = 0.75 }}' for kind, keys in BOUND_IDS.items()
-              for key in keys]
-    lines += [f'\n[[operations]]\ninclude-name = "{name}"\nparameters = {table(values)}'
-              for name, values in spared.items()]
+    lines += [
+        f'"{key}" = {{ dictionary = "{kind}", probability = 0.75 }}' for kind, keys in BOUND_IDS.items() for key in keys
+    ]
+    lines += [
+        f'\n[[operations]]\ninclude-name = "{name}"\nparameters = {table(values)}' for name, values in spared.items()
+    ]
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -143,12 +177,29 @@ def run_schemathesis(server: LiveServer, directory: Path) -> tuple[dict, str]:
     config = config_file(directory / "schemathesis.toml", ScorecardClient(server.api_url, key))
     report = directory / "schemathesis.json"
     command = [
-        str(SCHEMATHESIS), "--config-file", str(config), "run", f"{server.api_url}/openapi.json",
-        "--header", f"Authorization: Bearer {key}",
-        "--checks", ",".join(CHECKS), "--max-examples", str(EXAMPLES_PER_OPERATION), "--seed", str(SEED),
+        str(SCHEMATHESIS),
+        "--config-file",
+        str(config),
+        "run",
+        f"{server.api_url}/openapi.json",
+        "--header",
+        f"Authorization: Bearer {key}",
+        "--checks",
+        ",".join(CHECKS),
+        "--max-examples",
+        str(EXAMPLES_PER_OPERATION),
+        "--seed",
+        str(SEED),
         # One worker: with two, Hypothesis's lambda descriptions raced in CPython's ast module (a spurious error).
-        "--workers", "1", "--generation-database", "none", "--no-color",
-        "--report", "json", "--report-json-path", str(report),
+        "--workers",
+        "1",
+        "--generation-database",
+        "none",
+        "--no-color",
+        "--report",
+        "json",
+        "--report-json-path",
+        str(report),
     ]
     finished = subprocess.run(command, capture_output=True, text=True, cwd=directory, timeout=TIME_LIMIT_SECONDS)
     assert report.exists(), finished.stdout[-3000:] + finished.stderr[-3000:]
@@ -164,7 +215,7 @@ def test_schemathesis_finds_no_failures(fuzzed_server, database_url, tmp_path, c
             f"\nschemathesis on {engine}: {operations['tested']} operations, {cases['generated']} test cases, "
             f"{cases['unique_failures']} failures, {len(result['errors'])} errors, {result['running_time']:.0f} s"
         )
-    failures = json.dumps(result["failures"] + result["errors"])[:5000] + output[output.find("FAILURES"):][:20000]
+    failures = json.dumps(result["failures"] + result["errors"])[:5000] + output[output.find("FAILURES") :][:20000]
     assert cases["unique_failures"] == 0 and not result["errors"], failures
     assert operations["tested"] == operations["total"] > 40, operations
     phases = {name: phase["status"] for name, phase in result["phases"].items()}

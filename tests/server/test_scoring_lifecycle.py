@@ -34,8 +34,13 @@ def metric(client, project, **fields):
 
 def upload(client, run, testcases, answer=lambda tc: tc["expected"]["answer"], **extra):
     items = [
-        {"testcaseId": tc["id"], "inputs": tc["inputs"], "expected": tc["expected"],
-         "outputs": {"answer": answer(tc)}, **extra}
+        {
+            "testcaseId": tc["id"],
+            "inputs": tc["inputs"],
+            "expected": tc["expected"],
+            "outputs": {"answer": answer(tc)},
+            **extra,
+        }
         for tc in testcases
     ]
     return client.post(f"/runs/{run['id']}/records/batch", {"items": items})["items"]
@@ -53,14 +58,30 @@ def scores_by_metric(client, run_id):
 
 def test_ai_metrics_score_every_output_type(client, fake_openai):
     project, testset, testcases = make_project(client)
-    boolean = metric(client, project, name="Correct", evalType="ai", outputType="boolean",
-                     promptTemplate="Q: {{inputs.question}} A: {{outputs.answer}} E: {{expected.answer}} "
-                                    "G: {{guidelines}} VERDICT: pass")
+    boolean = metric(
+        client,
+        project,
+        name="Correct",
+        evalType="ai",
+        outputType="boolean",
+        promptTemplate="Q: {{inputs.question}} A: {{outputs.answer}} E: {{expected.answer}} "
+        "G: {{guidelines}} VERDICT: pass",
+    )
     integer = metric(client, project, name="Helpful", evalType="ai", outputType="int", promptTemplate="SCORE: 4")
-    decimal = metric(client, project, name="Faithful", evalType="ai", outputType="float", temperature=0.3,
-                     evalModelName="judge-mini", promptTemplate="SCORE: 0.25")
-    run = client.post(f"/projects/{project['id']}/runs",
-                      {"testsetId": testset["id"], "metricIds": [boolean["id"], integer["id"], decimal["id"]]})
+    decimal = metric(
+        client,
+        project,
+        name="Faithful",
+        evalType="ai",
+        outputType="float",
+        temperature=0.3,
+        evalModelName="judge-mini",
+        promptTemplate="SCORE: 0.25",
+    )
+    run = client.post(
+        f"/projects/{project['id']}/runs",
+        {"testsetId": testset["id"], "metricIds": [boolean["id"], integer["id"], decimal["id"]]},
+    )
     upload(client, run, testcases)
 
     done = wait_for_run(client, run["id"])
@@ -87,8 +108,9 @@ def test_malformed_judge_answers_end_the_run_in_error(client, fake_openai):
     project, testset, testcases = make_project(client, cases=2)
     judge = metric(client, project, name="Judge", evalType="ai", outputType="int", promptTemplate="SCORE: 5")
     exact = metric(client, project, name="Exact", evalType="heuristic", outputType="boolean", heuristic=EXACT)
-    run = client.post(f"/projects/{project['id']}/runs",
-                      {"testsetId": testset["id"], "metricIds": [judge["id"], exact["id"]]})
+    run = client.post(
+        f"/projects/{project['id']}/runs", {"testsetId": testset["id"], "metricIds": [judge["id"], exact["id"]]}
+    )
     fake_openai.malformed_next(times=100, text="I think it is rather good, maybe")
     upload(client, run, testcases)
 
@@ -170,8 +192,9 @@ def test_rescore_uses_the_changed_metric_and_keeps_human_scores(client, new_metr
     project, testset, testcases = make_project(client, cases=4)
     exact = metric(client, project, name="Exact", evalType="heuristic", outputType="boolean", heuristic=EXACT)
     human = metric(client, project, name="Tone", evalType="human", outputType="boolean")
-    run = client.post(f"/projects/{project['id']}/runs",
-                      {"testsetId": testset["id"], "metricIds": [exact["id"], human["id"]]})
+    run = client.post(
+        f"/projects/{project['id']}/runs", {"testsetId": testset["id"], "metricIds": [exact["id"], human["id"]]}
+    )
     records = upload(client, run, testcases, answer=lambda tc: tc["expected"]["answer"].upper())
     for record in records:
         client.put(f"/records/{record['id']}/scores/{run['metricVersionIds'][1]}", {"score": {"binaryScore": True}})
@@ -181,11 +204,13 @@ def test_rescore_uses_the_changed_metric_and_keeps_human_scores(client, new_metr
 
     lenient = {**EXACT, "caseSensitive": False}
     if new_metric:
-        target = metric(client, project, name="Exact, any case", evalType="heuristic", outputType="boolean",
-                        heuristic=lenient)
+        target = metric(
+            client, project, name="Exact, any case", evalType="heuristic", outputType="boolean", heuristic=lenient
+        )
     else:
-        target = client.patch(f"/metrics/{exact['id']}",
-                              {"evalType": "heuristic", "outputType": "boolean", "heuristic": lenient})
+        target = client.patch(
+            f"/metrics/{exact['id']}", {"evalType": "heuristic", "outputType": "boolean", "heuristic": lenient}
+        )
     rescored = client.post(f"/runs/{run['id']}/rescore", {"metricIds": [target["id"], human["id"]]})
     assert rescored["status"] != "completed"
     done = wait_for_run(client, run["id"])
@@ -210,7 +235,8 @@ def test_rescore_rejects_bad_input(client):
     for body, field in (({}, "metricIds"), ({"metricIds": []}, "metricIds"), ({"metricIds": ["x"]}, "metricIds.0")):
         response = requests.post(f"{client.base_url}/runs/{run['id']}/rescore", json=body, headers=headers)
         assert response.status_code == 400 and field in response.json()["message"]
-    response = requests.post(f"{client.base_url}/runs/{run['id']}/rescore", json={"metricIds": ["999"]},
-                             headers=headers)
+    response = requests.post(
+        f"{client.base_url}/runs/{run['id']}/rescore", json={"metricIds": ["999"]}, headers=headers
+    )
     assert response.status_code == 404
     assert client.get(f"/runs/{run['id']}")["metricIds"] == [exact["id"]]

@@ -21,15 +21,18 @@ def test_scoring_survives_a_crash(sqlite_url, tmp_path):
     key = create_api_key(sqlite_url)
     with FakeOpenAI(delay=0.25) as judge:
         env = {
-            "OPENAI_BASE_URL": judge.url, "OPENAI_API_KEY": "test-key",
-            "SCORECARD_SCORING_CONCURRENCY": "4", "SCORECARD_SCORING_LEASE_SECONDS": "2",
+            "OPENAI_BASE_URL": judge.url,
+            "OPENAI_API_KEY": "test-key",
+            "SCORECARD_SCORING_CONCURRENCY": "4",
+            "SCORECARD_SCORING_LEASE_SECONDS": "2",
         }
         log = tmp_path / "server.log"
         with serving(sqlite_url, log, env) as first:
             client = ScorecardClient(first.api_url, key, max_retries=0)
             project, testset, testcases = make_project(client, cases=CASES)
-            ai = metric(client, project, name="Judge", evalType="ai", outputType="boolean",
-                        promptTemplate="VERDICT: pass")
+            ai = metric(
+                client, project, name="Judge", evalType="ai", outputType="boolean", promptTemplate="VERDICT: pass"
+            )
             run = client.post(f"/projects/{project['id']}/runs", {"testsetId": testset["id"], "metricIds": [ai["id"]]})
             upload(client, run, testcases)
             midway = wait_for_run(client, run["id"], statuses=("running_scoring",))

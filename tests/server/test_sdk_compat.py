@@ -29,7 +29,7 @@ def test_sdk_full_evaluation(sdk, client):
     cases.insert(137, {"question": "broken", "topic": "history"})  # no answer, topic outside the enum
     created = []
     for start in range(0, len(cases), 100):
-        batch = [{"json_data": c} for c in cases[start:start + 100]]
+        batch = [{"json_data": c} for c in cases[start : start + 100]]
         created += sdk.testcases.create(testset.id, items=batch).items
     assert len(created) == 250
     invalid = [t for t in created if t.validation_errors]
@@ -39,11 +39,18 @@ def test_sdk_full_evaluation(sdk, client):
     assert any("answer" in e.message for e in invalid[0].validation_errors)
 
     exact = sdk.metrics.create(
-        project.id, name="Exact", eval_type="heuristic", output_type="boolean", guidelines="answer matches",
+        project.id,
+        name="Exact",
+        eval_type="heuristic",
+        output_type="boolean",
+        guidelines="answer matches",
         extra_body={"heuristic": {"type": "exact_match", "outputField": "answer", "expectedField": "answer"}},
     )
     judge = sdk.metrics.create(
-        project.id, name="Helpful", eval_type="ai", output_type="int",
+        project.id,
+        name="Helpful",
+        eval_type="ai",
+        output_type="int",
         prompt_template="Rate {{outputs.answer}} against {{expected.answer}}. SCORE: 5",
     )
     assert judge.passing_threshold == 4 and judge.eval_model_name == "gpt-4o"
@@ -54,8 +61,12 @@ def test_sdk_full_evaluation(sdk, client):
         return {"answer": inputs["question"].replace("q", "a"), "model": system_version.config["model"]}
 
     result = run_and_evaluate(
-        sdk, project_id=project.id, testset_id=testset.id, metric_ids=[exact.id, judge.id],
-        system_version_id=version.id, system=echo,
+        sdk,
+        project_id=project.id,
+        testset_id=testset.id,
+        metric_ids=[exact.id, judge.id],
+        system_version_id=version.id,
+        system=echo,
     )
     assert result["url"].endswith(f"/projects/{project.id}/runs/{result['id']}")
 
@@ -105,7 +116,8 @@ def test_human_score_upsert_through_sdk(sdk):
     run = sdk.runs.create(project.id, metric_ids=[metric.id])
     record = sdk.records.create(run.id, inputs={"q": 1}, expected={}, outputs={"a": 2})
     score = sdk.scores.upsert(
-        metric_config_id=run.metric_version_ids[0], record_id=record.id,
+        metric_config_id=run.metric_version_ids[0],
+        record_id=record.id,
         score={"binaryScore": True, "reasoning": "fine"},
     )
     assert score.score == {"binaryScore": True, "reasoning": "fine"} and score.validation_errors is None

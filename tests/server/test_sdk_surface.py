@@ -57,8 +57,12 @@ def test_repeated_tag_parameters_are_and_too(server, api_key, sdk, run):
     sdk.records.tags.create(first.id, text="a")
     sdk.records.tags.create(first.id, text="b")
     sdk.records.tags.create(second.id, text="a")
-    response = requests.get(f"{server.api_url}/runs/{run.id}/records", params=[("tags", "a"), ("tags", "b")],
-                            headers={"Authorization": f"Bearer {api_key}"}, timeout=10)
+    response = requests.get(
+        f"{server.api_url}/runs/{run.id}/records",
+        params=[("tags", "a"), ("tags", "b")],
+        headers={"Authorization": f"Bearer {api_key}"},
+        timeout=10,
+    )
     assert [r["id"] for r in response.json()["data"]] == [first.id]
 
 
@@ -90,8 +94,12 @@ def test_deleting_a_record_deletes_its_tags_and_assignments(sdk, run):
 
 def _initiate(sdk, content: bytes, path="out/report.txt", session="sess-1", **extra):
     return sdk.attachments.initiate(
-        content_type="text/plain", file_path=path, session_id=session, sha256=hashlib.sha256(content).hexdigest(),
-        size_bytes=len(content), **extra,
+        content_type="text/plain",
+        file_path=path,
+        session_id=session,
+        sha256=hashlib.sha256(content).hexdigest(),
+        size_bytes=len(content),
+        **extra,
     )
 
 
@@ -151,12 +159,18 @@ def _http(server, api_key):
 def test_unknown_records_and_attachments_are_404(server, api_key, sdk, run):
     http, api = _http(server, api_key)
     for method, path in [
-        ("GET", f"/records/{UNKNOWN}/tags"), ("POST", f"/records/{UNKNOWN}/tags"),
-        ("DELETE", f"/records/{UNKNOWN}/tags/urgent"), ("GET", f"/records/{UNKNOWN}/annotations"),
-        ("GET", f"/records/{UNKNOWN}/assignees"), ("POST", f"/records/{UNKNOWN}/assignees"),
-        ("DELETE", f"/records/{UNKNOWN}/assignees/someone"), ("GET", "/records/not-an-id/tags"),
-        ("GET", f"/attachments/{UNKNOWN_UUID}"), ("POST", f"/attachments/{UNKNOWN_UUID}/commit"),
-        ("DELETE", f"/attachments/{UNKNOWN_UUID}"), ("GET", f"/runs/{UNKNOWN}/records?tags=a"),
+        ("GET", f"/records/{UNKNOWN}/tags"),
+        ("POST", f"/records/{UNKNOWN}/tags"),
+        ("DELETE", f"/records/{UNKNOWN}/tags/urgent"),
+        ("GET", f"/records/{UNKNOWN}/annotations"),
+        ("GET", f"/records/{UNKNOWN}/assignees"),
+        ("POST", f"/records/{UNKNOWN}/assignees"),
+        ("DELETE", f"/records/{UNKNOWN}/assignees/someone"),
+        ("GET", "/records/not-an-id/tags"),
+        ("GET", f"/attachments/{UNKNOWN_UUID}"),
+        ("POST", f"/attachments/{UNKNOWN_UUID}/commit"),
+        ("DELETE", f"/attachments/{UNKNOWN_UUID}"),
+        ("GET", f"/runs/{UNKNOWN}/records?tags=a"),
     ]:
         body = {"text": "a", "assigneeUserId": "b"} if method == "POST" else None
         assert_error(http.request(method, api + path, json=body, timeout=10), 404)
@@ -203,8 +217,13 @@ def test_uploads_that_differ_from_their_declaration_are_refused(server, api_key,
 
 def test_oversized_attachments_are_413(server, api_key, sdk):
     http, api = _http(server, api_key)
-    declared = {"contentType": "application/zip", "filePath": "big.zip", "sessionId": "s", "sha256": "0" * 64,
-                "sizeBytes": BODY_LIMIT + 1}
+    declared = {
+        "contentType": "application/zip",
+        "filePath": "big.zip",
+        "sessionId": "s",
+        "sha256": "0" * 64,
+        "sizeBytes": BODY_LIMIT + 1,
+    }
     body = assert_error(http.post(f"{api}/attachments", json=declared, timeout=10), 413)
     assert body["details"]["field"] == "sizeBytes" and str(BODY_LIMIT) in body["message"]
     small = _initiate(sdk, b"small")

@@ -81,8 +81,11 @@ def test_signing_in_again_ends_the_previous_session(ui_server, engine):
     browser = sign_in(ui_server, ui_server.new_api_key("first"))
     earlier_copy = copy_of(browser)
     home = browser.get(f"{ui_server.url}/")
-    again = browser.post(f"{ui_server.url}/sign-in", allow_redirects=False,
-                         data={"api_key": ui_server.new_api_key("second"), "csrf_token": csrf_token(home.text)})
+    again = browser.post(
+        f"{ui_server.url}/sign-in",
+        allow_redirects=False,
+        data={"api_key": ui_server.new_api_key("second"), "csrf_token": csrf_token(home.text)},
+    )
     assert again.status_code == 302
     assert "second" in browser.get(f"{ui_server.url}/").text
     assert not signed_in(earlier_copy, ui_server)
@@ -145,8 +148,7 @@ def test_head_sign_in_is_not_a_sign_in_attempt(ui_server, engine):
     token = csrf_token(form.text)
     # A HEAD carrying a valid key and token, as a form post would: it must neither sign in
     # (HEAD skips the CSRF check meant for POST) nor count as a failed attempt.
-    answer = probe.head(f"{ui_server.url}/sign-in", data={"api_key": key, "csrf_token": token},
-                        allow_redirects=False)
+    answer = probe.head(f"{ui_server.url}/sign-in", data={"api_key": key, "csrf_token": token}, allow_redirects=False)
     assert answer.status_code == 200 and answer.content == b""
     assert answer.headers["Cache-Control"] == "no-store"
     assert sessions_of(engine) == []

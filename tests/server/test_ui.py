@@ -41,7 +41,8 @@ def sign_in(server, key: str) -> requests.Session:
     browser = requests.Session()
     form = browser.get(f"{server.url}/sign-in")
     response = browser.post(
-        f"{server.url}/sign-in", data={"api_key": key, "csrf_token": csrf_token(form.text), "next": "/"},
+        f"{server.url}/sign-in",
+        data={"api_key": key, "csrf_token": csrf_token(form.text), "next": "/"},
         allow_redirects=False,
     )
     assert response.status_code == 302, response.text
@@ -69,32 +70,74 @@ class Seeded:
 def seeded(client) -> Seeded:
     """A completed run whose every untrusted field holds HTML and template syntax."""
     project = client.post("/projects", {"name": f"Project {HOSTILE}", "description": HOSTILE})
-    testset = client.post(f"/projects/{project['id']}/testsets", {
-        "name": f"set {HOSTILE}",
-        "jsonSchema": {"type": "object", "properties": {"question": {"type": "string"}, "answer": {"type": "string"}}},
-        "fieldMapping": {"inputs": ["question"], "expected": ["answer"]},
-    })
-    cases = client.post(f"/testsets/{testset['id']}/testcases", {"items": [
-        {"jsonData": {"question": f"{HOSTILE} q{i}", "answer": f"a{i}"}} for i in range(4)
-    ]})["items"]
-    exact = client.post(f"/projects/{project['id']}/metrics", {
-        "name": f"Exact {HOSTILE}", "evalType": "heuristic", "outputType": "boolean", "guidelines": "", "heuristic": EXACT,
-    })
-    similar = client.post(f"/projects/{project['id']}/metrics", {
-        "name": "Similar", "evalType": "heuristic", "outputType": "int", "guidelines": "", "heuristic": SIMILAR,
-    })
+    testset = client.post(
+        f"/projects/{project['id']}/testsets",
+        {
+            "name": f"set {HOSTILE}",
+            "jsonSchema": {
+                "type": "object",
+                "properties": {"question": {"type": "string"}, "answer": {"type": "string"}},
+            },
+            "fieldMapping": {"inputs": ["question"], "expected": ["answer"]},
+        },
+    )
+    cases = client.post(
+        f"/testsets/{testset['id']}/testcases",
+        {"items": [{"jsonData": {"question": f"{HOSTILE} q{i}", "answer": f"a{i}"}} for i in range(4)]},
+    )["items"]
+    exact = client.post(
+        f"/projects/{project['id']}/metrics",
+        {
+            "name": f"Exact {HOSTILE}",
+            "evalType": "heuristic",
+            "outputType": "boolean",
+            "guidelines": "",
+            "heuristic": EXACT,
+        },
+    )
+    similar = client.post(
+        f"/projects/{project['id']}/metrics",
+        {
+            "name": "Similar",
+            "evalType": "heuristic",
+            "outputType": "int",
+            "guidelines": "",
+            "heuristic": SIMILAR,
+        },
+    )
     system = client.post(f"/projects/{project['id']}/systems", {"name": "bot", "config": {"prompt": HOSTILE}})
-    run = client.post(f"/projects/{project['id']}/runs", {
-        "testsetId": testset["id"], "metricIds": [exact["id"]], "source": "github", "notes": f"note {HOSTILE}",
-        "systemVersionId": system["productionVersion"]["id"],
-        "git": {"repo": "octo/app", "ref": "refs/pull/7/merge", "sha": "a" * 40, "prNumber": 7,
-                "actionsRunUrl": "https://github.com/octo/app/actions/runs/99"},
-    })
+    run = client.post(
+        f"/projects/{project['id']}/runs",
+        {
+            "testsetId": testset["id"],
+            "metricIds": [exact["id"]],
+            "source": "github",
+            "notes": f"note {HOSTILE}",
+            "systemVersionId": system["productionVersion"]["id"],
+            "git": {
+                "repo": "octo/app",
+                "ref": "refs/pull/7/merge",
+                "sha": "a" * 40,
+                "prNumber": 7,
+                "actionsRunUrl": "https://github.com/octo/app/actions/runs/99",
+            },
+        },
+    )
     answers = ["a0", "a1", HOSTILE, "wrong"]
-    records = client.post(f"/runs/{run['id']}/records/batch", {"items": [
-        {"testcaseId": tc["id"], "inputs": tc["inputs"], "expected": tc["expected"], "outputs": {"answer": answer}}
-        for tc, answer in zip(cases, answers)
-    ]})["items"]
+    records = client.post(
+        f"/runs/{run['id']}/records/batch",
+        {
+            "items": [
+                {
+                    "testcaseId": tc["id"],
+                    "inputs": tc["inputs"],
+                    "expected": tc["expected"],
+                    "outputs": {"answer": answer},
+                }
+                for tc, answer in zip(cases, answers)
+            ]
+        },
+    )["items"]
     run = wait_for_run(client, run["id"])
     return Seeded(project, run, exact, similar, records)
 
@@ -123,8 +166,11 @@ def test_sign_in_with_good_and_bad_keys(server, api_key, data_dir):
     assert empty.status_code == 400 and "Paste an API key" in empty.text
     assert anonymous.get(f"{server.url}/", allow_redirects=False).status_code == 302
 
-    foreign = anonymous.post(f"{server.url}/sign-in", allow_redirects=False,
-                             data={"api_key": api_key, "csrf_token": token, "next": "https://evil.example/"})
+    foreign = anonymous.post(
+        f"{server.url}/sign-in",
+        allow_redirects=False,
+        data={"api_key": api_key, "csrf_token": token, "next": "https://evil.example/"},
+    )
     assert foreign.status_code == 302 and foreign.headers["Location"] == "/"
     cookie = foreign.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -193,8 +239,10 @@ def test_pages_render_and_escape_untrusted_text(server, browser, seeded):
 
 def test_run_page_shows_the_status_explanation_while_scoring_waits(server, browser, client):
     project = client.post("/projects", {"name": "waiting"})
-    human = client.post(f"/projects/{project['id']}/metrics",
-                        {"name": "Reviewer", "evalType": "human", "outputType": "boolean", "guidelines": ""})
+    human = client.post(
+        f"/projects/{project['id']}/metrics",
+        {"name": "Reviewer", "evalType": "human", "outputType": "boolean", "guidelines": ""},
+    )
     run = client.post(f"/projects/{project['id']}/runs", {"metricIds": [human["id"]]})
     client.post(f"/runs/{run['id']}/records/batch", {"items": [{"inputs": {"q": 1}, "outputs": {"a": 1}}]})
     client.patch(f"/runs/{run['id']}", {"status": "awaiting_scoring"})
@@ -228,11 +276,13 @@ def test_project_page_filters_pages_and_draws_history(server, browser, client, s
     assert re.search(r"<title>Run #\d+ · [\d-]+ [\d:]+ · 50% over 4 scores · 🟢 Completed</title>", page)
     assert_escaped(page)
 
-    second = client.post(f"/projects/{seeded.project['id']}/runs",
-                         {"metricIds": [seeded.exact["id"], seeded.similar["id"]]})
-    client.post(f"/runs/{second['id']}/records/batch", {"items": [
-        {"inputs": {"question": "q"}, "expected": {"answer": "a"}, "outputs": {"answer": "a"}}
-    ]})
+    second = client.post(
+        f"/projects/{seeded.project['id']}/runs", {"metricIds": [seeded.exact["id"], seeded.similar["id"]]}
+    )
+    client.post(
+        f"/runs/{second['id']}/records/batch",
+        {"items": [{"inputs": {"question": "q"}, "expected": {"answer": "a"}, "outputs": {"answer": "a"}}]},
+    )
     client.patch(f"/runs/{second['id']}", {"status": "awaiting_scoring"})
     wait_for_run(client, second["id"])
     both = browser.get(base).text
@@ -267,13 +317,17 @@ def test_rerun_scoring_starts_and_finishes(server, browser, client, seeded):
     assert f'name="metric_id" value="{seeded.similar["id"]}"' in page
     before = client.get(f"/runs/{seeded.run['id']}")
 
-    for picked, message in (([], "Choose at least one metric"), (["abc"], "Choose metrics from the list"),
-                            (["999999"], "no longer exists")):
+    for picked, message in (
+        ([], "Choose at least one metric"),
+        (["abc"], "Choose metrics from the list"),
+        (["999999"], "no longer exists"),
+    ):
         refused = browser.post(f"{run_url}/rescore", data={"metric_id": picked, "csrf_token": token})
         assert refused.status_code == 400 and message in refused.text
 
-    started = browser.post(f"{run_url}/rescore",
-                           data={"metric_id": [seeded.exact["id"], seeded.similar["id"]], "csrf_token": token})
+    started = browser.post(
+        f"{run_url}/rescore", data={"metric_id": [seeded.exact["id"], seeded.similar["id"]], "csrf_token": token}
+    )
     assert started.status_code == 200 and "Re-scoring started with 2 metric(s)" in started.text
     after = client.get(f"/runs/{seeded.run['id']}")
     assert after["metricIds"] == [seeded.exact["id"], seeded.similar["id"]]
@@ -297,9 +351,13 @@ def test_unknown_ids_get_a_friendly_404(server, browser, client, seeded):
     other = client.post("/projects", {"name": "other"})
     other_run = client.post(f"/projects/{other['id']}/runs", {"metricIds": []})
     for path in (
-        "/projects/999999", "/projects/abc", "/projects/1%00", f"/projects/{seeded.project['id']}/runs/999999",
+        "/projects/999999",
+        "/projects/abc",
+        "/projects/1%00",
+        f"/projects/{seeded.project['id']}/runs/999999",
         f"/projects/{seeded.project['id']}/runs/{other_run['id']}",
-        f"{seeded.run_path()}/records/999999", f"{seeded.run_path()}/records/x",
+        f"{seeded.run_path()}/records/999999",
+        f"{seeded.run_path()}/records/x",
         f"/projects/{other['id']}/runs/{other_run['id']}/records/{seeded.records[0]['id']}",
     ):
         response = browser.get(f"{server.url}{path}")

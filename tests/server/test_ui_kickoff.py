@@ -14,8 +14,13 @@ import requests
 # to evaluate) are imported with the helpers.
 from tests.server.test_ui import browser, csrf_token, data_dir, text_of  # noqa: F401
 from tests.webhook.conftest import PR_BASE_REF, PR_HEAD_REF, REPO, WORKFLOW, github, server  # noqa: F401
-from tests.webhook.kickoff_support import Evaluation, connect, dispatch_requests, runs_of
-from tests.webhook.kickoff_support import evaluation_fixture  # noqa: F401
+from tests.webhook.kickoff_support import (
+    Evaluation,
+    connect,
+    dispatch_requests,
+    evaluation_fixture,  # noqa: F401
+    runs_of,
+)
 
 WORKFLOW_DISPATCHES = "/repos/*/actions/workflows/*/dispatches"
 HOSTILE_REASON = "<b>No such workflow</b> & <script>alert(1)</script>"
@@ -35,11 +40,19 @@ def kickoff_action(evaluation: Evaluation) -> str:
 def post_kickoff(server, browser: requests.Session, evaluation: Evaluation, **fields: Any) -> requests.Response:
     """Post the form as the page fills it (its token, the evaluation's testset and metrics), with
     ``fields`` replacing values (None leaves a field out)."""
-    form = {"csrf_token": csrf_token(project_page(server, browser, evaluation).text),
-            "testset_id": evaluation.testset_id, "metric_id": evaluation.metric_ids, "system_version_id": "",
-            "ref": PR_BASE_REF, **fields}
-    return browser.post(f"{server.url}/projects/{evaluation.project_id}/kickoff", allow_redirects=False,
-                        data={name: value for name, value in form.items() if value is not None})
+    form = {
+        "csrf_token": csrf_token(project_page(server, browser, evaluation).text),
+        "testset_id": evaluation.testset_id,
+        "metric_id": evaluation.metric_ids,
+        "system_version_id": "",
+        "ref": PR_BASE_REF,
+        **fields,
+    }
+    return browser.post(
+        f"{server.url}/projects/{evaluation.project_id}/kickoff",
+        allow_redirects=False,
+        data={name: value for name, value in form.items() if value is not None},
+    )
 
 
 def test_the_panel_shows_with_a_connection_and_says_how_to_connect_without(server, browser, client, evaluation):
@@ -84,9 +97,13 @@ def test_a_kickoff_from_the_ui_dispatches_the_workflow_and_opens_its_run(server,
 
     (sent,) = github.workflow_dispatches(REPO)
     assert sent.ref == PR_HEAD_REF
-    assert sent.inputs == {"project_id": evaluation.project_id, "testset_id": evaluation.testset_id,
-                           "metric_ids": ",".join(evaluation.metric_ids), "system_version_id": version_id,
-                           "run_id": run["id"]}
+    assert sent.inputs == {
+        "project_id": evaluation.project_id,
+        "testset_id": evaluation.testset_id,
+        "metric_ids": ",".join(evaluation.metric_ids),
+        "system_version_id": version_id,
+        "run_id": run["id"],
+    }
     actions_run_url = run["git"]["actionsRunUrl"]
     assert actions_run_url.endswith(f"/actions/runs/{sent.run_id}")
 
@@ -147,10 +164,16 @@ def test_a_post_without_the_csrf_token_is_refused(server, browser, client, githu
 def test_bad_input_gets_the_form_back_with_a_message_naming_the_field(server, browser, client, github, evaluation):
     connect(client, evaluation)
     other_project = client.post("/projects", {"name": "elsewhere"})
-    foreign = client.post(f"/projects/{other_project['id']}/metrics", {
-        "name": "Foreign", "evalType": "heuristic", "outputType": "boolean", "guidelines": "",
-        "heuristic": {"type": "exact_match", "outputField": "answer", "expectedField": "answer"},
-    })
+    foreign = client.post(
+        f"/projects/{other_project['id']}/metrics",
+        {
+            "name": "Foreign",
+            "evalType": "heuristic",
+            "outputType": "boolean",
+            "guidelines": "",
+            "heuristic": {"type": "exact_match", "outputField": "answer", "expectedField": "answer"},
+        },
+    )
     cases = [
         ({"metric_id": None}, "Choose at least one metric to run."),
         ({"metric_id": ["abc"]}, "Choose metrics from the list"),

@@ -19,7 +19,8 @@ def test_gunicorn_serves_the_wsgi_app(sqlite_url, tmp_path):
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
         [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "server.wsgi:app"],
-        env={**os.environ, "SCORECARD_DATABASE_URL": sqlite_url}, stdout=subprocess.DEVNULL,
+        env={**os.environ, "SCORECARD_DATABASE_URL": sqlite_url},
+        stdout=subprocess.DEVNULL,
         stderr=(tmp_path / "gunicorn.log").open("wb"),
     )
     try:

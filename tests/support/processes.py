@@ -12,9 +12,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import requests
 
@@ -24,8 +24,9 @@ READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
 
 
-def run_cli(*args: str, database_url: str | None = None,
-            env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, database_url: str | None = None, env_extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the installed ``scorecard`` command; ``database_url`` goes in as SCORECARD_DATABASE_URL,
     ``env_extra`` adds to its environment."""
     assert SCORECARD.exists(), f"the `scorecard` console script is not installed next to {sys.executable}"
@@ -62,7 +63,9 @@ class ServerProcess:
         with log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [str(SCORECARD), "serve", "--host", "127.0.0.1", "--port", str(self.port), "--threads", str(threads)],
-                env=full_env, stdout=log, stderr=subprocess.STDOUT,
+                env=full_env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
 
     def log(self) -> str:
@@ -99,7 +102,9 @@ class ServerProcess:
 
 
 @contextmanager
-def serving(database_url: str, log_path: Path, env: dict[str, str] | None = None, threads: int = 8) -> Iterator[ServerProcess]:
+def serving(
+    database_url: str, log_path: Path, env: dict[str, str] | None = None, threads: int = 8
+) -> Iterator[ServerProcess]:
     server = ServerProcess(database_url, log_path, env, threads)
     try:
         server.wait_until_ready()

@@ -56,8 +56,13 @@ def github() -> Iterator[FakeGitHub]:
 @pytest.fixture
 def server(database_url, github) -> Iterator[LiveServer]:
     """Overrides the suite's ``server``: GitHub is the fake, deliveries are signed with SECRET."""
-    live = start_server(database_url, GITHUB_API_URL=github.url, GITHUB_TOKEN=None, GITHUB_WEBHOOK_SECRETS=(SECRET,),
-                        GITHUB_SECONDS_BETWEEN_WRITES=0)
+    live = start_server(
+        database_url,
+        GITHUB_API_URL=github.url,
+        GITHUB_TOKEN=None,
+        GITHUB_WEBHOOK_SECRETS=(SECRET,),
+        GITHUB_SECONDS_BETWEEN_WRITES=0,
+    )
     yield live
     live.stop()
 
@@ -67,10 +72,20 @@ def project(client) -> dict[str, Any]:
     """A project with a testset and a heuristic metric, connected to REPO with every trigger on."""
     project, testset, _testcases = make_project(client, cases=3)
     exact = metric(client, project, name="Exact", evalType="heuristic", outputType="boolean", heuristic=EXACT)
-    connection = client.put(f"/projects/{project['id']}/github", {
-        "repo": REPO, "branch": PR_BASE_REF, "workflow": WORKFLOW, "onPullRequest": True, "onMerge": True,
-        "testsetId": testset["id"], "metricIds": [exact["id"]], "auth": "token", "token": ACTIONS_TOKEN,
-    })
+    connection = client.put(
+        f"/projects/{project['id']}/github",
+        {
+            "repo": REPO,
+            "branch": PR_BASE_REF,
+            "workflow": WORKFLOW,
+            "onPullRequest": True,
+            "onMerge": True,
+            "testsetId": testset["id"],
+            "metricIds": [exact["id"]],
+            "auth": "token",
+            "token": ACTIONS_TOKEN,
+        },
+    )
     return {"id": project["id"], "testset": testset, "metric": exact, "connection": connection}
 
 
@@ -84,11 +99,22 @@ class Sender:
     def url(self) -> str:
         return f"{self.server.url}/webhooks/github"
 
-    def send(self, event: str, payload: Any, delivery: str | None = None, secret: str | None = SECRET,
-             body: bytes | None = None, **headers: str) -> requests.Response:
+    def send(
+        self,
+        event: str,
+        payload: Any,
+        delivery: str | None = None,
+        secret: str | None = SECRET,
+        body: bytes | None = None,
+        **headers: str,
+    ) -> requests.Response:
         raw = body if body is not None else json.dumps(payload).encode()
-        sent = {"Content-Type": "application/json", "X-GitHub-Event": event,
-                "X-GitHub-Delivery": delivery or str(uuid.uuid4()), **headers}
+        sent = {
+            "Content-Type": "application/json",
+            "X-GitHub-Event": event,
+            "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
+            **headers,
+        }
         if secret is not None:
             sent["X-Hub-Signature-256"] = sign(secret, raw)
         return requests.post(self.url, data=raw, headers=sent, timeout=60)

@@ -37,8 +37,14 @@ def evaluation_fixture(client) -> Evaluation:
 
 def connect(client: ScorecardClient, evaluation: Evaluation, **fields: Any) -> dict[str, Any]:
     """Connect the project to REPO's example workflow with the Actions token (write access)."""
-    body = {"repo": REPO, "branch": PR_BASE_REF, "workflow": WORKFLOW, "auth": "token", "token": ACTIONS_TOKEN,
-            **fields}
+    body = {
+        "repo": REPO,
+        "branch": PR_BASE_REF,
+        "workflow": WORKFLOW,
+        "auth": "token",
+        "token": ACTIONS_TOKEN,
+        **fields,
+    }
     return client.put(f"/projects/{evaluation.project_id}/github", body)
 
 

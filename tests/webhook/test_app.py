@@ -27,12 +27,25 @@ from webhook.app import create_app
 
 def standalone_config(server, api_key, tmp_path, github, project) -> dict[str, Any]:
     return {
-        "SCORECARD_API_URL": server.api_url, "SCORECARD_API_KEY": api_key,
+        "SCORECARD_API_URL": server.api_url,
+        "SCORECARD_API_KEY": api_key,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'webhook.db'}",
-        "CONNECTIONS": [{"projectId": project["id"], "repo": REPO, "branch": "master", "onPullRequest": True,
-                         "testsetId": project["testset"]["id"], "metricIds": [project["metric"]["id"]],
-                         "failUnder": "0.5", "auth": "token", "token": ACTIONS_TOKEN}],
-        "GITHUB_API_URL": github.url, "GITHUB_TOKEN": None, "GITHUB_WEBHOOK_SECRETS": (SECRET,),
+        "CONNECTIONS": [
+            {
+                "projectId": project["id"],
+                "repo": REPO,
+                "branch": "master",
+                "onPullRequest": True,
+                "testsetId": project["testset"]["id"],
+                "metricIds": [project["metric"]["id"]],
+                "failUnder": "0.5",
+                "auth": "token",
+                "token": ACTIONS_TOKEN,
+            }
+        ],
+        "GITHUB_API_URL": github.url,
+        "GITHUB_TOKEN": None,
+        "GITHUB_WEBHOOK_SECRETS": (SECRET,),
         "GITHUB_SECONDS_BETWEEN_WRITES": 0,
     }
 
@@ -56,11 +69,21 @@ def pr_run(client, project, actions_run_id: int) -> dict[str, Any]:
     """A run the workflow of Actions run ``actions_run_id`` fills (only the standalone service
     reports it: our server's own connection is removed)."""
     client.request("DELETE", f"/projects/{project['id']}/github")
-    return client.post(f"/projects/{project['id']}/runs", {
-        "testsetId": project["testset"]["id"], "metricIds": [project["metric"]["id"]], "source": "github",
-        "git": {"repo": REPO, "ref": PR_HEAD_REF, "sha": PR_HEAD_SHA, "prNumber": PR_NUMBER,
-                "actionsRunUrl": f"https://github.com/{REPO}/actions/runs/{actions_run_id}"},
-    })
+    return client.post(
+        f"/projects/{project['id']}/runs",
+        {
+            "testsetId": project["testset"]["id"],
+            "metricIds": [project["metric"]["id"]],
+            "source": "github",
+            "git": {
+                "repo": REPO,
+                "ref": PR_HEAD_REF,
+                "sha": PR_HEAD_SHA,
+                "prNumber": PR_NUMBER,
+                "actionsRunUrl": f"https://github.com/{REPO}/actions/runs/{actions_run_id}",
+            },
+        },
+    )
 
 
 def fill(client, project, run) -> None:

@@ -11,8 +11,13 @@ from scorecard_core.client import ApiError
 from scorecard_core.errors import BadRequest
 from tests.fakes.github_server import READ_ONLY_TOKEN
 from tests.webhook.conftest import PR_BASE_REF, PR_HEAD_REF, REPO
-from tests.webhook.kickoff_support import evaluation_fixture  # noqa: F401  (the `evaluation` fixture)
-from tests.webhook.kickoff_support import connect, dispatch_requests, kick_off, runs_of
+from tests.webhook.kickoff_support import (
+    connect,
+    dispatch_requests,
+    evaluation_fixture,  # noqa: F401  (the `evaluation` fixture)
+    kick_off,
+    runs_of,
+)
 from webhook.dispatch import MAX_PAYLOAD_BYTES, check_client_payload
 
 WORKFLOW_DISPATCHES = "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches"
@@ -20,8 +25,12 @@ GHES_REFUSAL = 'Invalid request.\n\n"return_run_details" is not a permitted key.
 
 
 def kickoff_values(evaluation, run) -> dict[str, str]:
-    return {"project_id": evaluation.project_id, "testset_id": evaluation.testset_id,
-            "metric_ids": ",".join(evaluation.metric_ids), "run_id": run["id"]}
+    return {
+        "project_id": evaluation.project_id,
+        "testset_id": evaluation.testset_id,
+        "metric_ids": ",".join(evaluation.metric_ids),
+        "run_id": run["id"],
+    }
 
 
 def test_workflow_dispatch_passes_the_run_and_learns_its_actions_run(client, github, evaluation):
@@ -82,18 +91,34 @@ def test_github_refusing_return_run_details_is_asked_again_without(client, githu
 
 REFUSALS = {
     "workflow missing": ({"workflow": "missing.yml"}, None, 404, "Not Found", ".github/workflows/missing.yml"),
-    "repository missing": ({"repo": "acme/missing", "dispatch": "repository_dispatch"}, None, 404, "Not Found",
-                           "acme/missing exists"),
-    "no permission": ({"token": READ_ONLY_TOKEN}, None, 403, "Resource not accessible by integration",
-                      "actions: write"),
-    "undeclared input": ({}, 'Unexpected inputs provided: ["run_id"]', 422, 'Unexpected inputs provided: ["run_id"]',
-                         "declares the workflow_dispatch inputs"),
+    "repository missing": (
+        {"repo": "acme/missing", "dispatch": "repository_dispatch"},
+        None,
+        404,
+        "Not Found",
+        "acme/missing exists",
+    ),
+    "no permission": (
+        {"token": READ_ONLY_TOKEN},
+        None,
+        403,
+        "Resource not accessible by integration",
+        "actions: write",
+    ),
+    "undeclared input": (
+        {},
+        'Unexpected inputs provided: ["run_id"]',
+        422,
+        'Unexpected inputs provided: ["run_id"]',
+        "declares the workflow_dispatch inputs",
+    ),
 }
 
 
 @pytest.mark.parametrize("connection, scripted, status, reason, hint", REFUSALS.values(), ids=REFUSALS.keys())
-def test_a_refused_dispatch_fails_the_run_and_tells_the_caller(client, github, evaluation, connection, scripted,
-                                                               status, reason, hint):
+def test_a_refused_dispatch_fails_the_run_and_tells_the_caller(
+    client, github, evaluation, connection, scripted, status, reason, hint
+):
     connect(client, evaluation, **connection)
     if scripted:
         github.fail_next("POST", WORKFLOW_DISPATCHES, status, message=scripted)
@@ -113,10 +138,14 @@ def test_a_refused_dispatch_fails_the_run_and_tells_the_caller(client, github, e
 @pytest.mark.parametrize("installed", [True, False], ids=["installed", "not installed"])
 def test_a_github_app_dispatches_as_its_installation(client, github, evaluation, installed):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()).decode()
-    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     account = REPO.split("/")[0] if installed else "someone-else"
     github.add_installation(account, app_id=42, app_slug="scorecard", public_key=public_pem)
     connect(client, evaluation, auth="app", appId="42", privateKey=private_pem)

@@ -28,10 +28,18 @@ def runs_of(client, project) -> list[dict[str, Any]]:
 
 
 def connect(client, project, **changes) -> None:
-    client.put(f"/projects/{project['id']}/github", {
-        "repo": REPO, "branch": PR_BASE_REF, "workflow": WORKFLOW, "testsetId": project["testset"]["id"],
-        "metricIds": [project["metric"]["id"]], "auth": "token", **changes,
-    })
+    client.put(
+        f"/projects/{project['id']}/github",
+        {
+            "repo": REPO,
+            "branch": PR_BASE_REF,
+            "workflow": WORKFLOW,
+            "testsetId": project["testset"]["id"],
+            "metricIds": [project["metric"]["id"]],
+            "auth": "token",
+            **changes,
+        },
+    )
 
 
 def command(github, login: str, body: str = "/scorecard run", number: int = PR_NUMBER) -> dict[str, Any]:
@@ -44,13 +52,18 @@ def command(github, login: str, body: str = "/scorecard run", number: int = PR_N
     return payload
 
 
-def workflow_run(actions_run_id: int, conclusion: str, head_sha: str = PR_HEAD_SHA,
-                 workflow: str = WORKFLOW) -> dict[str, Any]:
+def workflow_run(
+    actions_run_id: int, conclusion: str, head_sha: str = PR_HEAD_SHA, workflow: str = WORKFLOW
+) -> dict[str, Any]:
     payload = example("workflow_run", "completed")
     payload["repository"] = example("pull_request", "opened")["repository"]
     payload["workflow"]["path"] = f".github/workflows/{workflow}"
     payload["workflow_run"].update(
-        id=actions_run_id, head_sha=head_sha, status="completed", conclusion=conclusion, path=f".github/workflows/{workflow}",
+        id=actions_run_id,
+        head_sha=head_sha,
+        status="completed",
+        conclusion=conclusion,
+        path=f".github/workflows/{workflow}",
         html_url=f"https://github.com/{REPO}/actions/runs/{actions_run_id}",
     )
     return payload
@@ -156,15 +169,21 @@ def test_scorecard_run_that_github_refuses_says_why(sender, github, client, proj
 
 
 def test_scorecard_run_on_a_fork_runs_the_base_repositorys_workflow(sender, github, client, project):
-    github.add_pull(REPO, 3, head_sha="a" * 40, head_ref="feature", base_ref=PR_BASE_REF,
-                    head_repo="someone/Hello-World")
+    github.add_pull(
+        REPO, 3, head_sha="a" * 40, head_ref="feature", base_ref=PR_BASE_REF, head_repo="someone/Hello-World"
+    )
     github.set_permission(REPO, "writer", "write")
     assert sender.deliver("issue_comment", command(github, "writer", number=3)).status == "processed"
     (dispatch,) = github.workflow_dispatches(REPO)
     assert dispatch.ref == PR_BASE_REF
     (run,) = runs_of(client, project)
     assert run["git"] | {"actionsRunUrl": None} == {
-        "repo": REPO, "ref": "feature", "sha": "a" * 40, "prNumber": 3, "actionsRunUrl": None}
+        "repo": REPO,
+        "ref": "feature",
+        "sha": "a" * 40,
+        "prNumber": 3,
+        "actionsRunUrl": None,
+    }
 
 
 def test_comments_that_are_not_the_command_are_left_alone(sender, github, client, project):

@@ -22,15 +22,21 @@ from tests.conftest import wait_for_run
 from tests.fakes.github_server import ACTIONS_TOKEN, FakeGitHub
 from tests.support.processes import CLI_TIMEOUT, SCORECARD
 from tests.webhook.conftest import PR_BASE_REF, PR_HEAD_REF, PR_HEAD_SHA, PR_NUMBER, REPO, example
-from tests.webhook.kickoff_support import evaluation_fixture  # noqa: F401  (the `evaluation` fixture)
-from tests.webhook.kickoff_support import CASES, connect, dispatch_requests, kick_off, runs_of
+from tests.webhook.kickoff_support import (
+    CASES,
+    connect,
+    dispatch_requests,
+    evaluation_fixture,  # noqa: F401  (the `evaluation` fixture)
+    kick_off,
+    runs_of,
+)
 
 # Answers every testcase but the first right (kickoff_support's testsets ask q0..q5, expect a0..a5).
-SYSTEM = '''
+SYSTEM = """
 def run_system(inputs, system_config=None):
     question = inputs["question"]
     return {"answer": "wrong" if question == "q0" else "a" + question[1:]}
-'''
+"""
 BASE_SHA = "b" * 40
 
 
@@ -44,8 +50,9 @@ def post_kickoff(client, project_id: str, body: Any):
 
 def test_a_kickoff_answers_201_with_its_run(client, github, evaluation):
     connect(client, evaluation)
-    answer = post_kickoff(client, evaluation.project_id,
-                          {"testsetId": evaluation.testset_id, "metricIds": evaluation.metric_ids})
+    answer = post_kickoff(
+        client, evaluation.project_id, {"testsetId": evaluation.testset_id, "metricIds": evaluation.metric_ids}
+    )
     assert answer.status_code == 201, answer.text
     run = answer.json()
     assert run["source"] == "kickoff" and run["testsetId"] == evaluation.testset_id
@@ -129,16 +136,25 @@ def run_workflow(client, github: FakeGitHub, workspace: Path, dispatch: str) -> 
     event_env, payload = event_for(github, dispatch)
     (workspace / "event.json").write_text(json.dumps(payload))
     env = {
-        "PATH": os.environ["PATH"], "GITHUB_ACTIONS": "true", "RUNNER_TEMP": str(workspace),
-        "GITHUB_OUTPUT": str(workspace / "output.txt"), "GITHUB_STEP_SUMMARY": str(workspace / "summary.md"),
-        "GITHUB_REPOSITORY": REPO, "GITHUB_EVENT_PATH": str(workspace / "event.json"), "GITHUB_API_URL": github.url,
-        "SCORECARD_API_URL": client.base_url, "SCORECARD_API_KEY": client.http.headers["Authorization"][7:],
-        "SCORECARD_SYSTEM": "bot:run_system", "SCORECARD_PYTHON": sys.executable,
-        "SCORECARD_WORKING_DIRECTORY": str(workspace), "SCORECARD_GITHUB_TOKEN": ACTIONS_TOKEN,
+        "PATH": os.environ["PATH"],
+        "GITHUB_ACTIONS": "true",
+        "RUNNER_TEMP": str(workspace),
+        "GITHUB_OUTPUT": str(workspace / "output.txt"),
+        "GITHUB_STEP_SUMMARY": str(workspace / "summary.md"),
+        "GITHUB_REPOSITORY": REPO,
+        "GITHUB_EVENT_PATH": str(workspace / "event.json"),
+        "GITHUB_API_URL": github.url,
+        "SCORECARD_API_URL": client.base_url,
+        "SCORECARD_API_KEY": client.http.headers["Authorization"][7:],
+        "SCORECARD_SYSTEM": "bot:run_system",
+        "SCORECARD_PYTHON": sys.executable,
+        "SCORECARD_WORKING_DIRECTORY": str(workspace),
+        "SCORECARD_GITHUB_TOKEN": ACTIONS_TOKEN,
         **event_env,
     }
-    return subprocess.run([sys.executable, "-m", "runner"], env=env, capture_output=True, text=True, timeout=120,
-                          cwd=workspace)
+    return subprocess.run(
+        [sys.executable, "-m", "runner"], env=env, capture_output=True, text=True, timeout=120, cwd=workspace
+    )
 
 
 def wait_for(check, what: str, timeout: float = 15.0):
@@ -170,8 +186,11 @@ def test_a_kickoff_runs_end_to_end(server, client, github, evaluation, tmp_path,
     run_url = f"{server.app.config['PUBLIC_URL'].rstrip('/')}/projects/{evaluation.project_id}/runs/{run['id']}"
     sha = PR_HEAD_SHA if dispatch == "workflow_dispatch" else BASE_SHA
     (status,) = wait_for(lambda: github.statuses(REPO, sha), "commit status")
-    assert (status.state, status.target_url, status.context) == ("success", run_url,
-                                                                 f"scorecard/testset-{evaluation.testset_id}")
+    assert (status.state, status.target_url, status.context) == (
+        "success",
+        run_url,
+        f"scorecard/testset-{evaluation.testset_id}",
+    )
     assert percent(5 / 6) in status.description
     comments = github.comments(REPO, PR_NUMBER)
     if dispatch == "workflow_dispatch":
@@ -187,14 +206,26 @@ PRIVATE_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEnotARealKeyButSecretAllTheSa
 
 
 def connect_cli(database_url: str, *args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(SCORECARD), "github", "connect", *args, "--database-url", database_url],
-                          env={**os.environ, **env}, capture_output=True, text=True, timeout=CLI_TIMEOUT)
+    return subprocess.run(
+        [str(SCORECARD), "github", "connect", *args, "--database-url", database_url],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT,
+    )
 
 
 def test_connect_writes_the_connection_and_never_prints_secrets(database_url, client, github, evaluation, tmp_path):
     project = ("--project", evaluation.project_id, "--repo", REPO, "--branch", PR_BASE_REF)
-    triggers = ("--on-pull-request", "--testset", evaluation.testset_id, "--metrics", ",".join(evaluation.metric_ids),
-                "--fail-under", "0.8")
+    triggers = (
+        "--on-pull-request",
+        "--testset",
+        evaluation.testset_id,
+        "--metrics",
+        ",".join(evaluation.metric_ids),
+        "--fail-under",
+        "0.8",
+    )
     done = connect_cli(database_url, *project, *triggers, "--token-env", "BOT_TOKEN", BOT_TOKEN=ACTIONS_TOKEN)
     assert done.returncode == 0, done.stderr
     assert ACTIONS_TOKEN not in done.stdout + done.stderr
@@ -208,8 +239,19 @@ def test_connect_writes_the_connection_and_never_prints_secrets(database_url, cl
 
     key_file = tmp_path / "app.pem"
     key_file.write_text(PRIVATE_KEY)
-    done = connect_cli(database_url, *project, "--dispatch", "repository_dispatch", "--no-on-kickoff",
-                       "--app-id", "12345", "--private-key-file", str(key_file), "--installation-id", "7")
+    done = connect_cli(
+        database_url,
+        *project,
+        "--dispatch",
+        "repository_dispatch",
+        "--no-on-kickoff",
+        "--app-id",
+        "12345",
+        "--private-key-file",
+        str(key_file),
+        "--installation-id",
+        "7",
+    )
     assert done.returncode == 0, done.stderr
     assert "MIIE" not in done.stdout + done.stderr and "hasPrivateKey: True" in done.stdout
     connection = client.get(f"/projects/{evaluation.project_id}/github")

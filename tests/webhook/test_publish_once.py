@@ -12,13 +12,16 @@ import multiprocessing
 import os
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 from tests.conftest import wait_for_run
 from tests.webhook.conftest import PR_HEAD_REF, PR_HEAD_SHA, REPO
-from tests.webhook.kickoff_support import evaluation_fixture  # noqa: F401  (the `evaluation` fixture)
-from tests.webhook.kickoff_support import connect, kick_off
+from tests.webhook.kickoff_support import (
+    connect,
+    evaluation_fixture,  # noqa: F401  (the `evaluation` fixture)
+    kick_off,
+)
 from tests.webhook.test_kickoff import run_workflow, wait_for
 
 FLOWS = 15  # per database: thirty flows in all (the old code published twice in several)
@@ -34,8 +37,10 @@ def cpu_load(processes: int | None = None) -> Iterator[None]:
     """Four busy processes per core, like `stress --cpu 4N`: the server, the runner and the
     scoring engine all get less CPU than they want, which widens every race window."""
     stop = multiprocessing.Event()
-    spinners = [multiprocessing.Process(target=_spin, args=(stop,), daemon=True)
-                for _ in range(processes or 4 * (os.cpu_count() or 2))]
+    spinners = [
+        multiprocessing.Process(target=_spin, args=(stop,), daemon=True)
+        for _ in range(processes or 4 * (os.cpu_count() or 2))
+    ]
     for spinner in spinners:
         spinner.start()
     try:
@@ -59,8 +64,9 @@ def test_kickoffs_under_cpu_load_publish_once_each(server, client, github, evalu
             workflow = run_workflow(client, github, workspace, "workflow_dispatch")
             assert workflow.returncode == 0, workflow.stdout + workflow.stderr
             assert wait_for_run(client, run["id"])["status"] == "completed"
-            run_urls.append(f"{server.app.config['PUBLIC_URL'].rstrip('/')}/projects/{evaluation.project_id}"
-                            f"/runs/{run['id']}")
+            run_urls.append(
+                f"{server.app.config['PUBLIC_URL'].rstrip('/')}/projects/{evaluation.project_id}/runs/{run['id']}"
+            )
         wait_for(lambda: len(github.statuses(REPO, PR_HEAD_SHA)) >= FLOWS, "status for every run", timeout=30)
         time.sleep(1.5)  # a second publication would come from the engine's next refresh (every 0.5 s)
     published = Counter(s.target_url for s in github.statuses(REPO, PR_HEAD_SHA))

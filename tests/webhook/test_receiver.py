@@ -36,8 +36,13 @@ def test_missing_or_bad_signatures_are_refused_and_nothing_is_stored(sender, git
     unsigned = sender.send("pull_request", payload, secret=None)
     wrong_secret = sender.send("pull_request", payload, secret="not the secret")
     body = json.dumps(payload).encode()
-    tampered = sender.send("pull_request", None, body=body.replace(b'"opened"', b'"closed"'), secret=None,
-                           **{"X-Hub-Signature-256": sign(SECRET, body)})
+    tampered = sender.send(
+        "pull_request",
+        None,
+        body=body.replace(b'"opened"', b'"closed"'),
+        secret=None,
+        **{"X-Hub-Signature-256": sign(SECRET, body)},
+    )
     for response in (unsigned, wrong_secret, tampered):
         assert response.status_code == 401
         assert "X-Hub-Signature-256" in response.json()["message"]
@@ -52,9 +57,12 @@ def test_ping_is_answered(sender):
 
 
 def test_bodies_that_are_not_a_json_object_are_refused(sender):
-    for body, content_type in ((b"{not json", "application/json"), (b"[1, 2]", "application/json"),
-                               (b"\xff\xfe{}", "application/json"),
-                               (b"payload=%7B%7D", "application/x-www-form-urlencoded")):
+    for body, content_type in (
+        (b"{not json", "application/json"),
+        (b"[1, 2]", "application/json"),
+        (b"\xff\xfe{}", "application/json"),
+        (b"payload=%7B%7D", "application/x-www-form-urlencoded"),
+    ):
         response = sender.send("push", None, body=body, **{"Content-Type": content_type})
         assert response.status_code == 400, body
         assert "application/json" in response.json()["message"] or "JSON object" in response.json()["message"]
@@ -76,16 +84,27 @@ def test_payloads_up_to_githubs_25_mb_are_taken_and_larger_ones_refused(sender):
     too_large = sender.send("push", None, body=b"{" + b" " * (25 * MB) + b"}")
     assert too_large.status_code == 413 and "25 MB" in too_large.json()["message"]
 
-    chunked = requests.post(sender.url, data=(b" " * MB for _ in range(26)), timeout=60,
-                            headers={"Content-Type": "application/json", "X-GitHub-Event": "push",
-                                     "X-GitHub-Delivery": str(uuid.uuid4()), "X-Hub-Signature-256": "sha256=0"})
+    chunked = requests.post(
+        sender.url,
+        data=(b" " * MB for _ in range(26)),
+        timeout=60,
+        headers={
+            "Content-Type": "application/json",
+            "X-GitHub-Event": "push",
+            "X-GitHub-Delivery": str(uuid.uuid4()),
+            "X-Hub-Signature-256": "sha256=0",
+        },
+    )
     assert chunked.status_code == 413
 
 
 def test_events_and_actions_without_a_handler_are_acknowledged_as_ignored(sender, github):
-    for event, payload in (("push", example("push")), ("check_run", example("check_run")),
-                           ("pull_request", example("pull_request", "labeled")),
-                           ("issue_comment", example("issue_comment", "edited"))):
+    for event, payload in (
+        ("push", example("push")),
+        ("check_run", example("check_run")),
+        ("pull_request", example("pull_request", "labeled")),
+        ("issue_comment", example("issue_comment", "edited")),
+    ):
         delivery = str(uuid.uuid4())
         response = sender.send(event, payload, delivery)
         assert response.status_code == 202 and response.json()["message"] == "ignored", event
@@ -144,8 +163,16 @@ def test_a_delivery_abandoned_by_a_dead_process_is_taken_again(sender, github, p
     payload, delivery = example("pull_request", "opened"), str(uuid.uuid4())
     engine = sender.server.app.extensions["scorecard.engine"]
     with session_scope(engine) as session:  # queued three hours ago by a process that then died
-        session.add(WebhookDelivery(id=delivery, event="pull_request", action="opened", status="processing",
-                                    attempts=1, received_at=utcnow() - timedelta(hours=3)))
+        session.add(
+            WebhookDelivery(
+                id=delivery,
+                event="pull_request",
+                action="opened",
+                status="processing",
+                attempts=1,
+                received_at=utcnow() - timedelta(hours=3),
+            )
+        )
     taken = sender.deliver("pull_request", payload, delivery)
     assert taken.status == "processed" and taken.attempts == 2
     assert len(github.workflow_dispatches(REPO)) == 1

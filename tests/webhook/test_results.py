@@ -43,8 +43,9 @@ def github() -> Iterator[FakeGitHub]:
 @pytest.fixture
 def server(database_url, github) -> Iterator[LiveServer]:
     """Overrides conftest's: the webhook service talks to the fake GitHub without write pauses."""
-    live = start_server(database_url, GITHUB_API_URL=github.url, GITHUB_SECONDS_BETWEEN_WRITES=0,
-                        SCORING_LEASE_SECONDS=5.0)
+    live = start_server(
+        database_url, GITHUB_API_URL=github.url, GITHUB_SECONDS_BETWEEN_WRITES=0, SCORING_LEASE_SECONDS=5.0
+    )
     yield live
     live.stop()
 
@@ -53,14 +54,25 @@ def server(database_url, github) -> Iterator[LiveServer]:
 def evaluation(client) -> dict[str, Any]:
     """A project connected to the repository: a testset, a heuristic metric, 75% to pass."""
     project = client.post("/projects", {"name": "PR results"})
-    testset = client.post(f"/projects/{project['id']}/testsets", {
-        "name": "questions", "jsonSchema": SCHEMA, "fieldMapping": {"inputs": ["question"], "expected": ["answer"]},
-    })
+    testset = client.post(
+        f"/projects/{project['id']}/testsets",
+        {
+            "name": "questions",
+            "jsonSchema": SCHEMA,
+            "fieldMapping": {"inputs": ["question"], "expected": ["answer"]},
+        },
+    )
     items = [{"jsonData": {"question": f"q{i}", "answer": f"a{i}"}} for i in range(CASES)]
     testcases = client.post(f"/testsets/{testset['id']}/testcases", {"items": items})["items"]
-    metric = client.post(f"/projects/{project['id']}/metrics", {
-        "name": "Exact answer", "evalType": "heuristic", "outputType": "boolean", "heuristic": EXACT,
-    })
+    metric = client.post(
+        f"/projects/{project['id']}/metrics",
+        {
+            "name": "Exact answer",
+            "evalType": "heuristic",
+            "outputType": "boolean",
+            "heuristic": EXACT,
+        },
+    )
     connect(client, project["id"], BOT_TOKEN)
     return {"project": project, "testset": testset, "testcases": testcases, "metric": metric}
 
@@ -82,8 +94,12 @@ def upload(client, run, evaluation, shouting: int = 0, failed: int = 0) -> None:
     items = []
     for index, testcase in enumerate(evaluation["testcases"]):
         answer = testcase["expected"]["answer"]
-        item = {"testcaseId": testcase["id"], "inputs": testcase["inputs"], "expected": testcase["expected"],
-                "outputs": {"answer": answer.upper() if index < shouting else answer}}
+        item = {
+            "testcaseId": testcase["id"],
+            "inputs": testcase["inputs"],
+            "expected": testcase["expected"],
+            "outputs": {"answer": answer.upper() if index < shouting else answer},
+        }
         if index >= CASES - failed:
             item.update(outputs={}, error="the system timed out")
         items.append(item)
@@ -118,25 +134,45 @@ def test_one_sticky_comment_and_a_status_that_follow_rescoring(client, server, g
     [base_status] = statuses_after(github, MAIN_SHA, 1)  # no pull request there: a status only
     assert (base_status.state, base_status.description) == ("success", "Pass rate 100.0%; all thresholds met")
 
-    run = start_run(client, evaluation, {"repo": REPO, "ref": "feature", "sha": PR_SHA, "prNumber": 7,
-                                         "actionsRunUrl": f"https://github.com/{REPO}/actions/runs/99"})
+    run = start_run(
+        client,
+        evaluation,
+        {
+            "repo": REPO,
+            "ref": "feature",
+            "sha": PR_SHA,
+            "prNumber": 7,
+            "actionsRunUrl": f"https://github.com/{REPO}/actions/runs/99",
+        },
+    )
     upload(client, run, evaluation, shouting=2)
     assert wait_for_run(client, run["id"])["status"] == "completed"
     [failed] = statuses_after(github, PR_SHA, 1)
     testset_id = evaluation["testset"]["id"]
     assert (failed.state, failed.context, failed.target_url) == (
-        "failure", f"scorecard/testset-{testset_id}", run_url(server, run))
+        "failure",
+        f"scorecard/testset-{testset_id}",
+        run_url(server, run),
+    )
     assert failed.description == "Pass rate 50.0%; 1 threshold not met" and failed.creator == BOT
     [comment] = github.comments(REPO, 7)
     assert comment.user == BOT and comment.body.endswith(f"<!-- scorecard-eval testset={testset_id} -->\n")
-    for expected in (f"[Scorecard run]({run_url(server, run)})", f"[Actions run](https://github.com/{REPO}/actions/runs/99)",
-                     "Overall: pass rate 50.0% is below the 75.0% threshold", "| Exact answer | 50.0% | — |",
-                     "pull request #\u200b7", f"compared with run `{base['id']}`", "▼ -50.0 pp"):
+    for expected in (
+        f"[Scorecard run]({run_url(server, run)})",
+        f"[Actions run](https://github.com/{REPO}/actions/runs/99)",
+        "Overall: pass rate 50.0% is below the 75.0% threshold",
+        "| Exact answer | 50.0% | — |",
+        "pull request #\u200b7",
+        f"compared with run `{base['id']}`",
+        "▼ -50.0 pp",
+    ):
         assert expected in comment.body
 
     # Case no longer matters: rescoring edits the same comment and sets a new status.
-    client.patch(f"/metrics/{evaluation['metric']['id']}", {
-        "evalType": "heuristic", "outputType": "boolean", "heuristic": {**EXACT, "caseSensitive": False}})
+    client.patch(
+        f"/metrics/{evaluation['metric']['id']}",
+        {"evalType": "heuristic", "outputType": "boolean", "heuristic": {**EXACT, "caseSensitive": False}},
+    )
     client.post(f"/runs/{run['id']}/rescore", {"metricIds": [evaluation["metric"]["id"]]})
     assert wait_for_run(client, run["id"])["status"] == "completed"
     passed = statuses_after(github, PR_SHA, 2)[-1]
@@ -152,8 +188,10 @@ def test_a_run_that_ends_in_error_gets_an_error_status(client, github, evaluatio
     assert wait_for_run(client, run["id"])["status"] == "error"
     [status] = statuses_after(github, PR_SHA, 1)
     assert status.state == "error"
-    assert status.description == ("Pass rate 75.0%; the run ended with an error: "  # the failed call fails
-                                  "1 record(s) failed during execution")
+    assert status.description == (
+        "Pass rate 75.0%; the run ended with an error: "  # the failed call fails
+        "1 record(s) failed during execution"
+    )
     [comment] = github.comments(REPO, 7)
     assert "The run ended with an error: 1 record(s) failed during execution" in comment.body
     assert "1 of 4 system calls failed" in comment.body and "the system timed out" in comment.body
@@ -180,13 +218,18 @@ def test_a_github_refusal_is_logged_and_the_run_still_completes(client, github, 
     run = start_run(client, evaluation, {"repo": REPO, "ref": "feature", "sha": PR_SHA, "prNumber": 7})
     upload(client, run, evaluation)
     assert wait_for_run(client, run["id"])["status"] == "completed"
-    warnings = eventually(lambda: messages(caplog, logging.WARNING) if len(messages(caplog)) >= 2 else None,
-                          "two warnings")
+    warnings = eventually(
+        lambda: messages(caplog, logging.WARNING) if len(messages(caplog)) >= 2 else None, "two warnings"
+    )
     assert warnings == [
-        (f"GitHub refused to comment on {REPO}#7 (403: Resource not accessible by integration): "
-         "give the token or GitHub App the `pull-requests: write` permission"),
-        (f"GitHub refused to set the commit status of {REPO}@{PR_SHA[:7]} (403: Resource not accessible by "
-         "integration): give the token or GitHub App the `statuses: write` permission"),
+        (
+            f"GitHub refused to comment on {REPO}#7 (403: Resource not accessible by integration): "
+            "give the token or GitHub App the `pull-requests: write` permission"
+        ),
+        (
+            f"GitHub refused to set the commit status of {REPO}@{PR_SHA[:7]} (403: Resource not accessible by "
+            "integration): give the token or GitHub App the `statuses: write` permission"
+        ),
     ]
     assert READ_ONLY_TOKEN not in caplog.text
     assert github.comments(REPO, 7) == [] and github.statuses(REPO) == []

@@ -20,7 +20,8 @@ def connections_for(engine: Engine, repo: str) -> list[GitHubConnection]:
         return []
     with session_scope(engine) as session:
         statement = (
-            select(GitHubConnection).where(func.lower(GitHubConnection.repo) == repo.lower())
+            select(GitHubConnection)
+            .where(func.lower(GitHubConnection.repo) == repo.lower())
             .order_by(GitHubConnection.project_id)
         )
         return list(session.exec(statement))
@@ -33,7 +34,9 @@ def set_installation(engine: Engine, repos: Iterable[str], installation_id: int)
         return 0
     with engine.begin() as connection:
         return connection.execute(
-            update(_table).where(func.lower(_table.c.repo).in_(names)).values(installation_id=installation_id, updated_at=utcnow())
+            update(_table)
+            .where(func.lower(_table.c.repo).in_(names))
+            .values(installation_id=installation_id, updated_at=utcnow())
         ).rowcount
 
 
@@ -43,4 +46,6 @@ def clear_installation(engine: Engine, installation_id: int, repos: Iterable[str
     if repos is not None:
         condition &= func.lower(_table.c.repo).in_([r.lower() for r in repos])
     with engine.begin() as connection:
-        return connection.execute(update(_table).where(condition).values(installation_id=None, updated_at=utcnow())).rowcount
+        return connection.execute(
+            update(_table).where(condition).values(installation_id=None, updated_at=utcnow())
+        ).rowcount

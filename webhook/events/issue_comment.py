@@ -35,9 +35,11 @@ def permission_of(repo: Repository, login: str) -> str:
 
 
 def refusal(login: str, repo: str, permission: str) -> str:
-    return (f"@{login} only collaborators with write access to {repo} (write, maintain or admin) can start an "
-            f"evaluation with `{COMMAND}`: it runs the repository's workflow with its secrets. Your permission "
-            f"here is `{permission}`; ask a maintainer to comment `{COMMAND}`.")
+    return (
+        f"@{login} only collaborators with write access to {repo} (write, maintain or admin) can start an "
+        f"evaluation with `{COMMAND}`: it runs the repository's workflow with its secrets. Your permission "
+        f"here is `{permission}`; ask a maintainer to comment `{COMMAND}`."
+    )
 
 
 @router.register("issue_comment", "created")

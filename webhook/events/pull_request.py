@@ -22,17 +22,26 @@ log = logging.getLogger(__name__)
 def evaluate(service: WebhookService, connection: GitHubConnection, ref: str, git: dict[str, Any]) -> None:
     """Create a run of the connection's testset and metrics and dispatch its workflow on ``ref``."""
     if not (connection.testset_id and connection.metric_ids):
-        log.warning("project %s connects %s without a testset and metrics to evaluate; nothing started",
-                    connection.project_id, connection.repo)
+        log.warning(
+            "project %s connects %s without a testset and metrics to evaluate; nothing started",
+            connection.project_id,
+            connection.repo,
+        )
         return
-    kickoff(service, connection, testset_id=connection.testset_id, metric_ids=connection.metric_ids,
-            system_version_id=connection.system_version_id, ref=ref, git=git, source="github")
+    kickoff(
+        service,
+        connection,
+        testset_id=connection.testset_id,
+        metric_ids=connection.metric_ids,
+        system_version_id=connection.system_version_id,
+        ref=ref,
+        git=git,
+        source="github",
+    )
 
 
 def evaluate_all(event: Event, connections: list[GitHubConnection], ref: str, git: dict[str, Any]) -> None:
-    run_each(
-        (f"project {c.project_id}", lambda c=c: evaluate(event.service, c, ref, git)) for c in connections
-    )
+    run_each((f"project {c.project_id}", lambda c=c: evaluate(event.service, c, ref, git)) for c in connections)
 
 
 def is_from_fork(pull: dict[str, Any]) -> bool:

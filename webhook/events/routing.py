@@ -44,6 +44,7 @@ class Router:
             for action in actions:
                 self._handlers[(event, action)] = handler
             return handler
+
         return add
 
     def handler(self, event: str, action: str | None) -> Handler | None:

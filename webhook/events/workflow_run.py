@@ -51,14 +51,16 @@ def settle_workflow_run(event: Event) -> None:
         return
     workflow_path = actions_run.get("path") or (event.payload.get("workflow") or {}).get("path") or ""
     runs = [
-        (project_id, run) for project_id, run in candidates(event.service, event.repo, actions_run, connections)
+        (project_id, run)
+        for project_id, run in candidates(event.service, event.repo, actions_run, connections)
         if fills(run, actions_run, connections[project_id], workflow_path)
     ]
     run_each((f"run {r['id']}", lambda p=p, r=r: settle(event.service, p, r, actions_run)) for p, r in runs)
 
 
-def candidates(service: WebhookService, repo: str, actions_run: dict[str, Any],
-               connections: dict[int, GitHubConnection]) -> list[tuple[int, dict[str, Any]]]:
+def candidates(
+    service: WebhookService, repo: str, actions_run: dict[str, Any], connections: dict[int, GitHubConnection]
+) -> list[tuple[int, dict[str, Any]]]:
     """(project ID, run) pairs that may be the Actions run's; ``fills`` decides."""
     scorecard = service.scorecard
     if isinstance(scorecard, LocalScorecard):
@@ -68,7 +70,8 @@ def candidates(service: WebhookService, repo: str, actions_run: dict[str, Any],
     if isinstance(scorecard, RemoteScorecard):
         # No search by git context over the v2 API: look through each project's latest runs.
         return [
-            (project_id, run) for project_id in connections
+            (project_id, run)
+            for project_id in connections
             for run in itertools.islice(scorecard.client.paginate(f"/projects/{project_id}/runs"), RECENT_RUNS)
         ]
     return []
@@ -89,8 +92,11 @@ def fills(run: dict[str, Any], actions_run: dict[str, Any], connection: GitHubCo
     linked = git.get("actionsRunUrl")
     if linked:
         return str(linked).rstrip("/").endswith(f"/actions/runs/{actions_run['id']}")
-    return (git.get("sha") == actions_run["head_sha"] and run.get("status") not in FINISHED
-            and workflow_path.rsplit("/", 1)[-1] == connection.workflow)
+    return (
+        git.get("sha") == actions_run["head_sha"]
+        and run.get("status") not in FINISHED
+        and workflow_path.rsplit("/", 1)[-1] == connection.workflow
+    )
 
 
 def settle(service: WebhookService, project_id: int, run: dict[str, Any], actions_run: dict[str, Any]) -> None:
@@ -99,8 +105,9 @@ def settle(service: WebhookService, project_id: int, run: dict[str, Any], action
         scorecard.update_git(run_id, {"actionsRunUrl": url})
     conclusion = actions_run.get("conclusion")
     if conclusion in DIED and not run.get("numRecords") and run.get("status") not in FINISHED:
-        ended_here = scorecard.fail_run(run_id, f"The GitHub Actions workflow run ended `{conclusion}` before "
-                                                f"uploading any records: {url}")
+        ended_here = scorecard.fail_run(
+            run_id, f"The GitHub Actions workflow run ended `{conclusion}` before uploading any records: {url}"
+        )
         if ended_here:
             publish_results(service, str(project_id), run_id)
     elif conclusion == "success" and isinstance(scorecard, RemoteScorecard):
@@ -117,7 +124,9 @@ def wait_until_finished(scorecard: RemoteScorecard, run_id: str, timeout: float 
         if run.get("status") in FINISHED:
             return run
         if time.monotonic() + delay > deadline:
-            raise ScoringTimedOut(f"run {run_id} is still `{run.get('status')}` after {timeout / 60:.0f} minutes; "
-                                  "its results were not posted (redeliver the workflow_run webhook to try again)")
+            raise ScoringTimedOut(
+                f"run {run_id} is still `{run.get('status')}` after {timeout / 60:.0f} minutes; "
+                "its results were not posted (redeliver the workflow_run webhook to try again)"
+            )
         time.sleep(delay)
         delay = min(delay * 2, POLL_MAX_DELAY)

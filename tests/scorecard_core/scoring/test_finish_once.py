@@ -18,8 +18,7 @@ def test_of_many_concurrent_refreshes_exactly_one_reports_the_finish(client, dat
     all in, at once; one of them finished it."""
     project, testset, testcases = make_project(client, cases=4)
     exact = metric(client, project, name="Exact", evalType="heuristic", outputType="boolean", heuristic=EXACT)
-    run = client.post(f"/projects/{project['id']}/runs",
-                      {"testsetId": testset["id"], "metricIds": [exact["id"]]})
+    run = client.post(f"/projects/{project['id']}/runs", {"testsetId": testset["id"], "metricIds": [exact["id"]]})
     upload(client, run, testcases)
     client.patch(f"/runs/{run['id']}", {"status": "awaiting_scoring"})
     wait_for_run(client, run["id"])

@@ -33,11 +33,16 @@ CASES = [
     ({**EXACT, "caseSensitive": False}, {"answer": "paris"}, {"answer": "Paris"}, True, "ignoring case"),
     ({**EXACT, "trimWhitespace": False}, {"answer": "Paris "}, {"answer": "Paris"}, False, "does not match"),
     (EXACT, {"answer": 42}, {"answer": "42"}, True, "matches"),
-    ({**EXACT, "outputField": "result.items.1.name"}, {"result": {"items": [{}, {"name": "b"}]}},
-     {"answer": "b"}, True, "outputs.result.items.1.name"),
-    (CONTAINS_FIELD, {"answer": "It is Paris."}, {"city": "Paris"}, True, "contains \"Paris\" (expected.city)"),
+    (
+        {**EXACT, "outputField": "result.items.1.name"},
+        {"result": {"items": [{}, {"name": "b"}]}},
+        {"answer": "b"},
+        True,
+        "outputs.result.items.1.name",
+    ),
+    (CONTAINS_FIELD, {"answer": "It is Paris."}, {"city": "Paris"}, True, 'contains "Paris" (expected.city)'),
     (CONTAINS_FIELD, {"answer": "It is Lyon."}, {"city": "Paris"}, False, "does not contain"),
-    (CONTAINS_VALUE, {"answer": "PARIS, France"}, {}, True, "contains \"Paris\""),
+    (CONTAINS_VALUE, {"answer": "PARIS, France"}, {}, True, 'contains "Paris"'),
     (CONTAINS_VALUE, {"answer": "Lyon"}, {}, False, "does not contain"),
     (REGEX, {"answer": "555-1234"}, {}, True, "matches pattern /^\\d{3}-\\d{4}$/"),
     (REGEX, {"answer": "call 555-1234"}, {}, False, "does not match"),
@@ -54,7 +59,7 @@ CASES = [
     ({**SCHEMA, "schema": {"$ref": "#/$defs/missing"}}, {"raw": {}}, {}, False, "cannot be resolved"),
     (NUMERIC, {"total": "10.4"}, {"total": 10}, True, "by 0.4, within tolerance 0.5"),
     (NUMERIC, {"total": 11}, {"total": 10}, False, "outside tolerance"),
-    (NUMERIC, {"total": "ten"}, {"total": 10}, False, "outputs.total \"ten\" is not a number"),
+    (NUMERIC, {"total": "ten"}, {"total": 10}, False, 'outputs.total "ten" is not a number'),
     (NUMERIC, {"total": True}, {"total": 1}, False, "is not a number"),
     (RELATIVE, {"total": 1090}, {"total": 1000}, True, "within tolerance 0.1 x |expected| = 100"),
     (RELATIVE, {"total": 1200}, {"total": 1000}, False, "outside tolerance"),
@@ -79,7 +84,8 @@ def test_every_heuristic_has_passing_and_failing_cases():
 @pytest.mark.parametrize("config", [EXACT, CONTAINS_VALUE, REGEX, VALID_JSON, SCHEMA, NUMERIC, SIMILAR])
 def test_missing_output_field_is_a_failing_score(config):
     assert score(config, "boolean", {}, {"other": 1}, {"answer": "x", "total": 1}) == {
-        "binaryScore": False, "reasoning": f"outputs.{config['outputField']} is missing",
+        "binaryScore": False,
+        "reasoning": f"outputs.{config['outputField']} is missing",
     }
     assert score(config, "int", {}, None, None)["intScore"] == 1
 
@@ -128,7 +134,11 @@ def test_long_values_are_truncated_in_reasoning():
 
 def test_validate_config_fills_defaults():
     assert validate_config({"type": "similarity", "outputField": "a", "expectedField": "b"}, "float") == {
-        "type": "similarity", "outputField": "a", "expectedField": "b", "threshold": 0.8, "caseSensitive": True,
+        "type": "similarity",
+        "outputField": "a",
+        "expectedField": "b",
+        "threshold": 0.8,
+        "caseSensitive": True,
     }
     assert validate_config(CONTAINS_VALUE, "boolean") == CONTAINS_VALUE
     assert validate_config(VALID_JSON, "int") == VALID_JSON
@@ -139,7 +149,7 @@ BAD_CONFIGS = [
     (None, "heuristic", "is required for a heuristic metric"),
     (["exact_match"], "heuristic", "must be a JSON object"),
     ({"outputField": "a"}, "heuristic.type", "must be one of exact_match, contains, regex"),
-    ({"type": "levenshtein", "outputField": "a"}, "heuristic.type", "got \"levenshtein\""),
+    ({"type": "levenshtein", "outputField": "a"}, "heuristic.type", 'got "levenshtein"'),
     ({"type": "valid_json"}, "heuristic.outputField", "is required"),
     ({"type": "valid_json", "outputField": "a..b"}, "heuristic.outputField", "empty segment"),
     ({"type": "valid_json", "outputField": "a", "pattern": "x"}, "heuristic.pattern", "not a setting of valid_json"),
@@ -172,8 +182,11 @@ def test_bad_config_names_the_setting(config, field, problem):
 
 
 def test_every_heuristic_has_bad_config_cases():
-    named = {config["type"] for config, field, _p in BAD_CONFIGS if isinstance(config, dict) and "type" in config
-             and field not in ("heuristic.type", "heuristic.outputField")}
+    named = {
+        config["type"]
+        for config, field, _p in BAD_CONFIGS
+        if isinstance(config, dict) and "type" in config and field not in ("heuristic.type", "heuristic.outputField")
+    }
     assert named == set(HEURISTICS)
 
 

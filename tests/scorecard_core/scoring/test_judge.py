@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -26,8 +27,12 @@ def fake_openai() -> Iterator[FakeOpenAI]:
 def ai_metric(output_type: str = "boolean", **overrides: Any) -> dict[str, Any]:
     """A metric config exactly as the scoring engine passes it (``metrics.metric_config``)."""
     metric = Metric(
-        project_id=1, name="Helpful", eval_type="ai", output_type=output_type,
-        guidelines="The answer must be helpful.", prompt_template="Judge this: {{ outputs.answer }}",
+        project_id=1,
+        name="Helpful",
+        eval_type="ai",
+        output_type=output_type,
+        guidelines="The answer must be helpful.",
+        prompt_template="Judge this: {{ outputs.answer }}",
         eval_model_name="gpt-4o-mini",
     )
     apply_rules(metric)
@@ -209,10 +214,13 @@ def test_one_client_per_endpoint_and_key(fake_openai):
     assert client_for(fake_openai.url, API_KEY) is not client_for(fake_openai.url, "sk-other")
 
 
-@pytest.mark.parametrize(("script", "problem"), [
-    (FakeOpenAI.truncated_next, "its body is not JSON (Unterminated string"),
-    (FakeOpenAI.not_json_next, "its body is no chat completion (Content-Type 'text/html')"),
-])
+@pytest.mark.parametrize(
+    ("script", "problem"),
+    [
+        (FakeOpenAI.truncated_next, "its body is not JSON (Unterminated string"),
+        (FakeOpenAI.not_json_next, "its body is no chat completion (Content-Type 'text/html')"),
+    ],
+)
 def test_unreadable_bodies_are_retried_like_transient_faults(fake_openai, script, problem):
     script(fake_openai, times=2)
     result = judge(fake_openai, ai_metric("float"), "SCORE: 0.5")
@@ -221,8 +229,15 @@ def test_unreadable_bodies_are_retried_like_transient_faults(fake_openai, script
 
     fake_openai.reset()
     script(fake_openai, times=2)
-    failed = judge_record(ai_metric(), inputs={}, outputs={"answer": "VERDICT: pass"}, expected={},
-                          base_url=fake_openai.url, api_key=API_KEY, max_retries=1)
+    failed = judge_record(
+        ai_metric(),
+        inputs={},
+        outputs={"answer": "VERDICT: pass"},
+        expected={},
+        base_url=fake_openai.url,
+        api_key=API_KEY,
+        max_retries=1,
+    )
     assert failed.score is None
     assert failed.error.startswith(f"the judge at {fake_openai.url}/ answered HTTP 200 but {problem}")
     assert "(tried 2 times); the body began: " in failed.error
@@ -283,10 +298,13 @@ def test_persistent_malformed_answers_end_as_an_error_keeping_the_text(fake_open
     assert len(fake_openai.requests) == 3
 
 
-@pytest.mark.parametrize("content", [
-    '{"reasoning": "nul \\u0000 and lone \\ud800 escaped in the JSON", "score": 0.5}',
-    '{"reasoning": "nul \u0000 and lone \ud800 as characters", "score": 0.5}',
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"reasoning": "nul \\u0000 and lone \\ud800 escaped in the JSON", "score": 0.5}',
+        '{"reasoning": "nul \u0000 and lone \ud800 as characters", "score": 0.5}',
+    ],
+)
 def test_nul_and_lone_surrogates_in_an_answer_come_back_storable(fake_openai, content):
     fake_openai.malformed_next(text=content)
     result = judge(fake_openai, ai_metric("float"), "SCORE: 0.9")
