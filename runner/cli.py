@@ -16,6 +16,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
+from scorecard_core import links
 from scorecard_core.client import ScorecardClient
 from scorecard_core.errors import ScorecardError
 from scorecard_core.gate import GateResult, Thresholds, parse_fail_under
@@ -25,7 +26,7 @@ from . import workflow
 from .config import RunnerConfig, load
 from .execute import Work, execute, pending_work
 from .progress import Progress
-from .scorecard_api import ScorecardApi
+from .scorecard_api import RunnerApi
 from .systems import make_system
 from .upload import Uploader
 from .waiting import ScoresTimedOut, wait_for_scores
@@ -36,13 +37,8 @@ SUMMARY_LIMIT = 1_000_000  # GitHub keeps at most 1 MiB of one step's job summar
 
 
 def run_url(config: RunnerConfig, run: dict[str, Any]) -> str:
-    """Scorecard's link shape: the app's /projects/{p}/runs/{r}; our server serves the API under
-    /api/v2 and the pages at its root."""
-    if config.api_url.startswith("https://api2.scorecard.io"):
-        app = "https://app.scorecard.io"
-    else:
-        app = config.api_url.removesuffix("/api/v2")
-    return f"{app}/projects/{config.project_id}/runs/{run['id']}"
+    """Where the run is shown, on Scorecard's app or our server."""
+    return links.run_url(links.app_url_of(config.api_url), config.project_id, run["id"])
 
 
 def _event_description(config: RunnerConfig) -> str:
@@ -51,7 +47,7 @@ def _event_description(config: RunnerConfig) -> str:
     return (config.git.event_name or "manual run").replace("_", " ")
 
 
-def plan_work(config: RunnerConfig, api: ScorecardApi, run: dict[str, Any]) -> tuple[list[Work], dict | None]:
+def plan_work(config: RunnerConfig, api: RunnerApi, run: dict[str, Any]) -> tuple[list[Work], dict | None]:
     """What is left to run, and the system version's config to run it with."""
     testcases = api.testcases(config.testset_id)
     recorded = api.recorded_trials(run["id"]) if config.run_id else {}
@@ -64,7 +60,7 @@ def plan_work(config: RunnerConfig, api: ScorecardApi, run: dict[str, Any]) -> t
     return work, api.system_config(config.system_version_id)
 
 
-def run_system(config: RunnerConfig, api: ScorecardApi, run: dict[str, Any]) -> tuple[Progress, set[str]]:
+def run_system(config: RunnerConfig, api: RunnerApi, run: dict[str, Any]) -> tuple[Progress, set[str]]:
     """Run the system over what is left; the progress, and the IDs of records whose call failed
     when the API cannot store a record's error (hosted Scorecard)."""
     system = make_system(
@@ -91,13 +87,13 @@ def run_system(config: RunnerConfig, api: ScorecardApi, run: dict[str, Any]) -> 
 
 def build_report(
     config: RunnerConfig,
-    api: ScorecardApi,
+    api: RunnerApi,
     run: dict[str, Any],
     url: str,
     thresholds: Thresholds,
     failed_record_ids: Collection[str] = (),
 ) -> tuple[ReportContext, dict]:
-    baseline = api.baseline_run(config, run)
+    baseline = api.baseline_for(config, run)
     records = api.records(str(run["id"]))
     for record in records:  # hosted Scorecard: its judge scored our error text; it is a failed call
         if str(record["id"]) in failed_record_ids and not record.get("error"):
@@ -155,7 +151,7 @@ def main() -> int:
         thresholds = parse_fail_under(config.fail_under)  # a typo fails now, not after the whole run
         client = ScorecardClient(config.api_url, config.api_key)
         workflow.add_mask(config.api_key)
-        api = ScorecardApi(client)
+        api = RunnerApi(client)
         with workflow.group("Scorecard: prepare the run"):
             run = api.start_run(config)
             url = run_url(config, run)

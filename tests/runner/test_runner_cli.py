@@ -15,7 +15,7 @@ import pytest
 
 from runner.cli import build_report, run_system
 from runner.config import load
-from runner.scorecard_api import ScorecardApi
+from runner.scorecard_api import RunnerApi as ScorecardApi
 from scorecard_core.gate import parse_fail_under
 from scorecard_core.markdown import render
 from tests.conftest import wait_for_run
