@@ -421,8 +421,8 @@ def github_connect(
     database_url: str | None,
 ) -> None:
     """Connect a project to its repository (replaces any connection it has); secrets are never printed."""
-    from server.api.github import ConnectionUpsert, save_connection, wire
-    from server.api.parsing import parse
+    from scorecard_core.bodies import validate
+    from scorecard_core.connections import ConnectionUpsert, save_connection, wire
 
     if token_env and (app_id or private_key_file):
         raise BadRequest("give either --token-env or --app-id with --private-key-file, not both")
@@ -449,7 +449,7 @@ def github_connect(
         "privateKey": _read_private_key(private_key_file) if private_key_file else None,
     }
     try:
-        body = parse(ConnectionUpsert, {k: v for k, v in values.items() if v is not None})
+        body = validate(ConnectionUpsert, {k: v for k, v in values.items() if v is not None})
         with _session(database_url) as session:
             connection = wire(save_connection(session, project_id, body))
     except ScorecardError as exc:

@@ -26,19 +26,15 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from pydantic import ValidationError
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 
 from runner.config import HOSTED_API_URL
 from scorecard_core import db
 from scorecard_core.client import ScorecardClient
+from scorecard_core.connections import replace_hosted_connections
 from scorecard_core.db import session_scope
-from scorecard_core.ids import MAX_ID, parse_id
-from scorecard_core.models import GitHubConnection, Project, utcnow
 from scorecard_core.settings import Settings, default_data_dir
 from server import headers
-from server.api.github import ConnectionUpsert
 
 from . import init_app
 from .scorecard import LocalScorecard, RemoteScorecard
@@ -106,36 +102,5 @@ def read_connections_file(path: str | None) -> list[dict[str, Any]]:
 
 
 def store_connections(engine: Engine, entries: list[dict[str, Any]]) -> None:
-    """Make the stored connections those of ``entries``, each checked as the API checks them.
-    An installation ID learned from GitHub's installation webhooks is kept unless given."""
-    wanted: dict[int, dict[str, Any]] = {}
-    for index, entry in enumerate(entries):
-        project_id = parse_id(str(entry.get("projectId", ""))) if isinstance(entry, dict) else None
-        if project_id is None:
-            raise ValueError(
-                f"connection {index}: `projectId` must be the Scorecard project's numeric ID (0 to {MAX_ID})"
-            )
-        try:
-            body = ConnectionUpsert.model_validate(entry)
-        except ValidationError as exc:
-            problems = "; ".join(f"`{'.'.join(map(str, e['loc']))}` {e['msg']}" for e in exc.errors())
-            raise ValueError(f"connection {index} ({entry.get('repo')}): {problems}") from None
-        values = body.model_dump()
-        if body.installation_id is None:
-            del values["installation_id"]  # keep what GitHub's installation webhooks told us
-        wanted[project_id] = values
     with session_scope(engine) as session:
-        stored = {c.project_id: c for c in session.exec(select(GitHubConnection))}
-        for project_id, connection in stored.items():
-            if project_id not in wanted:
-                session.delete(connection)
-        for project_id, values in wanted.items():
-            # Hosted projects live elsewhere; a row of the same ID only anchors the connection.
-            if session.get(Project, project_id) is None:
-                session.add(Project(id=project_id, name=f"Scorecard project {project_id}"))
-                session.flush()
-            connection = stored.get(project_id) or GitHubConnection(project_id=project_id, repo=values["repo"])
-            for name, value in values.items():
-                setattr(connection, name, value)
-            connection.updated_at = utcnow()
-            session.add(connection)
+        replace_hosted_connections(session, entries)

@@ -9,71 +9,32 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import Callable, Sequence
-from typing import Annotated, Any, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import request
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, WithJsonSchema
-from pydantic.alias_generators import to_camel
+from pydantic import BaseModel
 from sqlalchemy import func
 from sqlmodel import Session, select
 from werkzeug.exceptions import RequestEntityTooLarge
 
+# The API modules take their body schema language from here, as they take the rest of parsing.
+from scorecard_core.bodies import Body as Body
+from scorecard_core.bodies import NumericId as NumericId
+from scorecard_core.bodies import field_name, validate
 from scorecard_core.errors import BadRequest, InvalidField, NotFound
-from scorecard_core.ids import ID_PATTERN, ID_PROBLEM, MAX_ID, parse_id
+from scorecard_core.ids import ID_PROBLEM, MAX_ID, parse_id
 from scorecard_core.storable import first_unstorable, load_json
 
 from .. import database
 
-Model = TypeVar("Model", bound="Body")
+Model = TypeVar("Model", bound=Body)
 Row = TypeVar("Row")
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 # Deeper bodies are refused before they can exhaust the stack of a JSON encoder or validator.
 MAX_DEPTH = 100
-
-
-def _numeric_id(value: Any) -> Any:
-    number = parse_id(value)
-    if number is None:
-        raise ValueError(ID_PROBLEM)
-    return number
-
-
-# A Scorecard numeric ID: sent as a string of digits, stored as an integer.
-NumericId = Annotated[
-    int,
-    BeforeValidator(_numeric_id),
-    WithJsonSchema(
-        {
-            "type": ["string", "integer"],
-            "pattern": ID_PATTERN,
-            "minimum": 0,
-            "maximum": MAX_ID,
-            "description": 'a numeric ID such as "123"',
-        }
-    ),
-]
-
-
-class Body(BaseModel):
-    """A request body: camelCase on the wire, strict types, unknown keys ignored."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, strict=True, extra="ignore")
-
-
-def _field_name(loc: Sequence[Any]) -> str:
-    return ".".join(str(part) for part in loc) or "body"
-
-
-def _describe(error: dict[str, Any]) -> str:
-    if error["type"] == "missing":
-        return "is required"
-    message = error["msg"]
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
-    return message[0].lower() + message[1:] if message else "is invalid"
 
 
 def _reject_constant(name: str) -> Any:
@@ -126,10 +87,10 @@ def _check_storable(payload: Any) -> None:
     while pending:
         value, path = pending.pop()
         if isinstance(value, float) and not math.isfinite(value):
-            raise InvalidField(_field_name(path), "is a number too large to store")
+            raise InvalidField(field_name(path), "is a number too large to store")
         elif isinstance(value, (dict, list)):
             if len(path) >= MAX_DEPTH:
-                raise InvalidField(_field_name(path), f"is nested more than {MAX_DEPTH} levels deep")
+                raise InvalidField(field_name(path), f"is nested more than {MAX_DEPTH} levels deep")
             items = value.items() if isinstance(value, dict) else enumerate(value)
             for key, item in items:
                 pending.append((item, path + (key,)))
@@ -137,14 +98,7 @@ def _check_storable(payload: Any) -> None:
 
 def parse(model: type[Model], data: Any = None) -> Model:
     """Validate the request's JSON body (or ``data``) against ``model``."""
-    payload = json_body() if data is None else data
-    if not isinstance(payload, dict):
-        raise BadRequest("Request body must be a JSON object", {"field": "body"})
-    try:
-        return model.model_validate(payload)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        raise InvalidField(_field_name(first["loc"]), _describe(first)) from None
+    return validate(model, json_body() if data is None else data)
 
 
 def assign_given(row: Any, body: BaseModel, *names: str) -> None:
