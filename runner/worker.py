@@ -42,7 +42,10 @@ MACHINERY_PREFIXES = (
 
 
 class LoadError(Exception):
-    """The user's callable could not be loaded; the message says why."""
+    """The user's callable could not be loaded; the message says why.
+
+    Not a `ScorecardError`: this script runs in the user's Python, where our package is not
+    importable, and the error never leaves it (it becomes the ``{"ready": false}`` line)."""
 
 
 def describe_exception(exc: BaseException) -> str:

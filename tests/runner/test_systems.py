@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from runner.python_system import WORKER_SCRIPT
 from runner.systems import System, SystemStartError, make_system
+from runner.systems.python_worker import WORKER_SCRIPT
 
 SAMPLES = Path(__file__).parent / "sample_systems"
 ANSWER_COMMAND = f"cmd:{sys.executable} commands/answer.py"

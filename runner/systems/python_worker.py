@@ -7,12 +7,17 @@ segfault, the OOM killer) while others run beside it: those bystanders are retri
 alone on a fresh worker, so a crash fails only the call that causes it, and that call is named
 (it crashed the worker while running alone). A timed-out call whose cancel the worker does not
 acknowledge has blocked its event loop (an ``async def`` that blocks): the worker is restarted
-rather than left to time out every later call."""
+rather than left to time out every later call.
+
+The worker script, `runner/worker.py`, is started by path and stays in `runner/`, not here: Python
+puts the script's directory first on `sys.path`, where this package's `http.py` would stand in for
+the standard library's `http` until the worker strips that entry."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from collections import deque
 from collections.abc import AsyncIterator
@@ -20,7 +25,7 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 
-from .systems import (
+from .base import (
     PIPES,
     STDERR_PREFIX,
     BoundedSystem,
@@ -34,7 +39,8 @@ from .systems import (
     tail,
 )
 
-WORKER_SCRIPT = Path(__file__).with_name("worker.py").resolve()
+PYTHON_SPEC = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+WORKER_SCRIPT = Path(__file__).resolve().parents[1] / "worker.py"
 IMPORT_TIMEOUT = 300.0  # importing a system can mean loading a model
 CLOSE_GRACE = 5.0
 LINE_LIMIT = 64 * 1024 * 1024  # one JSON answer per line; outputs can be big
@@ -46,7 +52,9 @@ class WorkerProcess:
     """One running `worker.py`: sends calls, dispatches answers by id, notices when it dies."""
 
     def __init__(self, process: asyncio.subprocess.Process):
+        assert process.stdin and process.stdout and process.stderr, "spawn the worker with PIPES"
         self.process = process
+        self.stdin, self.stdout, self.stderr = process.stdin, process.stdout, process.stderr
         self.alive = True
         self.pending: dict[int, asyncio.Future[dict]] = {}
         self.cancelling: dict[int, asyncio.Future[None]] = {}
@@ -81,7 +89,7 @@ class WorkerProcess:
             ) from None
         worker = cls(process)
         try:
-            ready = await asyncio.wait_for(process.stdout.readline(), IMPORT_TIMEOUT)
+            ready = await asyncio.wait_for(worker.stdout.readline(), IMPORT_TIMEOUT)
         except BaseException as exc:
             worker.kill()
             await worker.reap()
@@ -91,9 +99,9 @@ class WorkerProcess:
                 ) from None
             raise
         if not ready:
-            await worker.reap()
+            exit_code = await worker.reap()
             raise SystemStartError(
-                f"The `system` input `{spec}` could not be loaded: {python} {describe_exit(process.returncode)} "
+                f"The `system` input `{spec}` could not be loaded: {python} {describe_exit(exit_code)} "
                 f"before answering (it must be Python 3.9 or newer).\n{fix}\n{worker.stderr_text()}"
             )
         answer = parse_json(ready)
@@ -156,11 +164,11 @@ class WorkerProcess:
 
     def _flush(self) -> None:
         self._outbox.append(b"")
-        self.process.stdin.write(b"\n".join(self._outbox))
+        self.stdin.write(b"\n".join(self._outbox))
         self._outbox.clear()
 
     async def _read_answers(self) -> None:
-        async for line in self.process.stdout:
+        async for line in self.stdout:
             message = parse_json(line)
             if isinstance(message, dict) and "cancelled" in message:
                 _settle(self.cancelling.get(message["cancelled"]), None)
@@ -172,17 +180,17 @@ class WorkerProcess:
                 continue
             _settle(self.pending.pop(message["id"], None), message)
         self.alive = False
-        await self.reap()
+        exit_code = await self.reap()
         for acknowledged in self.cancelling.values():
             _settle(acknowledged, None)
         # Only a call that ran alone (nothing abandoned still running beside it) surely caused the death.
         culprit = len(self.pending) == 1 and not self.abandoned and self.killed_because is None
         for answer in self.pending.values():
-            _settle(answer, {"died": self._death(culprit), "culprit": culprit})
+            _settle(answer, {"died": self._death(exit_code, culprit), "culprit": culprit})
         self.pending.clear()
 
-    def _death(self, culprit: bool) -> str:
-        exit_ = describe_exit(self.process.returncode)
+    def _death(self, exit_code: int, culprit: bool) -> str:
+        exit_ = describe_exit(exit_code)
         if self.killed_because:
             what = f"the runner restarted the system's worker process during the call: {self.killed_because}"
         elif culprit:
@@ -193,7 +201,7 @@ class WorkerProcess:
 
     async def _forward_stderr(self) -> None:
         """The user's logs (and prints) reach our stderr, prefixed; the tail explains crashes."""
-        async for line in self.process.stderr:
+        async for line in self.stderr:
             text = line.decode(errors="replace").rstrip()
             self.stderr_tail.append(text)
             sys.stderr.write(f"{STDERR_PREFIX}{text}\n")
@@ -206,14 +214,16 @@ class WorkerProcess:
         with suppress(ProcessLookupError):
             self.process.kill()
 
-    async def reap(self) -> None:
-        """Wait for the exit, and briefly for the last stderr lines (a grandchild may hold the pipe)."""
-        await self.process.wait()
+    async def reap(self) -> int:
+        """Wait for the exit, and briefly for the last stderr lines (a grandchild may hold the pipe);
+        the exit code."""
+        exit_code = await self.process.wait()
         await asyncio.wait([self._stderr_task], timeout=1.0)
+        return exit_code
 
     async def close(self) -> None:
         self.alive = False
-        self.process.stdin.close()
+        self.stdin.close()
         try:
             await asyncio.wait_for(self.process.wait(), CLOSE_GRACE)
         except asyncio.TimeoutError:
