@@ -1,0 +1,162 @@
+"""The report's figures read from our database (``report_queries``) on known scores: pass rates
+with failed calls in every denominator, averages, misfit scores as errors, pending as neither;
+comparisons with a baseline per testcase; the history series."""
+
+from __future__ import annotations
+
+import pytest
+
+from scorecard_core import report_queries
+from scorecard_core.db import session_scope
+from scorecard_core.models import Record, Run
+from scorecard_core.report import add_outcome
+from scorecard_core.report_queries import compare, history, summarize
+from scorecard_core.run_status import RunStatus
+from scorecard_core.scores import put_score
+from tests.scorecard_core.conftest import World
+
+
+@pytest.fixture
+def world(engine) -> World:
+    return World(engine, cases=4)
+
+
+def graded(world: World, metrics, answers, scores: dict[str, list]) -> Run:
+    """A run whose records get these scores by metric name (None: left pending)."""
+    run = world.run(metrics)
+    records = world.upload(run, answers)
+    with session_scope(world.engine) as session:
+        for metric, version in zip(metrics, run.metric_version_ids):
+            for record, score in zip(records, scores.get(metric.name, [])):
+                if score is not None:
+                    put_score(session, session.get(Record, record.id), version, score, "reviewer")
+    return world.reload(run)
+
+
+@pytest.fixture
+def metrics(world):
+    return (
+        world.metric("Correct", eval_type="human"),
+        world.metric("Helpful", eval_type="human", output_type="int"),
+        world.metric("Tone", eval_type="human"),
+    )
+
+
+@pytest.fixture
+def current(world, metrics) -> Run:
+    yes, no = {"binaryScore": True}, {"binaryScore": False}
+    return graded(
+        world,
+        metrics,
+        ["a0", "a1", "a2", None],  # the fourth call failed
+        {"Correct": [yes, no, yes], "Helpful": [{"intScore": 5}, {"intScore": 3}, {"intScore": 9}]},
+    )
+
+
+def test_a_runs_figures_count_failed_calls_as_failing_and_misfits_as_errors(world, current):
+    with session_scope(world.engine) as session:
+        summary = summarize(session, session.get(Run, current.id))
+    assert (summary.run_id, summary.status, summary.records) == (str(current.id), RunStatus.AWAITING_HUMAN_SCORING, 4)
+    assert (summary.failed_calls, summary.successful_calls) == (1, 3)
+    assert summary.error == "1 record(s) failed during execution"
+    correct, helpful, tone = summary.metrics
+    assert (correct.scored, correct.passed, correct.pending, correct.errored) == (3, 2, 0, 0)
+    assert correct.pass_rate == 2 / 4 and correct.average is None and correct.headline == 2 / 4
+    assert (helpful.scored, helpful.passed, helpful.errored, helpful.passing_threshold) == (2, 1, 1, 4)
+    assert helpful.pass_rate == 1 / 3 and helpful.average == 4.0 and helpful.headline == 4.0
+    assert (tone.scored, tone.pending) == (0, 3)
+    assert tone.pass_rate == 0.0  # nothing graded yet, but the failed call already fails it
+    assert summary.pass_rate == 3 / 8
+
+
+def test_a_summary_in_wire_form_is_camel_case(world, current, metrics):
+    with session_scope(world.engine) as session:
+        body = summarize(session, session.get(Run, current.id)).as_dict()
+    assert (body["runId"], body["records"], body["failedCalls"], body["passRate"]) == (str(current.id), 4, 1, 3 / 8)
+    assert body["metrics"][1] == {
+        "metricId": str(metrics[1].id),
+        "metricVersionId": current.metric_version_ids[1],
+        "name": "Helpful",
+        "evalType": "human",
+        "outputType": "int",
+        "passingThreshold": 4,
+        "scored": 2,
+        "pending": 0,
+        "errored": 1,
+        "passed": 1,
+        "failedCalls": 1,
+        "passRate": 1 / 3,
+        "average": 4.0,
+    }
+
+
+def test_a_run_with_nothing_graded_has_no_pass_rate(world, metrics):
+    run = graded(world, metrics, ["a0"], {})
+    with session_scope(world.engine) as session:
+        summary = summarize(session, session.get(Run, run.id))
+    assert summary.pass_rate is None
+    assert [m.pending for m in summary.metrics] == [1, 1, 1]
+
+
+def test_outcomes_per_testcase_and_metric(world, current, metrics):
+    correct, helpful, tone = (str(m.id) for m in metrics)
+    tc = [str(t.id) for t in world.testcases]
+    with session_scope(world.engine) as session:
+        outcomes = report_queries.testcase_outcomes(session, session.get(Run, current.id))
+    assert outcomes == {
+        (tc[0], correct): True,
+        (tc[1], correct): False,
+        (tc[2], correct): True,
+        (tc[0], helpful): True,
+        (tc[1], helpful): False,  # 3 is under the threshold; tc2's misfit 9 is no verdict
+        (tc[3], correct): False,  # the failed call fails every metric
+        (tc[3], helpful): False,
+        (tc[3], tone): False,
+    }
+
+
+def test_a_comparison_with_the_baseline_lists_improvements_and_regressions(world, metrics):
+    yes, no = {"binaryScore": True}, {"binaryScore": False}
+    baseline = graded(world, metrics[:1], ["a0", "a1", "a2", "a3"], {"Correct": [no, yes, yes, yes]})
+    current = graded(world, metrics[:2], ["a0", "a1", "a2", None], {"Correct": [yes, no, yes]})
+    correct, helpful = str(metrics[0].id), str(metrics[1].id)
+    tc = [str(t.id) for t in world.testcases]
+    with session_scope(world.engine) as session:
+        body = compare(session, session.get(Run, current.id), session.get(Run, baseline.id))
+    assert (body["runId"], body["baselineRunId"]) == (str(current.id), str(baseline.id))
+    # Overall: Correct's 2 of 4 and Helpful's failed call, 2 of 5, against the baseline's 3 of 4.
+    assert body["passRateDelta"] == pytest.approx(2 / 5 - 3 / 4)
+    assert body["improvements"] == [{"testcaseId": tc[0], "metricId": correct}]
+    assert body["regressions"] == [{"testcaseId": t, "metricId": correct} for t in sorted([tc[1], tc[3]])]
+    by_metric = {m["metricId"]: m for m in body["metrics"]}
+    assert by_metric[correct]["passRate"] == 2 / 4 and by_metric[correct]["baselinePassRate"] == 3 / 4
+    assert by_metric[correct]["passRateDelta"] == pytest.approx(-1 / 4)
+    assert by_metric[helpful]["baselinePassRate"] is None and by_metric[helpful]["passRateDelta"] is None
+
+
+def test_a_testcase_passes_only_if_every_trial_passed():
+    outcomes: dict = {}
+    add_outcome(outcomes, "1", "m", True)
+    add_outcome(outcomes, "1", "m", False)
+    add_outcome(outcomes, "1", "m", True)
+    add_outcome(outcomes, "2", "m", True)
+    assert outcomes == {("1", "m"): False, ("2", "m"): True}
+
+
+def test_history_has_one_point_per_run_oldest_first(world, metrics):
+    yes, no = {"binaryScore": True}, {"binaryScore": False}
+    rated = {"intScore": 5}
+    older = graded(world, metrics[:2], ["a0", "a1"], {"Correct": [yes, no], "Helpful": [rated, rated]})
+    newer = graded(world, metrics[:2], ["a0", "a1"], {"Correct": [yes, yes], "Helpful": [rated, {"intScore": 2}]})
+    with session_scope(world.engine) as session:
+        runs = [session.get(Run, newer.id), session.get(Run, older.id)]
+        series = history(session, runs, None)
+        only_correct = history(session, runs, {metrics[0].id})
+    assert [s["name"] for s in series] == ["Correct", "Helpful"]
+    correct, helpful = series
+    assert correct["outputType"] == "boolean" and helpful["outputType"] == "int"
+    assert [p["runId"] for p in correct["points"]] == [str(older.id), str(newer.id)]
+    assert [p["value"] for p in correct["points"]] == [0.5, 1.0]  # pass rate for a boolean metric
+    assert [p["value"] for p in helpful["points"]] == [5.0, 3.5]  # the average otherwise
+    assert [p["scored"] for p in helpful["points"]] == [2, 2]
+    assert only_correct == [correct]
