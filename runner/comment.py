@@ -9,6 +9,8 @@ from github import Auth, Github, GithubException
 from github.IssueComment import IssueComment
 from github.Repository import Repository
 
+from scorecard_core.github_errors import github_message
+
 from . import workflow
 from .config import RunnerConfig
 
@@ -69,11 +71,6 @@ def post_pr_comment(config: RunnerConfig, body: str, marker: str) -> None:
                 "write`, or set `comment: false`."
             )
         else:
-            workflow.error(f"Could not write the PR comment: GitHub answered {exc.status}: {_message(exc)}")
+            workflow.error(f"Could not write the PR comment: GitHub answered {exc.status}: {github_message(exc)}")
         return
     print(f"PR comment: {comment.html_url}")
-
-
-def _message(exc: GithubException) -> str:
-    data = exc.data if isinstance(exc.data, dict) else {}
-    return str(data.get("message") or exc)

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from scorecard_core.errors import ScorecardError
+from scorecard_core.git import GitContext
+from scorecard_core.links import HOSTED_API_URL
 
-HOSTED_API_URL = "https://api2.scorecard.io/api/v2"
 NUMERIC_ID = re.compile(r"^\d{1,18}$")
 TRUE_WORDS = {"true", "yes", "on", "1"}
 FALSE_WORDS = {"false", "no", "off", "0", ""}
@@ -30,28 +31,6 @@ class ConfigError(ScorecardError):
     def __init__(self, name: str, problem: str):
         super().__init__(f"input `{name}` {problem}", {"input": name})
         self.input = name
-
-
-@dataclass(frozen=True)
-class GitContext:
-    repo: str | None = None
-    ref: str | None = None
-    sha: str | None = None
-    pr_number: int | None = None
-    base_ref: str | None = None
-    actions_run_url: str | None = None
-    event_name: str | None = None
-    fork: bool = False
-
-    def wire(self) -> dict[str, Any]:
-        body = {
-            "repo": self.repo,
-            "ref": self.ref,
-            "sha": self.sha,
-            "prNumber": self.pr_number,
-            "actionsRunUrl": self.actions_run_url,
-        }
-        return {k: v for k, v in body.items() if v is not None}
 
 
 @dataclass(frozen=True)

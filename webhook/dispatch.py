@@ -15,6 +15,7 @@ A dispatch that fails marks the run ``error`` with GitHub's reason.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import jwt
@@ -23,6 +24,8 @@ from github import Github, GithubException
 from github.WorkflowRun import WorkflowRun
 
 from scorecard_core.errors import BadRequest, ScorecardError
+from scorecard_core.git import GitContext
+from scorecard_core.github_errors import github_reason
 from scorecard_core.models import GitHubConnection
 
 from .service import WebhookService
@@ -57,17 +60,19 @@ def kickoff(
     metric_ids: list[str] | list[int],
     system_version_id: str | None,
     ref: str | None = None,
-    git: dict[str, Any] | None = None,
+    git: GitContext | None = None,
     source: str = "kickoff",
 ) -> dict[str, Any]:
     """Create the run and dispatch the workflow on ``ref`` (default: the connection's branch).
 
-    The run's git context is {repo, ref} plus ``git`` (camelCase wire keys such as ``sha``,
-    ``prNumber``; its ``ref`` wins, e.g. a fork PR's head branch while the workflow runs on the
-    base branch). Returns the run's wire JSON, with ``git.actionsRunUrl`` when GitHub named the run.
+    The run's git context is ``git`` (e.g. a PR's head commit), its repo and ref defaulting to
+    the connection's repo and ``ref``: ``git.ref`` wins, e.g. a fork PR's head branch while the
+    workflow runs on the base branch. Returns the run's wire JSON, with ``git.actionsRunUrl``
+    when GitHub named the run.
     """
     ref = ref or connection.branch
-    context = {"repo": connection.repo, "ref": ref, **(git or {})}
+    git = git or GitContext()
+    context = replace(git, repo=git.repo or connection.repo, ref=git.ref or ref).wire()
     run = service.scorecard.create_run(
         str(connection.project_id),
         str(testset_id),
@@ -110,7 +115,7 @@ def dispatch_run(
         failure = exc
     else:
         if actions_run_url:
-            service.scorecard.update_git(str(run["id"]), {"actionsRunUrl": actions_run_url})
+            service.scorecard.update_git(str(run["id"]), GitContext(actions_run_url=actions_run_url).wire())
         return actions_run_url
     service.scorecard.fail_run(str(run["id"]), failure.message)
     failure.details["runId"] = str(run["id"])  # the caller can show the failed run
@@ -152,7 +157,7 @@ def _workflow_dispatch(github: Github, connection: GitHubConnection, ref: str, i
     try:
         started = workflow.create_dispatch(ref, inputs, throw=True, return_run_details=True)
     except GithubException as exc:
-        if exc.status != 422 or "return_run_details" not in _reason(exc):
+        if exc.status != 422 or "return_run_details" not in github_reason(exc):
             raise
         # GitHub Enterprise Server versions without run details refuse the flag: dispatch without
         # it (204); the workflow_run webhook links the Actions run later.
@@ -166,13 +171,6 @@ def _repository_dispatch(github: Github, connection: GitHubConnection, payload: 
     # Not Repository.create_repository_dispatch: it answers False and drops GitHub's reason.
     # The requester raises with it, and keeps PyGithub's auth, retries and rate limiting.
     github.requester.requestJsonAndCheck("POST", f"/repos/{connection.repo}/dispatches", input=body)
-
-
-def _reason(exc: GithubException) -> str:
-    data = exc.data if isinstance(exc.data, dict) else {}
-    reason = str(data.get("message") or exc.message or "no reason given")
-    errors = [e.get("message") or e.get("code") if isinstance(e, dict) else e for e in data.get("errors") or []]
-    return "; ".join([reason, *(str(e) for e in errors if e)])
 
 
 def _hint(status: int, connection: GitHubConnection, ref: str, values: dict[str, str]) -> str | None:
@@ -205,7 +203,7 @@ def _rejected(
     where = f"the {connection.dispatch} to {connection.repo}"
     if isinstance(exc, requests.RequestException):
         return DispatchRejected(f"GitHub could not be reached for {where}: {exc}", {"githubStatus": None}, status=502)
-    reason, status = _reason(exc), exc.status
+    reason, status = github_reason(exc), exc.status
     hint = _hint(status, connection, ref, values)
     return DispatchRejected(
         f"GitHub refused {where} with {status}: {reason}" + (f" ({hint})" if hint else ""),

@@ -19,6 +19,8 @@ from github.Repository import Repository
 from runner.comment import upsert_sticky_comment
 from scorecard_core.errors import InvalidField
 from scorecard_core.gate import Thresholds, parse_fail_under, percent
+from scorecard_core.git import GitContext
+from scorecard_core.github_errors import github_message
 from scorecard_core.markdown import (
     GITHUB_COMMENT_LIMIT,
     ReportContext,
@@ -26,7 +28,7 @@ from scorecard_core.markdown import (
     report_context,
 )
 from scorecard_core.models import GitHubConnection
-from scorecard_core.scoring.lifecycle import FINISHED
+from scorecard_core.run_status import FINISHED, RunStatus
 
 from .github_client import GitHubNotConfigured
 from .service import WebhookService
@@ -44,7 +46,7 @@ def publish_results(service: WebhookService, project_id: str | None, run_id: str
     Scorecard's do not, so the standalone service passes it)."""
     run = service.scorecard.get_run(run_id)
     project_id = project_id or run.get("projectId")
-    git = run.get("git") or {}
+    git = GitContext.from_wire(run.get("git"))
     connection = _connection_for(service, project_id, run_id, git)
     if connection is None:
         return
@@ -53,7 +55,7 @@ def publish_results(service: WebhookService, project_id: str | None, run_id: str
     except GitHubNotConfigured as exc:
         log.warning("run %s: %s", run_id, exc.message)
         return
-    repo_name, sha = git["repo"], git["sha"]
+    repo_name, sha = git.repo, git.sha
     repo = github.get_repo(repo_name)  # lazy, as the service's client is: no request yet
     pull = _attempt(f"find the pull request of {repo_name}@{sha[:7]}", "pull-requests: read", _find_pull, repo, git)
     thresholds, threshold_problem = _thresholds(connection.fail_under, project_id)
@@ -67,7 +69,7 @@ def publish_results(service: WebhookService, project_id: str | None, run_id: str
         run.get("testsetId"),
         baseline=(baseline, service.scorecard.report_data(baseline["id"])[2]) if baseline is not None else None,
         run_url=service.run_url(project_id, run_id),
-        actions_url=git.get("actionsRunUrl"),
+        actions_url=git.actions_run_url,
         commit_sha=sha,
         event=f"pull request #{pull.number}" if pull is not None else None,
     )
@@ -96,22 +98,20 @@ def publish_results(service: WebhookService, project_id: str | None, run_id: str
     )
 
 
-def _connection_for(
-    service: WebhookService, project_id: str, run_id: str, git: dict[str, Any]
-) -> GitHubConnection | None:
+def _connection_for(service: WebhookService, project_id: str, run_id: str, git: GitContext) -> GitHubConnection | None:
     """The project's connection when the run belongs on its repository; else why not (debug)."""
-    if not (git.get("repo") and git.get("sha")):
+    if not (git.repo and git.sha):
         log.debug("run %s has no git context (repo and sha): no results to publish on GitHub", run_id)
         return None
     connection = service.scorecard.connection(project_id)
     if connection is None:
         log.debug("project %s has no GitHub connection: not publishing run %s", project_id, run_id)
         return None
-    if git["repo"].lower() != connection.repo.lower():
+    if git.repo.lower() != connection.repo.lower():
         log.info(
             "run %s is from %s but project %s is connected to %s: not publishing it there",
             run_id,
-            git["repo"],
+            git.repo,
             project_id,
             connection.repo,
         )
@@ -123,7 +123,7 @@ def commit_status(context: ReportContext, run_error: str | None, threshold_probl
     """The state and the (at most 140 characters) description of the run's commit status."""
     summary, gate = context.summary, context.gate
     rate = f"Pass rate {percent(summary.pass_rate)}" if summary.pass_rate is not None else "No scores"
-    if summary.status == "error":
+    if summary.status == RunStatus.ERROR:
         state, description = "error", f"{rate}; the run ended with an error: {run_error or 'see the run'}"
     elif summary.status not in FINISHED:
         state, description = "pending", f"{rate} so far; scoring in progress"
@@ -156,12 +156,12 @@ def _thresholds(fail_under: str, project_id: str) -> tuple[Thresholds, str | Non
         return Thresholds(), exc.message
 
 
-def _find_pull(repo: Repository, git: dict[str, Any]) -> PullRequest | None:
+def _find_pull(repo: Repository, git: GitContext) -> PullRequest | None:
     """The run's pull request: by number, else (a fork's, whose workflow run lists none) the
     open pull request whose head is the run's commit."""
-    if git.get("prNumber"):
-        return repo.get_pull(int(git["prNumber"])).complete()
-    return next((p for p in repo.get_commit(git["sha"]).get_pulls() if p.state == "open"), None)
+    if git.pr_number:
+        return repo.get_pull(int(git.pr_number)).complete()
+    return next((p for p in repo.get_commit(git.sha).get_pulls() if p.state == "open"), None)
 
 
 def _attempt(action: str, permission: str, call: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
@@ -170,8 +170,7 @@ def _attempt(action: str, permission: str, call: Callable[..., T], *args: Any, *
     try:
         return call(*args, **kwargs)
     except GithubException as exc:
-        data = exc.data if isinstance(exc.data, dict) else {}
-        message = data.get("message") or "no message"
+        message = github_message(exc, "no message")
         if exc.status == 403 and not isinstance(exc, RateLimitExceededException):
             log.warning(
                 "GitHub refused to %s (403: %s): give the token or GitHub App the `%s` permission",

@@ -16,7 +16,7 @@ from typing_extensions import NotRequired, TypedDict
 from scorecard_core.metrics import EVAL_TYPES, OUTPUT_TYPES
 from scorecard_core.runs import SOURCES
 
-from .runs import GitContext
+from .runs import GitContextBody
 from .testsets import FieldMapping
 
 WireId = Annotated[str, Field(pattern="^[0-9]+$", description='a numeric ID such as "123"')]
@@ -156,7 +156,7 @@ class Run(TypedDict):
     status: RunStatus
     source: Literal[SOURCES]  # type: ignore[valid-type]
     notes: str
-    git: GitContext | None
+    git: GitContextBody | None
     error: str | None
     statusDetail: Annotated[StatusDetail | None, Field(description="null until the run is first counted")]
     createdAt: datetime

@@ -20,7 +20,9 @@ from .projects import load_project
 bp = Blueprint("runs", __name__)
 
 
-class GitContext(Body):
+class GitContextBody(Body):
+    """The JSON of a run's git context (``scorecard_core.git.GitContext.wire()``), checked."""
+
     repo: str | None = None
     ref: str | None = None
     sha: str | None = None
@@ -34,13 +36,13 @@ class RunCreate(Body):
     system_version_id: str | None = None
     source: Literal[run_logic.SOURCES] = "api"  # type: ignore[valid-type]
     notes: str = Field(default="", max_length=100_000)
-    git: GitContext | None = None
+    git: GitContextBody | None = None
 
 
 class RunUpdate(Body):
     notes: str | None = Field(default=None, max_length=100_000)
     status: str | None = None
-    git: GitContext | None = None
+    git: GitContextBody | None = None
 
 
 def load_run(run_id: str) -> Run:

@@ -9,6 +9,8 @@ import logging
 from github import GithubException
 from github.Repository import Repository
 
+from scorecard_core.git import GitContext
+
 from .connections import connections_for
 from .pull_request import evaluate_all, is_from_fork
 from .routing import Event, StepsFailed, router
@@ -64,7 +66,7 @@ def run_on_command(event: Event) -> None:
     command.create_reaction("+1")  # seen and allowed; the rocket follows once dispatched
     pull = repo.get_pull(issue["number"]).raw_data
     head = pull["head"]
-    git = {"repo": event.repo, "ref": head["ref"], "sha": head["sha"], "prNumber": pull["number"]}
+    git = GitContext(repo=event.repo, ref=head["ref"], sha=head["sha"], pr_number=pull["number"])
     # A fork's branch is not in this repository: dispatch on the base branch, which checks out the
     # pull request's head from the git context.
     ref = pull["base"]["ref"] if is_from_fork(pull) else head["ref"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from scorecard_core.git import GitContext
 from scorecard_core.models import GitHubConnection
 
 from ..dispatch import kickoff
@@ -19,7 +20,7 @@ from .routing import Event, router, run_each
 log = logging.getLogger(__name__)
 
 
-def evaluate(service: WebhookService, connection: GitHubConnection, ref: str, git: dict[str, Any]) -> None:
+def evaluate(service: WebhookService, connection: GitHubConnection, ref: str, git: GitContext) -> None:
     """Create a run of the connection's testset and metrics and dispatch its workflow on ``ref``."""
     if not (connection.testset_id and connection.metric_ids):
         log.warning(
@@ -40,7 +41,7 @@ def evaluate(service: WebhookService, connection: GitHubConnection, ref: str, gi
     )
 
 
-def evaluate_all(event: Event, connections: list[GitHubConnection], ref: str, git: dict[str, Any]) -> None:
+def evaluate_all(event: Event, connections: list[GitHubConnection], ref: str, git: GitContext) -> None:
     run_each((f"project {c.project_id}", lambda c=c: evaluate(event.service, c, ref, git)) for c in connections)
 
 
@@ -56,7 +57,7 @@ def evaluate_pull_request(event: Event) -> None:
         log.info("%s#%s comes from a fork: waiting for a maintainer's /scorecard run", event.repo, pull["number"])
         return
     head = pull["head"]
-    git = {"repo": event.repo, "ref": head["ref"], "sha": head["sha"], "prNumber": pull["number"]}
+    git = GitContext(repo=event.repo, ref=head["ref"], sha=head["sha"], pr_number=pull["number"])
     evaluate_all(event, [c for c in connections_for(event.engine, event.repo) if c.on_pull_request], head["ref"], git)
 
 
@@ -66,7 +67,5 @@ def evaluate_merge(event: Event) -> None:
     if not pull.get("merged"):
         return
     base = pull["base"]["ref"]
-    git = {"repo": event.repo, "ref": base}
-    if pull.get("merge_commit_sha"):
-        git["sha"] = pull["merge_commit_sha"]
+    git = GitContext(repo=event.repo, ref=base, sha=pull.get("merge_commit_sha") or None)
     evaluate_all(event, [c for c in connections_for(event.engine, event.repo) if c.on_merge], base, git)

@@ -11,6 +11,9 @@ from typing import Any
 from github import GithubException
 from sqlalchemy.engine import Engine
 
+from scorecard_core.errors import ScorecardError
+from scorecard_core.github_errors import github_message
+
 from ..service import WebhookService
 
 log = logging.getLogger(__name__)
@@ -54,7 +57,7 @@ class Router:
 router = Router()
 
 
-class StepsFailed(Exception):
+class StepsFailed(ScorecardError):
     """Some of a delivery's independent steps failed (the others were done)."""
 
 
@@ -75,8 +78,7 @@ def run_each(steps: Iterable[tuple[str, Callable[[], None]]]) -> None:
 def describe(exc: BaseException) -> str:
     """A short, secret-free account of a failure for the deliveries log."""
     if isinstance(exc, GithubException):
-        data = exc.data if isinstance(exc.data, dict) else {}
-        return f"GitHub answered {exc.status}: {data.get('message') or exc}"
+        return f"GitHub answered {exc.status}: {github_message(exc)}"
     if isinstance(exc, KeyError):  # a payload without a field GitHub always sends
         return f"missing field {exc.args[0]!r}"
     return f"{type(exc).__name__}: {exc}"
