@@ -8,13 +8,14 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from scorecard_core.client import ScorecardClient
+from scorecard_core.errors import ScorecardError
+from scorecard_core.polling import poll
+from scorecard_core.run_status import SETTLED
 
-# Statuses after which nothing more happens without a person: stop waiting.
-SETTLED = ("completed", "error", "awaiting_human_scoring")
 FIRST_DELAY, MAX_DELAY = 0.5, 10.0
 
 
-class ScoresTimedOut(Exception):
+class ScoresTimedOut(ScorecardError):
     def __init__(self, run: dict[str, Any], seconds: float):
         super().__init__(f"scoring of run {run['id']} had not finished after {seconds:.0f} s (status {run['status']})")
         self.run = run
@@ -36,19 +37,23 @@ def wait_for_scores(
     stream: TextIO | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, Any]:
+    """The run once nothing automatic is left to do (``SETTLED``); ScoresTimedOut past ``timeout``."""
     stream = stream or sys.stdout
-    deadline = time.monotonic() + timeout
-    delay = FIRST_DELAY
     last_line = ""
-    while True:
+
+    def fetch() -> dict[str, Any]:
+        nonlocal last_line
         run = client.get(f"/runs/{run_id}")
         line = _scoring_line(run)
-        if line != last_line:
+        if line != last_line:  # one line per change, not per poll
             print(line, file=stream, flush=True)
             last_line = line
-        if run["status"] in SETTLED:
-            return run
-        if time.monotonic() + delay > deadline:
-            raise ScoresTimedOut(run, timeout)
-        sleep(delay)
-        delay = min(delay * 1.5, MAX_DELAY)
+        return run
+
+    def settled(run: dict[str, Any]) -> bool:
+        return run["status"] in SETTLED
+
+    run = poll(fetch, settled, timeout, first_delay=FIRST_DELAY, max_delay=MAX_DELAY, factor=1.5, sleep=sleep)
+    if not settled(run):
+        raise ScoresTimedOut(run, timeout)
+    return run
