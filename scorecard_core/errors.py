@@ -9,6 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Scorecard's error shape on the wire."""
+    return {"code": code, "message": message, "details": details or {}}
+
+
 class ScorecardError(Exception):
     """Base class for every error this project raises on purpose."""
 

@@ -1,7 +1,11 @@
-"""Configuration read from the environment, in one place.
+"""The server's configuration: one typed object, read once at start-up and passed down.
 
-Every variable uses the ``SCORECARD_`` prefix; the app factory and the CLI may override any of
-them with explicit values.
+Every value comes from a ``SCORECARD_*`` environment variable (a few also from the OpenAI SDK's
+own names), else its default; an app factory or CLI flag may override any field by name. A value
+we cannot use stops start-up with one line naming the variable and what it accepts.
+
+pydantic-settings does the reading: the fields below are the complete list of variables, typed
+and bounded in one place, and it is already how our request bodies are validated.
 """
 
 from __future__ import annotations
@@ -9,8 +13,16 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated, Any, ClassVar
+
+from pydantic import AliasChoices, BeforeValidator, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PREFIX = "SCORECARD_"
+# Where a Flask app keeps its Settings (the server's and the standalone webhook service's).
+APP_EXTENSION = "scorecard.settings"
 
 
 def default_data_dir() -> Path:
@@ -23,24 +35,16 @@ def default_data_dir() -> Path:
     return base / "scorecard"
 
 
-def default_database_url(data_dir: Path | None = None) -> str:
-    explicit = os.environ.get("SCORECARD_DATABASE_URL")
-    if explicit:
-        return explicit
-    directory = data_dir or default_data_dir()
-    return f"sqlite:///{directory / 'scorecard.db'}"
-
-
 SECRET_KEY_FILE = "secret_key"
 
 
-def load_or_create_secret_key(data_dir: Path | None = None) -> str:
-    """The key that signs web UI sessions: ``$SCORECARD_SECRET_KEY``, else the one kept in the data
-    dir, generated there (mode 0600) on first use so sessions survive restarts."""
-    explicit = os.environ.get("SCORECARD_SECRET_KEY")
-    if explicit:
-        return explicit
-    directory = data_dir or default_data_dir()
+def load_or_create_secret_key(settings: Settings | None = None) -> str:
+    """The key that signs web UI sessions: the setting's, else the one kept in the data dir,
+    generated there (mode 0600) on first use so sessions survive restarts."""
+    settings = settings or Settings()
+    if settings.secret_key:
+        return settings.secret_key
+    directory = settings.data_dir
     path = directory / SECRET_KEY_FILE
     if not path.exists():
         directory.mkdir(parents=True, exist_ok=True)
@@ -61,88 +65,147 @@ def load_or_create_secret_key(data_dir: Path | None = None) -> str:
     return key
 
 
-def default_openai_base_url() -> str:
-    """The judge endpoint for AI metrics: any OpenAI-compatible server (OpenAI, Azure, vLLM, Ollama)."""
-    return (
-        os.environ.get("SCORECARD_OPENAI_BASE_URL") or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
-    )
-
-
 class InvalidSetting(ValueError):
-    """A ``SCORECARD_*`` variable holds a value we cannot use; the message names it."""
+    """A setting holds a value we cannot use; the message names its variable."""
 
 
-def positive_number(variable: str, default: float) -> float:
-    """``$variable`` as a number above zero, else ``default``; anything else names the variable."""
-    raw = os.environ.get(variable, "").strip()
-    if not raw:
-        return default
+def _whole_number(low: int, high: int) -> BeforeValidator:
+    def check(raw: Any) -> int:
+        text = str(raw).strip()
+        if isinstance(raw, bool) or not text.isdigit() or not low <= int(text) <= high:
+            raise ValueError(f"must be a whole number from {low} to {high}, not {raw!r}")
+        return int(text)
+
+    return BeforeValidator(check)
+
+
+def _positive(raw: Any) -> float:
     try:
         value = float(raw)
-    except ValueError:
+    except (TypeError, ValueError):
         value = -1.0
-    if not 0 < value < float("inf"):
-        raise InvalidSetting(f"{variable} must be a number above 0, not {raw!r}")
+    if isinstance(raw, bool) or not 0 < value < float("inf"):
+        raise ValueError(f"must be a number above 0, not {raw!r}")
     return value
 
 
-def whole_number(variable: str, default: int, low: int, high: int) -> int:
-    """``$variable`` as a whole number from ``low`` to ``high``, else ``default``."""
-    raw = os.environ.get(variable, "").strip()
-    if not raw:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise InvalidSetting(f"{variable} must be a whole number from {low} to {high}, not {raw!r}")
-    return int(raw)
+def _comma_separated(raw: Any) -> tuple[str, ...]:
+    parts = raw.split(",") if isinstance(raw, str) else raw
+    return tuple(part.strip() for part in parts if part.strip())
 
 
+PositiveNumber = Annotated[float, BeforeValidator(_positive)]
 # `scorecard serve`: the bounds its flags and variables accept.
 SERVE_THREADS = (1, 256)
 SERVE_CONNECTION_LIMIT = (10, 100_000)
 SERVE_CHANNEL_TIMEOUT = (1, 3600)
 
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str = field(default_factory=default_database_url)
-    public_url: str = field(default_factory=lambda: os.environ.get("SCORECARD_PUBLIC_URL", "http://127.0.0.1:8000"))
-    max_body_bytes: int = 15 * 1024 * 1024
-    scoring_concurrency: int = field(default_factory=lambda: int(os.environ.get("SCORECARD_SCORING_CONCURRENCY", "32")))
-    scoring_lease_seconds: float = field(
-        default_factory=lambda: float(os.environ.get("SCORECARD_SCORING_LEASE_SECONDS", "60"))
+def read_from(*names: str) -> Any:
+    """Read from these variables (the first set wins) instead of ``SCORECARD_<FIELD>``."""
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    # The default database: this file in the data dir.
+    database_file: ClassVar[str] = "scorecard.db"
+
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, frozen=True, populate_by_name=True, env_ignore_empty=True, extra="forbid"
     )
-    # Claims of one score that may end without a stored result (the process died, the database
-    # refused the result) before the score becomes an error instead of being claimed again.
-    scoring_max_attempts: int = field(default_factory=lambda: whole_number("SCORECARD_SCORING_MAX_ATTEMPTS", 3, 1, 100))
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    # Default: scorecard.db in the data dir (SQLite, one process).
+    database_url: str = ""
+    # Migrate the database to this version's schema at start-up.
+    upgrade_database: bool = True
+    public_url: str = "http://127.0.0.1:8000"
+    # Signs web UI sessions; default: a key generated once and kept in the data dir.
+    secret_key: str | None = Field(None, repr=False)
+    max_body_bytes: Annotated[int, _whole_number(1024, 1024**3)] = 15 * 1024 * 1024
+
+    # Scoring: the engine's parallel judge calls, how long one claim of a score lasts, and how
+    # many claims may end without a stored result (the process died, the database refused the
+    # result) before the score becomes an error instead of being claimed again.
+    scoring_enabled: bool = True
+    scoring_concurrency: Annotated[int, _whole_number(1, 1024)] = 32
+    scoring_lease_seconds: PositiveNumber = 60.0
+    scoring_max_attempts: Annotated[int, _whole_number(1, 100)] = 3
+    # The judge: any OpenAI-compatible server (OpenAI, Azure, vLLM, Ollama).
+    openai_base_url: str = Field(
+        "https://api.openai.com/v1", validation_alias=read_from("SCORECARD_OPENAI_BASE_URL", "OPENAI_BASE_URL")
+    )
+    openai_api_key: str | None = Field(None, validation_alias=read_from("OPENAI_API_KEY"), repr=False)
+
     # Web UI sign-in: a session ends after this long without a request, and this long after
     # sign-in in any case (a working day), besides sign-out and revocation of its API key.
-    session_idle_minutes: float = field(default_factory=lambda: positive_number("SCORECARD_SESSION_IDLE_MINUTES", 60))
-    session_lifetime_hours: float = field(
-        default_factory=lambda: positive_number("SCORECARD_SESSION_LIFETIME_HOURS", 12)
-    )
+    session_idle_minutes: PositiveNumber = 60.0
+    session_lifetime_hours: PositiveNumber = 12.0
+
     # `scorecard serve`: worker threads; open connections before new ones wait (slow clients hold
     # one each, and no thread); seconds a connection may stay silent before it is closed.
-    serve_threads: int = field(default_factory=lambda: whole_number("SCORECARD_THREADS", 8, *SERVE_THREADS))
-    serve_connection_limit: int = field(
-        default_factory=lambda: whole_number("SCORECARD_CONNECTION_LIMIT", 1000, *SERVE_CONNECTION_LIMIT)
+    serve_threads: Annotated[int, _whole_number(*SERVE_THREADS)] = Field(
+        8, validation_alias=read_from("SCORECARD_THREADS")
     )
-    serve_channel_timeout: int = field(
-        default_factory=lambda: whole_number("SCORECARD_CHANNEL_TIMEOUT", 60, *SERVE_CHANNEL_TIMEOUT)
+    serve_connection_limit: Annotated[int, _whole_number(*SERVE_CONNECTION_LIMIT)] = Field(
+        1000, validation_alias=read_from("SCORECARD_CONNECTION_LIMIT")
     )
-    openai_base_url: str = field(default_factory=default_openai_base_url)
-    openai_api_key: str | None = field(default_factory=lambda: os.environ.get("OPENAI_API_KEY"), repr=False)
-    github_api_url: str = field(
-        default_factory=lambda: os.environ.get("SCORECARD_GITHUB_API_URL", "https://api.github.com").rstrip("/")
+    serve_channel_timeout: Annotated[int, _whole_number(*SERVE_CHANNEL_TIMEOUT)] = Field(
+        60, validation_alias=read_from("SCORECARD_CHANNEL_TIMEOUT")
     )
-    github_token: str | None = field(default_factory=lambda: os.environ.get("SCORECARD_GITHUB_TOKEN"), repr=False)
-    github_app_id: str | None = field(default_factory=lambda: os.environ.get("SCORECARD_GITHUB_APP_ID"))
-    github_app_private_key: str | None = field(
-        default_factory=lambda: os.environ.get("SCORECARD_GITHUB_APP_PRIVATE_KEY"), repr=False
-    )
+
+    # GitHub, for the webhook service: where its API is and how to authenticate by default.
+    github_api_url: str = "https://api.github.com"
+    github_token: str | None = Field(None, repr=False)
+    github_app_id: str | None = None
+    github_app_private_key: str | None = Field(None, repr=False)
     # Comma-separated, so a secret can be rotated without dropping deliveries.
-    github_webhook_secrets: tuple[str, ...] = field(
-        default_factory=lambda: tuple(
-            s.strip() for s in os.environ.get("SCORECARD_GITHUB_WEBHOOK_SECRET", "").split(",") if s.strip()
-        ),
-        repr=False,
+    github_webhook_secrets: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_comma_separated)] = Field(
+        (), validation_alias=read_from("SCORECARD_GITHUB_WEBHOOK_SECRET"), repr=False
     )
+    # Background jobs for webhook deliveries and result publishing, and the pause between
+    # writes to GitHub (its secondary rate limits).
+    webhook_job_concurrency: Annotated[int, _whole_number(1, 256)] = 8
+    github_seconds_between_writes: float = Field(1.0, ge=0)
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise InvalidSetting(_explain(type(self), exc)) from None
+
+    @model_validator(mode="after")
+    def _derived(self) -> Settings:
+        # Frozen: set once here, so every reader sees the same values.
+        object.__setattr__(self, "github_api_url", self.github_api_url.rstrip("/"))
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / self.database_file}")
+        return self
+
+    @classmethod
+    def load(cls, overrides: Mapping[str, Any] | None = None) -> Settings:
+        """The environment, with ``overrides`` by field name (any case: ``DATABASE_URL`` works)."""
+        return cls(**{name.lower(): value for name, value in (overrides or {}).items()})
+
+    @classmethod
+    def split(cls, config: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """An app factory's config as (settings overrides, everything else: Flask's own keys)."""
+        ours = {k: v for k, v in config.items() if k.lower() in cls.model_fields}
+        return ours, {k: v for k, v in config.items() if k not in ours}
+
+
+def variable_of(settings: type[Settings], field: str) -> str:
+    """The environment variable a field is read from."""
+    alias = settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"{PREFIX}{field.upper()}"
+
+
+def _explain(settings: type[Settings], exc: ValidationError) -> str:
+    error = exc.errors(include_url=False)[0]
+    where = str(error["loc"][0]) if error["loc"] else ""
+    field = next((name for name in settings.model_fields if where in (name, variable_of(settings, name))), None)
+    name = variable_of(settings, field) if field else where
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{name} {message[:1].lower()}{message[1:]}"

@@ -8,39 +8,31 @@ from typing import Any
 from flask import Flask
 
 from scorecard_core import db
-from scorecard_core.settings import Settings
+from scorecard_core.settings import APP_EXTENSION, Settings
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app. ``config`` overrides settings read from the environment, e.g.
-    ``{"DATABASE_URL": "sqlite:///...", "PUBLIC_URL": "http://127.0.0.1:8000"}``."""
+def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
+    """Build the app from ``Settings`` (read from the environment when not given). A mapping
+    overrides settings by field name, e.g. ``{"DATABASE_URL": "sqlite:///...", "SCORING_ENABLED":
+    False}``; its other keys are Flask's own config (``TESTING``, ``SECRET_KEY``)."""
     app = Flask(__name__)
-    overrides = dict(config or {})
-    defaults = Settings()
-    app.config.update(
-        DATABASE_URL=defaults.database_url,
-        PUBLIC_URL=defaults.public_url,
-        MAX_CONTENT_LENGTH=defaults.max_body_bytes,
-        UPGRADE_DATABASE=True,
-        SCORING_ENABLED=True,
-        SCORING_CONCURRENCY=defaults.scoring_concurrency,
-        SCORING_LEASE_SECONDS=defaults.scoring_lease_seconds,
-        SCORING_MAX_ATTEMPTS=defaults.scoring_max_attempts,
-        OPENAI_BASE_URL=defaults.openai_base_url,
-        OPENAI_API_KEY=defaults.openai_api_key,
-        SESSION_IDLE_MINUTES=defaults.session_idle_minutes,
-        SESSION_LIFETIME_HOURS=defaults.session_lifetime_hours,
-    )
-    app.config.update(overrides)
+    if isinstance(config, Settings):
+        settings, flask_config = config, {}
+    else:
+        overrides, flask_config = Settings.split(config or {})
+        settings = Settings.load(overrides)
+    app.extensions[APP_EXTENSION] = settings
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, **flask_config)
     app.json.sort_keys = False
 
-    if app.config["UPGRADE_DATABASE"]:
-        db.upgrade(app.config["DATABASE_URL"])
-    app.extensions["scorecard.engine"] = db.make_engine(app.config["DATABASE_URL"])
+    if settings.upgrade_database:
+        db.upgrade(settings.database_url)
+    app.extensions["scorecard.engine"] = db.make_engine(settings.database_url)
 
     import webhook
+    from scorecard_web import headers
 
-    from . import database, errors, headers, scoring
+    from . import database, errors, scoring
     from .api import api
     from .api.attachments import files as attachment_files
     from .request_guard import RequestGuard
@@ -55,5 +47,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     scoring.init_app(app)
     webhook.init_app(app)
     # Outermost: refuses oversized and unauthenticated bodies before anything reads them.
-    app.wsgi_app = RequestGuard(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])
+    app.wsgi_app = RequestGuard(app.wsgi_app, settings.max_body_bytes)
     return app

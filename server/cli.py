@@ -26,7 +26,6 @@ from scorecard_core.settings import (
     SERVE_THREADS,
     InvalidSetting,
     Settings,
-    default_database_url,
 )
 
 DATABASE_BACKENDS = ("sqlite", "postgresql")
@@ -140,20 +139,21 @@ def serve(
     from server import create_app
     from server.serving import ServeOptions, raise_descriptor_limit
 
-    settings = Settings()
+    flags = {
+        "database_url": database_url,
+        "serve_threads": threads,
+        "serve_connection_limit": connection_limit,
+        "serve_channel_timeout": channel_timeout,
+    }
+    settings = Settings.load({name: value for name, value in flags.items() if value is not None})
     options = ServeOptions(
-        host,
-        port,
-        threads or settings.serve_threads,
-        connection_limit or settings.serve_connection_limit,
-        channel_timeout or settings.serve_channel_timeout,
+        host, port, settings.serve_threads, settings.serve_connection_limit, settings.serve_channel_timeout
     )
     _check_host(options.host, options.port)
     warning = raise_descriptor_limit(options.connection_limit)
     if warning:
         click.echo(warning, err=True)
-    config = {"DATABASE_URL": database_url} if database_url else {}
-    app = create_app(config)
+    app = create_app(settings)
     try:
         server = _listen(app, options)
         click.echo(f"Scorecard server on http://{host}:{port}  (API: http://{host}:{port}/api/v2)", err=True)
@@ -184,10 +184,11 @@ def _check_host(host: str, port: int) -> None:
 def _listen(app, options):
     """The listening server, or one line naming the address that cannot be used and why."""
     from server.serving import create_server
+    from server.settings import settings_of
 
     address = f"{options.host}:{options.port}"
     try:
-        return create_server(app, options, app.config["MAX_CONTENT_LENGTH"])
+        return create_server(app, options, settings_of(app).max_body_bytes)
     except OSError as exc:
         reasons = {
             errno.EADDRINUSE: "the address is already in use (another server?); stop it or choose another --port",
@@ -206,7 +207,7 @@ def db_group() -> None:
 @_database_option
 def upgrade(database_url: str | None) -> None:
     """Apply every pending migration (user data is kept)."""
-    url = database_url or default_database_url()
+    url = _database_url(database_url)
     db.upgrade(url)
     click.echo(f"database is up to date: {db.redacted(url)}")
 
@@ -216,8 +217,12 @@ def api_key_group() -> None:
     """Create, list and revoke API keys."""
 
 
+def _database_url(flag: str | None) -> str:
+    return flag or Settings().database_url
+
+
 def _session(database_url: str | None):
-    url = database_url or default_database_url()
+    url = _database_url(database_url)
     db.upgrade(url)
     return db.session_scope(db.make_engine(url))
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from scorecard_core import apikeys, db
 from scorecard_core.client import ScorecardClient
 from scorecard_core.errors import ScorecardError
-from scorecard_core.settings import Settings
+from scorecard_core.settings import APP_EXTENSION, Settings
 
 from . import create_app, scoring
 from .serving import ServeOptions, create_server
@@ -122,14 +122,15 @@ class BackgroundServer:
     """Our app under waitress on a loopback port, in a daemon thread, guarded as `scorecard serve` is."""
 
     def __init__(self, database_url: str, host: str, port: int):
-        self.app = create_app({"DATABASE_URL": database_url})
-        settings = Settings()
+        settings = Settings.load({"database_url": database_url})
+        self.app = create_app(settings)
         options = ServeOptions(
             host, port, settings.serve_threads, settings.serve_connection_limit, settings.serve_channel_timeout
         )
-        self._server = create_server(self.app, options, self.app.config["MAX_CONTENT_LENGTH"])
+        self._server = create_server(self.app, options, settings.max_body_bytes)
         self.url = f"http://{host}:{self._server.effective_port}"
-        self.app.config["PUBLIC_URL"] = self.url
+        # Known only now that the port is: the links the app makes point here.
+        self.app.extensions[APP_EXTENSION] = settings.model_copy(update={"public_url": self.url})
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
     def start(self) -> BackgroundServer:

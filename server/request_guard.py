@@ -16,10 +16,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from scorecard_core.apikeys import KEY_PREFIX
+from scorecard_web.headers import ALWAYS, DEFAULT_POLICY
 from webhook.receiver import MAX_WEBHOOK_BYTES
 
 from .api import INVALID_KEY_MESSAGE, MISSING_KEY_MESSAGE
-from .headers import ALWAYS, DEFAULT_POLICY
 
 API_PREFIX = "/api/"
 WEBHOOK_PREFIX = "/webhooks/"

@@ -13,20 +13,22 @@ from scorecard_core.scoring.lifecycle import finished_runs
 from webhook.results import publish_results
 from webhook.service import EXTENSION as WEBHOOK_EXTENSION
 
+from .settings import settings_of
+
 EXTENSION = "scorecard.scoring"
 
 
 def init_app(app: Flask) -> None:
-    if not app.config["SCORING_ENABLED"]:
+    settings = settings_of(app)
+    if not settings.scoring_enabled:
         app.extensions[EXTENSION] = None
         return
-    config = app.config
     app.extensions[EXTENSION] = ScoringEngine(
         app.extensions["scorecard.engine"],
-        partial(judge_record, base_url=config["OPENAI_BASE_URL"], api_key=config["OPENAI_API_KEY"]),
-        concurrency=config["SCORING_CONCURRENCY"],
-        lease_seconds=config["SCORING_LEASE_SECONDS"],
-        max_attempts=config["SCORING_MAX_ATTEMPTS"],
+        partial(judge_record, base_url=settings.openai_base_url, api_key=settings.openai_api_key),
+        concurrency=settings.scoring_concurrency,
+        lease_seconds=settings.scoring_lease_seconds,
+        max_attempts=settings.scoring_max_attempts,
         on_run_finished=partial(_publish_results, app),
     ).start()
 

@@ -20,26 +20,24 @@ WSGI entry (GitHub posts to ``/webhooks/github``)::
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import Flask
+from pydantic import Field, model_validator
 from sqlalchemy.engine import Engine
 
-from runner.config import HOSTED_API_URL
 from scorecard_core import db
 from scorecard_core.client import ScorecardClient
 from scorecard_core.connections import replace_hosted_connections
 from scorecard_core.db import session_scope
-from scorecard_core.settings import Settings, default_data_dir
-from server import headers
+from scorecard_core.links import app_url_of
+from scorecard_core.settings import APP_EXTENSION, Settings, read_from
+from scorecard_web import headers
 
 from . import init_app
 from .scorecard import LocalScorecard, RemoteScorecard
-
-HOSTED_APP_URL = "https://app.scorecard.io"
 
 
 class StandaloneScorecard(RemoteScorecard):
@@ -52,41 +50,48 @@ class StandaloneScorecard(RemoteScorecard):
     connection = LocalScorecard.connection  # the same lookup, in the service's own database
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """``config`` overrides the environment: SCORECARD_API_URL, SCORECARD_API_KEY, DATABASE_URL,
-    CONNECTIONS (the list itself), PUBLIC_URL (where run links point; default Scorecard's app for
-    the hosted API, else the API's own server) and the GITHUB_* keys the mounted service takes."""
-    settings = Settings()
-    app = Flask(__name__)
-    app.config.update(
-        SCORECARD_API_URL=os.environ.get("SCORECARD_API_URL"),
-        SCORECARD_API_KEY=os.environ.get("SCORECARD_API_KEY"),
-        DATABASE_URL=os.environ.get("SCORECARD_DATABASE_URL") or f"sqlite:///{default_data_dir() / 'webhook.db'}",
-        MAX_CONTENT_LENGTH=settings.max_body_bytes,
-    )
-    app.config.update(config or {})
-    api_url = app.config["SCORECARD_API_URL"]
-    if not (api_url and app.config["SCORECARD_API_KEY"]):
-        raise ValueError("set SCORECARD_API_URL and SCORECARD_API_KEY: the Scorecard API the service reads runs from")
-    app.config.setdefault("PUBLIC_URL", os.environ.get("SCORECARD_PUBLIC_URL") or app_url_of(api_url))
-    if "CONNECTIONS" not in app.config:
-        app.config["CONNECTIONS"] = read_connections_file(os.environ.get("SCORECARD_GITHUB_CONNECTIONS"))
+class StandaloneSettings(Settings):
+    """The server's settings plus where the Scorecard API is; the service's own database is
+    ``webhook.db`` in the data dir unless SCORECARD_DATABASE_URL says otherwise."""
 
-    db.upgrade(app.config["DATABASE_URL"])
-    engine = db.make_engine(app.config["DATABASE_URL"])
+    database_file: ClassVar[str] = "webhook.db"
+
+    scorecard_api_url: str | None = Field(None, validation_alias=read_from("SCORECARD_API_URL"))
+    scorecard_api_key: str | None = Field(None, validation_alias=read_from("SCORECARD_API_KEY"), repr=False)
+    # A JSON file of connections (see the module's docstring).
+    github_connections: str | None = None
+
+    @model_validator(mode="after")
+    def _runs_are_shown_where_the_api_is(self) -> StandaloneSettings:
+        if self.scorecard_api_url and "public_url" not in self.model_fields_set:
+            object.__setattr__(self, "public_url", app_url_of(self.scorecard_api_url))
+        return self
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """``config`` overrides the settings by field name: SCORECARD_API_URL, SCORECARD_API_KEY,
+    DATABASE_URL, PUBLIC_URL (where run links point; default Scorecard's app for the hosted API,
+    else the API's own server), the GITHUB_* keys the mounted service takes; and CONNECTIONS, the
+    list itself instead of the file."""
+    overrides, flask_config = StandaloneSettings.split(config or {})
+    connections = flask_config.pop("CONNECTIONS", None)
+    settings = StandaloneSettings.load(overrides)
+    if not (settings.scorecard_api_url and settings.scorecard_api_key):
+        raise ValueError("set SCORECARD_API_URL and SCORECARD_API_KEY: the Scorecard API the service reads runs from")
+    if connections is None:
+        connections = read_connections_file(settings.github_connections)
+
+    app = Flask(__name__)
+    app.extensions[APP_EXTENSION] = settings
+    app.config.update(MAX_CONTENT_LENGTH=settings.max_body_bytes, **flask_config)
+    db.upgrade(settings.database_url)
+    engine = db.make_engine(settings.database_url)
     app.extensions["scorecard.engine"] = engine
-    store_connections(engine, app.config["CONNECTIONS"])
-    client = ScorecardClient(app.config["SCORECARD_API_URL"], app.config["SCORECARD_API_KEY"])
+    store_connections(engine, connections)
+    client = ScorecardClient(settings.scorecard_api_url, settings.scorecard_api_key)
     init_app(app, StandaloneScorecard(client, engine))
     headers.init_app(app)
     return app
-
-
-def app_url_of(api_url: str) -> str:
-    """Where the API's runs are shown: Scorecard's app for the hosted API, else the server itself."""
-    if api_url.startswith(HOSTED_API_URL.removesuffix("/api/v2")):
-        return HOSTED_APP_URL
-    return api_url.rstrip("/").removesuffix("/api/v2")
 
 
 def read_connections_file(path: str | None) -> list[dict[str, Any]]:

@@ -35,7 +35,7 @@ from ..jobs import Jobs, ThreadJobs
 from ..models import MetricVersion, Record, Run, Score, utcnow
 from ..storable import storable_text
 from . import heuristics
-from .judge import JudgeResult, judge_record
+from .judge import JudgeResult
 from .lifecycle import finished_runs, refresh_run
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class ScoringEngine:
     def __init__(
         self,
         engine: Engine,
-        judge: Judge = judge_record,
+        judge: Judge,
         concurrency: int = 32,
         lease_seconds: float = 60.0,
         poll_seconds: float = 2.0,

@@ -26,7 +26,6 @@ from jinja2.sandbox import SandboxedEnvironment
 from openai.types.chat import ChatCompletion
 
 from ..metrics import DEFAULT_EVAL_MODEL
-from ..settings import Settings
 from ..storable import storable_json, storable_text
 from .prompts import DEFAULT_PROMPT_TEMPLATE, correction_prompt, system_prompt
 from .shapes import SCORE_KEYS
@@ -84,14 +83,13 @@ def judge_record(
     inputs: Mapping[str, Any] | None,
     outputs: Mapping[str, Any] | None,
     expected: Mapping[str, Any] | None,
-    base_url: str | None = None,
-    api_key: str | None = None,
+    base_url: str,
+    api_key: str | None,
     max_retries: int = MAX_RETRIES,
 ) -> JudgeResult:
-    """Score one record with an AI metric (a config dict as built by ``metrics.metric_config``).
-
-    ``base_url`` and ``api_key`` default to the settings (``SCORECARD_OPENAI_BASE_URL``, else
-    ``OPENAI_BASE_URL``; ``OPENAI_API_KEY``). ``max_retries`` bounds the transport retries.
+    """Score one record with an AI metric (a config dict as built by ``metrics.metric_config``)
+    at the OpenAI-compatible ``base_url`` (the settings' ``openai_base_url`` and
+    ``openai_api_key``). ``max_retries`` bounds the transport retries.
     """
     name = metric.get("name")
     output_type = metric.get("output_type")
@@ -107,10 +105,6 @@ def judge_record(
         )
     except Exception as exc:  # noqa: BLE001  (user-written template code can raise anything)
         return JudgeResult(None, f"promptTemplate of metric {name!r} could not be rendered: {exc}")
-    if base_url is None or api_key is None:
-        settings = Settings()
-        base_url = base_url or settings.openai_base_url
-        api_key = api_key or settings.openai_api_key
     if not api_key:
         return JudgeResult(None, NO_API_KEY)
     model = metric.get("eval_model_name") or DEFAULT_EVAL_MODEL

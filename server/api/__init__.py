@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from scorecard_core import apikeys
-from scorecard_core.errors import ScorecardError, Unauthorized
+from scorecard_core.errors import ScorecardError, Unauthorized, error_body
 
 from .. import database
 from . import (
@@ -49,7 +49,7 @@ INVALID_KEY_MESSAGE = "Invalid or revoked API key"
 
 
 def error_response(status: int, code: str, message: str, details: dict | None = None):
-    return jsonify({"code": code, "message": message, "details": details or {}}), status
+    return jsonify(error_body(code, message, details)), status
 
 
 @api.before_request

@@ -22,6 +22,7 @@ from scorecard_core.models import Attachment, utcnow
 from scorecard_core.settings import load_or_create_secret_key
 
 from .. import database
+from ..settings import current_settings
 from .parsing import Body, paginate, parse, raw_body
 
 bp = Blueprint("attachments", __name__)
@@ -43,7 +44,7 @@ class AttachmentInitiate(Body):
 
 def _signer(kind: str) -> URLSafeTimedSerializer:
     if not current_app.secret_key:
-        current_app.secret_key = load_or_create_secret_key()
+        current_app.secret_key = load_or_create_secret_key(current_settings())
     return URLSafeTimedSerializer(current_app.secret_key, salt=kind)
 
 
@@ -57,7 +58,7 @@ def _signed_url(kind: str, attachment_id: str, sha256: str) -> tuple[str, str]:
 def _base_url() -> str:
     """Where the client reached the API: SCORECARD_PUBLIC_URL when it names the same host (its
     scheme survives a TLS-terminating proxy), else the host the request came to."""
-    public = str(current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    public = current_settings().public_url.rstrip("/")
     return public if urlsplit(public).netloc == request.host else request.host_url.rstrip("/")
 
 
@@ -82,7 +83,7 @@ def initiate_attachment():
         filename=body.filename,
         metadata=body.metadata,
     )
-    attachment, already = attachments.initiate(session, declared, current_app.config["MAX_CONTENT_LENGTH"])
+    attachment, already = attachments.initiate(session, declared, current_settings().max_body_bytes)
     session.commit()
     answer: dict[str, Any] = {
         "id": attachment.id,

@@ -17,6 +17,7 @@ from scorecard_core.errors import ScorecardError
 
 from .. import database
 from ..api.parsing import check_query_values
+from ..settings import settings_of
 from . import auth, csrf, formatting, projects, records, runs
 
 ui = Blueprint("ui", __name__, template_folder="templates", static_folder="static", static_url_path="/ui/static")
@@ -37,10 +38,11 @@ def _configure(state: BlueprintSetupState) -> None:
     app.session_interface = auth.UiSessionInterface()
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
-    if str(app.config.get("PUBLIC_URL", "")).startswith("https://"):
+    settings = settings_of(app)
+    if settings.public_url.startswith("https://"):
         app.config["SESSION_COOKIE_SECURE"] = True
     # The cookie lasts as long as the server-side session can (auth.py ends it sooner).
-    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=app.config["SESSION_LIFETIME_HOURS"])
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=settings.session_lifetime_hours)
 
 
 ui.before_request(csrf.check)

@@ -14,7 +14,6 @@ from flask import (
     Blueprint,
     Flask,
     Request,
-    current_app,
     flash,
     g,
     redirect,
@@ -31,6 +30,7 @@ from scorecard_core.models import ApiKey
 from scorecard_core.settings import load_or_create_secret_key
 
 from .. import database
+from ..settings import current_settings, settings_of
 from . import csrf
 
 bp = Blueprint("auth", __name__)
@@ -42,20 +42,20 @@ API_PATH_PREFIX = "/api/"
 
 class UiSessionInterface(SecureCookieSessionInterface):
     """Sessions for the UI only: API requests authenticate by header and get none, so a server
-    used only through the API never needs a secret key. The key comes from the app config
-    (``SECRET_KEY``), else ``SCORECARD_SECRET_KEY``, else the one kept in the data dir."""
+    used only through the API never needs a secret key. The key comes from Flask's
+    ``SECRET_KEY``, else the settings' (``SCORECARD_SECRET_KEY``), else the one kept in the data dir."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if request.path.startswith(API_PATH_PREFIX):
             return None
         if not app.secret_key:
-            app.secret_key = load_or_create_secret_key()
+            app.secret_key = load_or_create_secret_key(settings_of(app))
         return super().open_session(app, request)
 
 
 def lifetimes() -> web_sessions.Lifetimes:
-    config = current_app.config
-    return web_sessions.Lifetimes.of(config["SESSION_IDLE_MINUTES"], config["SESSION_LIFETIME_HOURS"])
+    settings = current_settings()
+    return web_sessions.Lifetimes.of(settings.session_idle_minutes, settings.session_lifetime_hours)
 
 
 def current_key() -> ApiKey | None:

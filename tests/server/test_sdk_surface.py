@@ -10,6 +10,8 @@ import pytest
 import requests
 import scorecard_ai
 
+from scorecard_core.settings import APP_EXTENSION
+from server.settings import settings_of
 from tests.server.test_bad_input import UNKNOWN, UNKNOWN_UUID, assert_error
 
 BODY_LIMIT = 15 * 1024 * 1024
@@ -144,9 +146,12 @@ def test_attachment_upload_commit_get_and_replace_through_the_sdk(sdk):
 
 
 def test_signed_urls_take_the_public_scheme_for_the_same_host_only(server, sdk):
-    server.app.config["PUBLIC_URL"] = server.url.replace("http://", "https://")  # behind a TLS proxy
+    def public_url(url: str) -> None:
+        server.app.extensions[APP_EXTENSION] = settings_of(server.app).model_copy(update={"public_url": url})
+
+    public_url(server.url.replace("http://", "https://"))  # behind a TLS proxy
     assert _initiate(sdk, b"a", path="a").upload_url.startswith(server.url.replace("http://", "https://") + "/")
-    server.app.config["PUBLIC_URL"] = "https://scorecard.example.com"  # another host: the one the call came to
+    public_url("https://scorecard.example.com")  # another host: the one the call came to
     assert _initiate(sdk, b"b", path="b").upload_url.startswith(server.url + "/attachment-files/")
 
 

@@ -18,6 +18,7 @@ from scorecard_core.client import ApiError
 from scorecard_core.db import make_engine, session_scope
 from scorecard_core.gate import percent
 from scorecard_core.models import Project
+from server.settings import settings_of
 from tests.conftest import wait_for_run
 from tests.fakes.github_server import ACTIONS_TOKEN, FakeGitHub
 from tests.support.processes import CLI_TIMEOUT, SCORECARD
@@ -183,7 +184,7 @@ def test_a_kickoff_runs_end_to_end(server, client, github, evaluation, tmp_path,
         assert done["git"]["actionsRunUrl"] == run["git"]["actionsRunUrl"]  # the same Actions run, known at once
 
     # Scoring finished: the webhook service posts the results on the commit, and on its pull request.
-    run_url = f"{server.app.config['PUBLIC_URL'].rstrip('/')}/projects/{evaluation.project_id}/runs/{run['id']}"
+    run_url = f"{settings_of(server.app).public_url.rstrip('/')}/projects/{evaluation.project_id}/runs/{run['id']}"
     sha = PR_HEAD_SHA if dispatch == "workflow_dispatch" else BASE_SHA
     (status,) = wait_for(lambda: github.statuses(REPO, sha), "commit status")
     assert (status.state, status.target_url, status.context) == (

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from server.settings import settings_of
 from tests.conftest import wait_for_run
 from tests.webhook.conftest import PR_HEAD_REF, PR_HEAD_SHA, REPO
 from tests.webhook.kickoff_support import (
@@ -65,7 +66,7 @@ def test_kickoffs_under_cpu_load_publish_once_each(server, client, github, evalu
             assert workflow.returncode == 0, workflow.stdout + workflow.stderr
             assert wait_for_run(client, run["id"])["status"] == "completed"
             run_urls.append(
-                f"{server.app.config['PUBLIC_URL'].rstrip('/')}/projects/{evaluation.project_id}/runs/{run['id']}"
+                f"{settings_of(server.app).public_url.rstrip('/')}/projects/{evaluation.project_id}/runs/{run['id']}"
             )
         wait_for(lambda: len(github.statuses(REPO, PR_HEAD_SHA)) >= FLOWS, "status for every run", timeout=30)
         time.sleep(1.5)  # a second publication would come from the engine's next refresh (every 0.5 s)

@@ -13,6 +13,7 @@ from scorecard_core.metrics import apply_rules, metric_config
 from scorecard_core.models import Metric
 from scorecard_core.scoring.judge import MAX_RETRIES, JudgeResult, client_for, judge_record
 from scorecard_core.scoring.prompts import DEFAULT_PROMPT_TEMPLATE
+from scorecard_core.settings import Settings
 from tests.fakes.openai_server import FakeOpenAI
 
 API_KEY = "sk-test"
@@ -195,7 +196,7 @@ def test_unreachable_endpoint_is_an_error():
 
 def test_missing_api_key_is_an_error(fake_openai, monkeypatch):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    result = judge_record(ai_metric(), inputs={}, outputs={}, expected={}, base_url=fake_openai.url)
+    result = judge_record(ai_metric(), inputs={}, outputs={}, expected={}, base_url=fake_openai.url, api_key=None)
     assert "set OPENAI_API_KEY" in result.error
     assert fake_openai.requests == []
 
@@ -205,7 +206,15 @@ def test_endpoint_and_key_come_from_the_environment(fake_openai, monkeypatch):
         monkeypatch.setenv("OPENAI_BASE_URL", unused.url)
     monkeypatch.setenv("SCORECARD_OPENAI_BASE_URL", fake_openai.url)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
-    result = judge_record(ai_metric(), inputs={}, outputs={"answer": "VERDICT: fail"}, expected={})
+    settings = Settings()  # as the server reads them once at start-up
+    result = judge_record(
+        ai_metric(),
+        inputs={},
+        outputs={"answer": "VERDICT: fail"},
+        expected={},
+        base_url=settings.openai_base_url,
+        api_key=settings.openai_api_key,
+    )
     assert result.score["binaryScore"] is False
 
 

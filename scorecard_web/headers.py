@@ -8,10 +8,10 @@ own stricter Content-Security-Policy, which already forbids framing and is kept 
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, jsonify, request
 from werkzeug.wrappers import Response
 
-from .api import error_response
+from scorecard_core.errors import error_body
 
 ALWAYS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"}
 FRAME_ANCESTORS = "frame-ancestors 'none'"
@@ -31,13 +31,14 @@ def header_bytes() -> int:
 def refuse_oversized_headers() -> Response | None:
     if header_bytes() <= MAX_HEADER_BYTES:
         return None
-    response, status = error_response(
-        431,
-        "REQUEST_HEADER_FIELDS_TOO_LARGE",
-        f"The request's headers are larger than {MAX_HEADER_BYTES // 1024} KiB; send fewer or smaller "
-        "headers (large cookies for this host?)",
+    response = jsonify(
+        error_body(
+            "REQUEST_HEADER_FIELDS_TOO_LARGE",
+            f"The request's headers are larger than {MAX_HEADER_BYTES // 1024} KiB; send fewer or smaller "
+            "headers (large cookies for this host?)",
+        )
     )
-    response.status_code = status
+    response.status_code = 431
     return response
 
 
