@@ -1,7 +1,9 @@
 """A small Scorecard v2 REST client over ``requests``, for hosted Scorecard and our server.
 
 It retries 408/409/429/5xx like the official SDK (honouring Retry-After), pages through lists,
-and raises :class:`ApiError` with the server's code and message.
+and raises :class:`ApiError` with the server's code and message. A POST is retried only when it
+carries idempotency keys: a retried POST that had in fact been done (a 502 from a proxy after the
+server created the run) would create a second one.
 """
 
 from __future__ import annotations
@@ -36,15 +38,16 @@ class ScorecardClient:
 
     def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None) -> Any:
         url = f"{self.base_url}{path}"
-        for attempt in range(self.max_retries + 1):
+        retries = self.max_retries if method != "POST" or carries_idempotency_keys(json) else 0
+        for attempt in range(retries + 1):
             try:
                 response = self.http.request(method, url, json=json, params=params, timeout=self.timeout)
             except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt == self.max_retries:
+                if attempt == retries:
                     raise ApiError(0, "CONNECTION_ERROR", f"cannot reach {self.base_url}: {exc}") from None
                 time.sleep(min(0.5 * 2**attempt, 8))
                 continue
-            if response.status_code in RETRY_STATUSES and attempt < self.max_retries:
+            if response.status_code in RETRY_STATUSES and attempt < retries:
                 time.sleep(_retry_delay(response, attempt))
                 continue
             if response.status_code >= 400:
@@ -74,6 +77,18 @@ class ScorecardClient:
             cursor = page.get("nextCursor")
             if not page.get("hasMore") or not cursor:
                 return
+
+
+def carries_idempotency_keys(body: Any) -> bool:
+    """Whether repeating this POST body creates nothing twice: a batch (our extension) whose every
+    item has an idempotency key, given (``idempotencyKey``) or the one our server derives from its
+    ``testcaseId`` (and ``trial``)."""
+    items = body.get("items") if isinstance(body, dict) else None
+    return (
+        isinstance(items, list)
+        and bool(items)
+        and all(isinstance(i, dict) and (i.get("idempotencyKey") or i.get("testcaseId") is not None) for i in items)
+    )
 
 
 def _retry_delay(response: requests.Response, attempt: int) -> float:

@@ -39,8 +39,8 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 class DispatchRejected(ScorecardError):
     """GitHub refused the dispatch, or could not be reached; the run is already marked ``error``.
 
-    A refusal is a 422, not a 409 or 5xx: the official SDK and our client retry those, and each
-    retry of a kickoff would create another run. An unreachable GitHub is a 502."""
+    A refusal is a 422, not a 409 or 5xx: the official SDK retries those, and each retry of a
+    kickoff would create another run. An unreachable GitHub is a 502."""
 
     code = "GITHUB_DISPATCH_REJECTED"
     status = 422
