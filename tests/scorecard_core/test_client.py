@@ -9,6 +9,7 @@ import socket
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
+from email.utils import formatdate
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -145,6 +146,16 @@ def test_a_get_answered_429_is_retried_after_the_wait_the_server_asked_for(api, 
     assert api.client(max_retries=2).get("/runs/7") == {"id": "7"}
     assert time.monotonic() - started >= wait
     assert len(api.requests) == 2
+
+
+def test_a_retry_after_date_is_honoured_too(api):
+    """Retry-After may also be an HTTP date (RFC 9110), which the official SDK honours as well."""
+    when = formatdate(time.time() + 2, usegmt=True)  # whole seconds: a wait of 1 to 2 s from now
+    busy = (429, {"Retry-After": when}, {"code": "RATE_LIMITED", "message": "slow down", "details": {}})
+    api.script("/api/v2/runs/7", busy, (200, {}, {"id": "7"}))
+    started = time.monotonic()
+    assert api.client(max_retries=2).get("/runs/7") == {"id": "7"}
+    assert time.monotonic() - started >= 1.0  # not the client's own first backoff (0.5 s)
 
 
 def test_a_get_still_refused_after_its_retries_raises_the_last_error(api):
