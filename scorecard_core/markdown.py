@@ -24,20 +24,11 @@ from .report import (
     summarize_wire,
     wire_outcomes,
 )
+from .run_status import FINISHED, IN_PROGRESS, RunStatus
 
 GITHUB_COMMENT_LIMIT = 65_536
 # Below this even the verdict and the "see the full run" note may not fit.
 MIN_CHARS = 1_000
-IN_PROGRESS = frozenset(
-    {
-        "pending",
-        "awaiting_execution",
-        "running_execution",
-        "awaiting_scoring",
-        "running_scoring",
-        "awaiting_human_scoring",
-    }
-)
 CELL_LIMIT = 120
 SNIPPET_LIMIT = 160
 REASON_LIMIT = 300
@@ -195,11 +186,11 @@ def _verdict(context: ReportContext) -> str:
     summary, gate = context.summary, context.gate
     title = escape_text(context.title, limit=CELL_LIMIT) or "Scorecard eval"
     pending = sum(m.pending for m in summary.metrics)
-    if summary.status in IN_PROGRESS or (summary.status not in ("completed", "error") and pending):
+    if summary.status in IN_PROGRESS or (summary.status not in FINISHED and pending):
         done = sum(m.scored + m.errored for m in summary.metrics)
         return f"### ⏳ {title}: scoring in progress, {done} of {done + pending} scores done"
     # The heading follows the gate, so it always agrees with the check's outcome.
-    if gate is None and summary.status == "error":
+    if gate is None and summary.status == RunStatus.ERROR:
         return f"### ❌ {title}: the run ended with an error"
     if gate is not None and no_successful_call(summary):
         return f"### ❌ {title}: no system call succeeded"
@@ -220,7 +211,7 @@ def _problems(summary: RunSummary) -> str:
             f"⚠️ {summary.failed_calls} of {_plural(summary.records, 'system call')} failed; "
             "each counts as failing for every metric."
         )
-    if summary.status == "error" and summary.error:
+    if summary.status == RunStatus.ERROR and summary.error:
         lines.append(f"The run ended with an error: {escape_text(summary.error, limit=REASON_LIMIT)}")
     return "<br>".join(lines)
 

@@ -17,9 +17,10 @@ from sqlmodel import Session, select
 from .errors import InvalidField, NotFound
 from .metrics import snapshot
 from .models import Metric, Record, Run, SystemVersion, Testcase, Testset, utcnow
-from .scoring.lifecycle import EXECUTING, add_pending_scores, refresh_run, run_versions
+from .run_status import EXECUTING, RunStatus
+from .scoring.lifecycle import add_pending_scores, refresh_run, run_versions
 
-STATUSES = EXECUTING + ("awaiting_scoring", "running_scoring", "awaiting_human_scoring", "completed", "error")
+STATUSES = tuple(status.value for status in RunStatus)
 SOURCES = ("api", "kickoff", "playground", "monitor", "github")
 
 
@@ -202,7 +203,7 @@ def _check_testcases(session: Session, run_id: int, items: list[RecordInput]) ->
 def _count_new_records(session: Session, run: Run, created: list[Record]) -> None:
     run.num_records += len(created)
     if run.status in EXECUTING:
-        run.status = "running_execution"
+        run.status = RunStatus.RUNNING_EXECUTION
         if run.num_expected_records and run.num_records >= run.num_expected_records:
             end_execution(session, run)
             return
@@ -215,7 +216,7 @@ def _count_new_records(session: Session, run: Run, created: list[Record]) -> Non
 def end_execution(session: Session, run: Run) -> None:
     """Records are complete (or the uploader gave up on the rest): scoring may finish."""
     if run.status in EXECUTING:
-        run.status = "awaiting_scoring"
+        run.status = RunStatus.AWAITING_SCORING
     refresh_run(session, run)
 
 
@@ -223,7 +224,7 @@ def update_run(
     session: Session, run: Run, notes: str | None = None, status: str | None = None, git: dict | None = None
 ) -> Run:
     if status is not None:
-        if status != "awaiting_scoring":
+        if status != RunStatus.AWAITING_SCORING:
             raise InvalidField("status", "can only be set to `awaiting_scoring` (ends execution)")
         end_execution(session, run)
     if git:

@@ -16,9 +16,8 @@ from sqlmodel import Session, select
 
 from ..metrics import snapshot
 from ..models import MetricVersion, Record, Run, Score, utcnow
+from ..run_status import EXECUTING, FINISHED, RunStatus
 
-EXECUTING = ("pending", "awaiting_execution", "running_execution")
-FINISHED = ("completed", "error")
 # Session.info key: runs this session moved into a finished status (see ``finished_runs``).
 _FINISHED_HERE = "scorecard.finished_runs"
 
@@ -147,21 +146,21 @@ def fail_run(session: Session, run: Run, message: str) -> bool:
     """The run cannot finish (e.g. GitHub refused the dispatch, the workflow died before
     uploading): it ends ``error`` with the reason. True when this call finished it."""
     committed = hold_run(session, run)
-    run.status = "error"
+    run.status = RunStatus.ERROR
     run.error = message
     run.updated_at = utcnow()
     session.add(run)
     return _note_transition(session, run, committed)
 
 
-def _scoring_status(metrics: list[dict[str, Any]], has_errors: bool) -> str:
+def _scoring_status(metrics: list[dict[str, Any]], has_errors: bool) -> RunStatus:
     automatic = [m for m in metrics if m["scoredBy"] != "human"]
     if any(m["pending"] for m in automatic):
         started = any(m["scored"] or m["errored"] for m in automatic)
-        return "running_scoring" if started else "awaiting_scoring"
+        return RunStatus.RUNNING_SCORING if started else RunStatus.AWAITING_SCORING
     if any(m["pending"] for m in metrics if m["scoredBy"] == "human"):
-        return "awaiting_human_scoring"
-    return "error" if has_errors else "completed"
+        return RunStatus.AWAITING_HUMAN_SCORING
+    return RunStatus.ERROR if has_errors else RunStatus.COMPLETED
 
 
 def _error_summary(metrics: list[dict[str, Any]], record_errors: int) -> str | None:
@@ -218,5 +217,5 @@ def rescore(session: Session, run: Run, metrics: list) -> None:
     run.metric_ids = metric_ids
     run.metric_version_ids = version_ids
     if run.status not in EXECUTING:
-        run.status = "awaiting_scoring"
+        run.status = RunStatus.AWAITING_SCORING
     refresh_run(session, run)

@@ -13,6 +13,7 @@ from typing import Any
 from scorecard_core.metrics import passes
 from scorecard_core.models import Score
 from scorecard_core.report import MetricSummary
+from scorecard_core.run_status import EXECUTING, SCORING, RunStatus
 from scorecard_core.scoring.shapes import SCORE_KEYS
 
 TABLE_CELL_CHARS = 240
@@ -26,12 +27,16 @@ class StatusGroup:
     statuses: tuple[str, ...]
 
 
+def in_order(statuses: frozenset[RunStatus]) -> tuple[str, ...]:
+    return tuple(status.value for status in RunStatus if status in statuses)
+
+
 # The four groups of Scorecard's runs list.
 STATUS_GROUPS = (
-    StatusGroup("pending", "Pending", "🟡", ("pending", "awaiting_execution", "running_execution")),
-    StatusGroup("scoring", "Scoring", "🔵", ("awaiting_scoring", "running_scoring", "awaiting_human_scoring")),
-    StatusGroup("completed", "Completed", "🟢", ("completed",)),
-    StatusGroup("error", "Error", "🔴", ("error",)),
+    StatusGroup("pending", "Pending", "🟡", in_order(EXECUTING)),
+    StatusGroup("scoring", "Scoring", "🔵", in_order(SCORING | {RunStatus.AWAITING_HUMAN_SCORING})),
+    StatusGroup("completed", "Completed", "🟢", (RunStatus.COMPLETED,)),
+    StatusGroup("error", "Error", "🔴", (RunStatus.ERROR,)),
 )
 UNKNOWN_GROUP = StatusGroup("unknown", "Unknown", "⚪", ())
 
