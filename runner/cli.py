@@ -149,9 +149,8 @@ def main() -> int:
     try:
         config = load()
         thresholds = parse_fail_under(config.fail_under)  # a typo fails now, not after the whole run
-        client = ScorecardClient(config.api_url, config.api_key)
         workflow.add_mask(config.api_key)
-        api = RunnerApi(client)
+        api = RunnerApi(ScorecardClient(config.api_url, config.api_key))
         with workflow.group("Scorecard: prepare the run"):
             run = api.start_run(config)
             url = run_url(config, run)
@@ -173,7 +172,7 @@ def main() -> int:
             workflow.notice(f"Records uploaded; scores will appear at {url}")
             return 0
         with workflow.group("Scorecard: wait for scores"), workflow.untrusted_output():
-            run = wait_for_scores(client, str(run["id"]), config.score_timeout)
+            run = wait_for_scores(api, str(run["id"]), config.score_timeout)
         context, results = build_report(config, api, run, url, thresholds, failed_record_ids)
         publish(config, context, results)
     except ScoresTimedOut as exc:

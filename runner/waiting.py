@@ -7,10 +7,10 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from scorecard_core.client import ScorecardClient
 from scorecard_core.errors import ScorecardError
 from scorecard_core.polling import poll
 from scorecard_core.run_status import SETTLED
+from scorecard_core.scorecard_api import ScorecardApi
 
 FIRST_DELAY, MAX_DELAY = 0.5, 10.0
 
@@ -31,7 +31,7 @@ def _scoring_line(run: dict[str, Any]) -> str:
 
 
 def wait_for_scores(
-    client: ScorecardClient,
+    api: ScorecardApi,
     run_id: str,
     timeout: float,
     stream: TextIO | None = None,
@@ -43,7 +43,7 @@ def wait_for_scores(
 
     def fetch() -> dict[str, Any]:
         nonlocal last_line
-        run = client.get(f"/runs/{run_id}")
+        run = api.get_run(run_id)
         line = _scoring_line(run)
         if line != last_line:  # one line per change, not per poll
             print(line, file=stream, flush=True)
