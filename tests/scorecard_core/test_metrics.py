@@ -65,3 +65,12 @@ def test_a_version_is_shared_until_the_config_changes(world):
         assert second.config["heuristic"] == metric.heuristic
         metric.guidelines = ""
         assert snapshot(session, metric).id == first  # back to the first config: its version
+
+
+def test_an_int_metrics_threshold_is_a_whole_number():
+    """Scorecard's int metrics take an integer passingThreshold (1-5). A fractional one would be
+    shown truncated (wire.metric: 3) while scores are judged against it (3.5): a score of 3 would
+    fail a metric that says 3 passes."""
+    with pytest.raises(InvalidField) as refused:
+        ruled(eval_type="human", output_type="int", passing_threshold=3.5)
+    assert refused.value.field == "passingThreshold"
