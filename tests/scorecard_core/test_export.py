@@ -109,3 +109,14 @@ def test_a_large_run_streams_in_chunks_across_pages_of_records(world):
     assert header == ["recordId", "testcaseId", "inputs", "expected", "outputs", "error"]
     assert [row[2] for row in rows] == [f'{{"n": {n}}}' for n in range(501)]
     assert [int(row[0]) for row in rows] == sorted(int(row[0]) for row in rows)
+
+
+def test_a_score_that_does_not_fit_its_metric_gets_no_verdict(world):
+    """As in the figures (report_queries): a misfit score is an error, not a pass; 9 is above an
+    int metric's 1-5, so it says nothing about the threshold of 4."""
+    run = world.run([world.metric("Helpful", eval_type="human", output_type="int")], with_testset=False)
+    [record] = world.upload(run, ["a0"])
+    with session_scope(world.engine) as session:
+        put_score(session, session.get(Record, record.id), run.metric_version_ids[0], {"intScore": 9}, None)
+    _header, row = exported(world, run)
+    assert row[6:8] == ["9", ""]
