@@ -5,11 +5,12 @@ comparisons with a baseline per testcase; the history series."""
 from __future__ import annotations
 
 import pytest
+from sqlmodel import select
 
-from scorecard_core import report_queries
+from scorecard_core import report_queries, wire
 from scorecard_core.db import session_scope
-from scorecard_core.models import Record, Run
-from scorecard_core.report import add_outcome
+from scorecard_core.models import Record, Run, Score
+from scorecard_core.report import add_outcome, summarize_wire, wire_outcomes
 from scorecard_core.report_queries import compare, history, summarize
 from scorecard_core.run_status import RunStatus
 from scorecard_core.scores import put_score
@@ -160,3 +161,18 @@ def test_history_has_one_point_per_run_oldest_first(world, metrics):
     assert [p["value"] for p in helpful["points"]] == [5.0, 3.5]  # the average otherwise
     assert [p["scored"] for p in helpful["points"]] == [2, 2]
     assert only_correct == [correct]
+
+
+def test_the_figures_from_the_database_match_those_from_the_apis_json(world, current, metrics):
+    """The runner and the webhook service compute the same figures from the API's JSON."""
+    with session_scope(world.engine) as session:
+        run = session.get(Run, current.id)
+        records = session.exec(select(Record).where(Record.run_id == run.id).order_by(Record.id)).all()
+        scores = session.exec(select(Score).where(Score.run_id == run.id)).all()
+        from_database = summarize(session, run)
+        outcomes = report_queries.testcase_outcomes(session, run)
+    wire_records = [wire.record(r, [s for s in scores if s.record_id == r.id]) for r in records]
+    wire_metrics = {str(m.id): wire.metric(m) for m in metrics}
+    from_json = summarize_wire(wire.run(run), wire_metrics, wire_records)
+    assert from_json.as_dict() == from_database.as_dict()
+    assert wire_outcomes(from_json, wire_records) == outcomes
