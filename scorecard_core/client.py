@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -92,13 +93,26 @@ def carries_idempotency_keys(body: Any) -> bool:
 
 
 def _retry_delay(response: requests.Response, attempt: int) -> float:
+    """The wait the server asked for (milliseconds, seconds or an HTTP date), at most a minute;
+    else our own backoff."""
     header = response.headers.get("retry-after-ms")
     if header and header.replace(".", "", 1).isdigit():
         return min(float(header) / 1000, 60)
     header = response.headers.get("retry-after")
     if header and header.replace(".", "", 1).isdigit():
         return min(float(header), 60)
+    when = _http_date(header)
+    if when is not None:
+        return min(max(when - time.time(), 0), 60)
     return min(0.5 * 2**attempt, 8)
+
+
+def _http_date(header: str | None) -> float | None:
+    """An HTTP date (RFC 9110) as a Unix time; None when ``header`` is not one."""
+    try:
+        return parsedate_to_datetime(header).timestamp() if header else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _error(response: requests.Response) -> ApiError:
