@@ -174,3 +174,19 @@ def test_a_stored_config_the_heuristics_refuse_fails_its_scores_not_the_engine(w
     assert all(s.error.startswith("heuristic failed: ") for s in scores if s.metric_version_id == version.id)
     assert {s.status for s in scores if s.metric_version_id != version.id} == {"scored"}
     assert run.status == RunStatus.ERROR
+
+
+def test_a_lease_is_renewed_while_the_judge_works_so_no_one_claims_the_score_again(world):
+    calls = []
+
+    def slow_judge(config, *, inputs, outputs, expected) -> JudgeResult:
+        calls.append(inputs["question"])
+        time.sleep(1.2)  # past the lease: only renewals keep the score this engine's
+        return JudgeResult({"binaryScore": True, "reasoning": "fine"})
+
+    run = world.run([world.metric("Correct", eval_type="ai")], with_testset=False)  # execution goes on
+    world.upload(run, ["a0"])
+    with scoring(world, judge=slow_judge, lease_seconds=0.9):
+        [score] = wait_until(lambda: [s for s in world.scores(run) if s.status not in ("pending", "running")])
+    assert (score.status, score.attempts) == ("scored", 1)
+    assert calls == ["q0"]
