@@ -35,20 +35,21 @@ class World:
     def __init__(self, engine: Engine, cases: int = 3):
         self.engine = engine
         with session_scope(engine) as session:
-            self.project = self._add(session, Project(name="world"))
+            self.project = self.add(session, Project(name="world"))
             self.testset = self.add_testset(session, self.project.id, cases)
         with session_scope(engine) as session:
             self.testcases = list(session.exec(_testcases_of(self.testset.id)))
 
     @staticmethod
-    def _add(session, row):
+    def add(session, row):
+        """Add ``row`` and flush, so its ID is known."""
         session.add(row)
         session.flush()
         return row
 
     def add_testset(self, session, project_id: int, cases: int) -> Testset:
         mapping = normalize_field_mapping({"inputs": ["question"], "expected": ["answer"]}, SCHEMA)
-        testset = self._add(
+        testset = self.add(
             session, Testset(project_id=project_id, name="qa", json_schema=SCHEMA, field_mapping=mapping)
         )
         validator = TestcaseValidator(SCHEMA)
@@ -59,7 +60,7 @@ class World:
 
     def other_project(self) -> Project:
         with session_scope(self.engine) as session:
-            return self._add(session, Project(name="elsewhere"))
+            return self.add(session, Project(name="elsewhere"))
 
     def metric(self, name: str, eval_type: str = "heuristic", output_type: str = "boolean", **fields: Any) -> Metric:
         """A metric as the API stores one: Scorecard's defaults filled, thresholds checked.
@@ -71,7 +72,7 @@ class World:
         metric = Metric(project_id=project_id, name=name, eval_type=eval_type, output_type=output_type, **fields)
         apply_rules(metric)
         with session_scope(self.engine) as session:
-            return self._add(session, metric)
+            return self.add(session, metric)
 
     def run(self, metrics: list[Metric], with_testset: bool = True, **options: Any) -> Run:
         with session_scope(self.engine) as session:

@@ -8,9 +8,10 @@ import pytest
 from scorecard_core import runs
 from scorecard_core.db import session_scope
 from scorecard_core.errors import InvalidField, NotFound
+from scorecard_core.models import System, SystemVersion
 from scorecard_core.run_status import EXECUTING, RunStatus
 from scorecard_core.runs import RecordInput
-from tests.scorecard_core.conftest import CALL_FAILED
+from tests.scorecard_core.conftest import CALL_FAILED, World
 
 
 def test_a_run_on_a_testset_expects_one_record_per_testcase_and_snapshots_its_metrics(world):
@@ -54,6 +55,24 @@ def test_an_unknown_testset_is_refused_naming_it(world):
 def test_an_unknown_system_version_is_refused(world):
     with pytest.raises(NotFound, match="system version nope not found"), session_scope(world.engine) as session:
         runs.create_run(session, world.project.id, [], system_version_id="nope")
+
+
+def test_a_system_version_of_the_project_is_recorded_with_its_system_and_another_projects_is_refused(world):
+    """As the web UI's kickoff form refuses it: a run names only its own project's systems."""
+    versions = {}
+    with session_scope(world.engine) as session:
+        for project in (world.project, world.other_project()):
+            system = World.add(session, System(project_id=project.id, name="bot"))
+            versions[project.id] = World.add(
+                session, SystemVersion(system_id=system.id, name="v1", config_hash="h", config={})
+            )
+    ours = versions[world.project.id]
+    run = world.run([], system_version_id=ours.id)
+    assert (run.system_id, run.system_version_id) == (ours.system_id, ours.id)
+    [theirs] = [v for project_id, v in versions.items() if project_id != world.project.id]
+    with pytest.raises(NotFound) as refused, session_scope(world.engine) as session:
+        runs.create_run(session, world.project.id, [], system_version_id=theirs.id)
+    assert refused.value.message == f"system version {theirs.id} not found"
 
 
 def test_records_move_the_run_from_execution_to_scoring_when_the_last_expected_one_arrives(world):
