@@ -1,7 +1,8 @@
 """Errors a client or user can cause. Each carries a message that says what to do.
 
-The HTTP layer maps them to Scorecard's error shape ``{"code", "message", "details"}``;
-the CLI prints them without a traceback.
+Each has a ``code`` (Scorecard's error codes) and no HTTP status: the server maps codes to
+statuses in one place (``server/error_status.py``) and answers in Scorecard's error shape
+``{"code", "message", "details"}``; the CLI prints them without a traceback.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ class ScorecardError(Exception):
     """Base class for every error this project raises on purpose."""
 
     code = "INTERNAL_ERROR"
-    status = 500
 
     def __init__(self, message: str, details: dict[str, Any] | None = None):
         super().__init__(message)
@@ -28,7 +28,6 @@ class ScorecardError(Exception):
 
 class BadRequest(ScorecardError):
     code = "BAD_REQUEST"
-    status = 400
 
 
 class InvalidField(BadRequest):
@@ -42,12 +41,10 @@ class InvalidField(BadRequest):
 
 class Unauthorized(ScorecardError):
     code = "UNAUTHORIZED"
-    status = 401
 
 
 class NotFound(ScorecardError):
     code = "NOT_FOUND"
-    status = 404
 
     @classmethod
     def of(cls, kind: str, ident: object) -> NotFound:
@@ -56,9 +53,7 @@ class NotFound(ScorecardError):
 
 class Conflict(ScorecardError):
     code = "CONFLICT"
-    status = 409
 
 
 class PayloadTooLarge(ScorecardError):
     code = "PAYLOAD_TOO_LARGE"
-    status = 413

@@ -17,9 +17,7 @@ SECONDS_BETWEEN_WRITES = 1.0
 
 
 class GitHubNotConfigured(ScorecardError):
-    # 422, not 409: clients retry 409s automatically, and each retry of a kickoff would start a run.
     code = "GITHUB_NOT_CONFIGURED"
-    status = 422
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,6 @@ class SystemStartError(ScorecardError):
     """The user's system cannot be started; the message names the `system` input and the fix."""
 
     code = "SYSTEM_START_ERROR"
-    status = 400
 
 
 class SystemCallFailed(ScorecardError):

@@ -10,6 +10,7 @@ from scorecard_core import apikeys
 from scorecard_core.errors import ScorecardError, Unauthorized, error_body
 
 from .. import database
+from ..error_status import http_status
 from . import (
     assignees,
     attachments,
@@ -75,7 +76,7 @@ api.before_request(check_query_values)
 @api.errorhandler(ScorecardError)
 def handle_scorecard_error(exc: ScorecardError):
     database.session().rollback()
-    return error_response(exc.status, exc.code, exc.message, exc.details)
+    return error_response(http_status(exc), exc.code, exc.message, exc.details)
 
 
 @api.errorhandler(HTTPException)

@@ -17,6 +17,7 @@ from scorecard_core.errors import ScorecardError
 
 from .. import database
 from ..api.parsing import check_query_values
+from ..error_status import http_status
 from ..settings import settings_of
 from . import auth, csrf, formatting, projects, records, runs
 
@@ -79,7 +80,7 @@ def error_page(status: int, message: str):
 @ui.errorhandler(ScorecardError)
 def _scorecard_error(exc: ScorecardError):
     database.session().rollback()
-    return error_page(exc.status, exc.message)
+    return error_page(http_status(exc), exc.message)
 
 
 @ui.errorhandler(HTTPException)

@@ -18,7 +18,6 @@ FIELD = "csrf_token"
 
 class FormRefused(ScorecardError):
     code = "FORBIDDEN"
-    status = 403
 
 
 def token() -> str:

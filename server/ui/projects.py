@@ -17,6 +17,7 @@ from scorecard_core.runs import SOURCES
 
 from .. import database
 from ..api.projects import load_project
+from ..error_status import http_status
 from . import kickoff
 from .charts import history_chart
 from .formatting import STATUS_GROUPS
@@ -68,7 +69,7 @@ def kick_off(project_id: str):
         # The kickoff may have ended the request's database session: load the project afresh.
         database.session().rollback()
         project = load_project(project_id)
-        return _project_page(project, kickoff.panel(project, form, exc), status=exc.status)
+        return _project_page(project, kickoff.panel(project, form, exc), status=http_status(exc))
     flash(dispatched.flash_message(), "ok")
     return redirect(url_for("ui.runs.run", project_id=project.id, run_id=dispatched.run_id))
 
