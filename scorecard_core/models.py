@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -21,8 +21,10 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     TypeDecorator,
     UniqueConstraint,
+    inspect,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -76,6 +78,26 @@ def parent(table: str, ondelete: str = "CASCADE", nullable: bool = False, type_:
         default=None,
         sa_column=Column(type_, ForeignKey(f"{table}.id", ondelete=ondelete), nullable=nullable, index=True),
     )
+
+
+class _Stored(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def id_of(row: _Stored) -> int:
+    """The ID of a row the database holds (loaded, or added and flushed). Models type their
+    integer IDs optional only because a row has none until its first flush."""
+    assert row.id is not None, f"{type(row).__name__} has no ID yet: it was never flushed"
+    return row.id
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model, for Core statements: SQLModel declares no ``__table__``
+    for type checkers."""
+    table = inspect(model).local_table
+    assert isinstance(table, Table), f"{model.__name__} is not a table model"
+    return table
 
 
 class Project(SQLModel, table=True):

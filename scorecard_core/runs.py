@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, insert, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .errors import InvalidField, NotFound
 from .metrics import snapshot
-from .models import Metric, Record, Run, SystemVersion, Testcase, Testset, utcnow
+from .models import Metric, Record, Run, SystemVersion, Testcase, Testset, table_of, utcnow
 from .run_status import EXECUTING, RunStatus
 from .scoring.lifecycle import add_pending_scores, refresh_run, run_versions
 
@@ -60,7 +60,7 @@ def create_run(
     metrics = load_metrics(session, project_id, metric_ids)
     expected = None
     if testset is not None:
-        expected = session.exec(select(func.count()).where(Testcase.testset_id == testset.id)).one()
+        expected = session.exec(select(func.count()).where(col(Testcase.testset_id) == testset.id)).one()
     run = Run(
         project_id=project_id,
         testset_id=testset_id,
@@ -80,7 +80,7 @@ def create_run(
 
 def load_metrics(session: Session, project_id: int, metric_ids: Iterable[int]) -> list[Metric]:
     ids = list(dict.fromkeys(metric_ids))
-    found = {m.id: m for m in session.exec(select(Metric).where(Metric.id.in_(ids))).all()} if ids else {}
+    found = {m.id: m for m in session.exec(select(Metric).where(col(Metric.id).in_(ids))).all()} if ids else {}
     for metric_id in ids:
         metric = found.get(metric_id)
         if metric is None or metric.project_id != project_id:
@@ -101,8 +101,8 @@ def add_records(session: Session, run_id: int, items: list[RecordInput]) -> list
     # Lock the run first: on SQLite this takes the write lock before any read, on PostgreSQL
     # a row lock, so concurrent uploads of the same keys cannot both insert.
     # (Core statements here and below: the ORM's per-statement work showed in profiles.)
-    runs = Run.__table__
-    locked = session.execute(update(runs).where(runs.c.id == run_id).values(updated_at=utcnow()))
+    runs = table_of(Run)
+    locked = session.exec(update(runs).where(runs.c.id == run_id).values(updated_at=utcnow()))
     if locked.rowcount == 0:
         raise NotFound.of("run", run_id)
     _check_testcases(session, run_id, items)
@@ -110,7 +110,9 @@ def add_records(session: Session, run_id: int, items: list[RecordInput]) -> list
     keys = [i.idempotency_key for i in items if i.idempotency_key]
     by_key: dict[str, Record] = {}
     if keys:
-        stored = session.exec(select(Record).where(Record.run_id == run_id, Record.idempotency_key.in_(keys))).all()
+        stored = session.exec(
+            select(Record).where(col(Record.run_id) == run_id, col(Record.idempotency_key).in_(keys))
+        ).all()
         by_key = {r.idempotency_key: r for r in stored}
 
     fresh_rows: list[dict[str, Any]] = []
@@ -126,7 +128,7 @@ def add_records(session: Session, run_id: int, items: list[RecordInput]) -> list
     created: list[Record] = []
     if fresh_rows:
         created = _insert(session, fresh_rows)
-        run = session.get(Run, run_id, populate_existing=True)
+        run = session.get_one(Run, run_id, populate_existing=True)
         add_pending_scores(session, run_id, created, run_versions(session, run))
         _count_new_records(session, run, created)
 
@@ -151,7 +153,7 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> list[Record]:
     in parameter order only by inserting row by row; when every row has an idempotency key
     (unique in the run, and in ``rows``), the keys put the returned rows back in order instead.
     """
-    table = Record.__table__
+    table = table_of(Record)
     returning = (table.c.idempotency_key, table.c.id, table.c.created_at)
     if all(row["idempotency_key"] for row in rows):
         by_key = {key: (id_, at) for key, id_, at in session.execute(insert(table).returning(*returning), rows)}
@@ -193,7 +195,7 @@ def _check_testcases(session: Session, run_id: int, items: list[RecordInput]) ->
     ids = {i.testcase_id for i in items if i.testcase_id is not None}
     if not ids:
         return
-    testcases = Testcase.__table__
+    testcases = table_of(Testcase)
     known = set(session.scalars(select(testcases.c.id).where(testcases.c.id.in_(ids))))
     missing = sorted(ids - known)
     if missing:
@@ -246,7 +248,7 @@ def get_record(session: Session, record_id: int) -> Record:
 
 
 def delete_record(session: Session, record: Record) -> None:
-    run = session.get(Run, record.run_id)
+    run = session.get_one(Run, record.run_id)
     session.delete(record)
     session.flush()
     run.num_records = max(0, run.num_records - 1)

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError, StatementError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..db import session_scope
 from ..jobs import Jobs, ThreadJobs
@@ -122,19 +122,27 @@ class ScoringEngine:
     # -- claiming ----------------------------------------------------------------------------
     def _claim(self, ai: bool, limit: int) -> list[Claim]:
         now = utcnow()
-        expired = and_(Score.status == "running", Score.lease_until < now)
+        expired = and_(col(Score.status) == "running", col(Score.lease_until) < now)
         claimable = and_(
-            Score.scored_by == "ai" if ai else Score.scored_by == "heuristic",
-            or_(Score.status == "pending", and_(expired, Score.attempts < self.max_attempts)),
+            col(Score.scored_by) == "ai" if ai else col(Score.scored_by) == "heuristic",
+            or_(col(Score.status) == "pending", and_(expired, col(Score.attempts) < self.max_attempts)),
         )
         # SKIP LOCKED (PostgreSQL; SQLite has one writer anyway): rows a rescore or another
         # server holds are left to them, so a claim never waits in a lock cycle.
-        candidates = select(Score.id).where(claimable).order_by(Score.id).limit(limit).with_for_update(skip_locked=True)
+        candidates = (
+            select(Score.id).where(claimable).order_by(col(Score.id)).limit(limit).with_for_update(skip_locked=True)
+        )
         statement = (
             update(Score)
-            .where(Score.id.in_(candidates.scalar_subquery()), claimable)
-            .values(status="running", lease_until=now + self.lease, attempts=Score.attempts + 1)
-            .returning(Score.id, Score.run_id, Score.record_id, Score.metric_version_id, Score.scored_by)
+            .where(col(Score.id).in_(candidates.scalar_subquery()), claimable)
+            .values(status="running", lease_until=now + self.lease, attempts=col(Score.attempts) + 1)
+            .returning(
+                col(Score.id),
+                col(Score.run_id),
+                col(Score.record_id),
+                col(Score.metric_version_id),
+                col(Score.scored_by),
+            )
         )
         with session_scope(self.engine) as session:
             rows = session.execute(statement).all()
@@ -148,16 +156,16 @@ class ScoringEngine:
         writer (which refreshes their runs); claimed first, so only one process reports each."""
         now = utcnow()
         exhausted = and_(
-            Score.status == "running",
-            Score.lease_until < now,
-            Score.attempts >= self.max_attempts,
-            Score.scored_by.in_(("ai", "heuristic")),
+            col(Score.status) == "running",
+            col(Score.lease_until) < now,
+            col(Score.attempts) >= self.max_attempts,
+            col(Score.scored_by).in_(("ai", "heuristic")),
         )
         statement = (
             update(Score)
             .where(exhausted)
             .values(lease_until=now + self.lease)
-            .returning(Score.id, Score.run_id, Score.attempts)
+            .returning(col(Score.id), col(Score.run_id), col(Score.attempts))
         )
         with session_scope(self.engine) as session:
             rows = session.execute(statement).all()
@@ -178,18 +186,18 @@ class ScoringEngine:
         with session_scope(self.engine) as session:
             session.execute(
                 update(Score)
-                .where(Score.id.in_(ids), Score.status == "running")
+                .where(col(Score.id).in_(ids), col(Score.status) == "running")
                 .values(lease_until=utcnow() + self.lease)
             )
 
     def _load(self, claims: list[Claim]) -> tuple[dict[int, Record], dict[str, dict[str, Any]]]:
         with Session(self.engine) as session:
             records = {
-                r.id: r for r in session.exec(select(Record).where(Record.id.in_({c.record_id for c in claims})))
+                r.id: r for r in session.exec(select(Record).where(col(Record.id).in_({c.record_id for c in claims})))
             }
             missing = {c.metric_version_id for c in claims} - self._versions.keys()
             if missing:
-                for version in session.exec(select(MetricVersion).where(MetricVersion.id.in_(missing))):
+                for version in session.exec(select(MetricVersion).where(col(MetricVersion.id).in_(missing))):
                     self._versions[version.id] = version.config  # versions are immutable: cache forever
         return records, self._versions
 
@@ -370,7 +378,7 @@ class ScoringEngine:
 
 _STORE_RESULT = (
     update(Score)
-    .where(Score.id == bindparam("sid"), Score.status == "running")
+    .where(col(Score.id) == bindparam("sid"), col(Score.status) == "running")
     .values(
         status=bindparam("new_status"),
         score=bindparam("new_score"),

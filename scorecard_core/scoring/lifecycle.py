@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, inspect, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..metrics import snapshot
-from ..models import MetricVersion, Record, Run, Score, utcnow
+from ..models import MetricVersion, Record, Run, Score, id_of, table_of, utcnow
 from ..run_status import EXECUTING, FINISHED, RunStatus
 
 # Session.info key: runs this session moved into a finished status (see ``finished_runs``).
@@ -34,7 +34,7 @@ def scored_by(config: dict[str, Any]) -> str:
 def run_versions(session: Session, run: Run) -> list[MetricVersion]:
     if not run.metric_version_ids:
         return []
-    rows = session.exec(select(MetricVersion).where(MetricVersion.id.in_(run.metric_version_ids))).all()
+    rows = session.exec(select(MetricVersion).where(col(MetricVersion.id).in_(run.metric_version_ids))).all()
     by_id = {v.id: v for v in rows}
     return [by_id[i] for i in run.metric_version_ids if i in by_id]
 
@@ -67,8 +67,8 @@ def _score_counts(session: Session, run_id: int) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"scored": 0, "pending": 0, "errored": 0})
     statement = (
         select(Score.metric_version_id, Score.status, func.count())
-        .where(Score.run_id == run_id)
-        .group_by(Score.metric_version_id, Score.status)
+        .where(col(Score.run_id) == run_id)
+        .group_by(col(Score.metric_version_id), col(Score.status))
     )
     for version_id, status, count in session.exec(statement):
         bucket = {"scored": "scored", "error": "errored"}.get(status, "pending")
@@ -85,7 +85,7 @@ def hold_run(session: Session, run: Run) -> str:
     status and only the first records the finish. A status the caller already changed in this
     session is kept; otherwise the object takes the committed one.
     """
-    table = Run.__table__
+    table = table_of(Run)
     committed = (
         session.connection()
         .execute(update(table).where(table.c.id == run.id).values(updated_at=utcnow()).returning(table.c.status))
@@ -113,8 +113,10 @@ def refresh_run(session: Session, run: Run) -> str:
     """Recompute counts, ``statusDetail``, ``error`` and the status from the scores; returns the
     status. Execution must have ended before scoring can finish the run."""
     committed = hold_run(session, run)
-    counts = _score_counts(session, run.id)
-    record_errors = session.exec(select(func.count()).where(Record.run_id == run.id, Record.error.is_not(None))).one()
+    counts = _score_counts(session, id_of(run))
+    record_errors = session.exec(
+        select(func.count()).where(col(Record.run_id) == run.id, col(Record.error).is_not(None))
+    ).one()
     metrics: list[dict[str, Any]] = []
     for version in run_versions(session, run):
         tally = counts.get(version.id, {"scored": 0, "pending": 0, "errored": 0})
@@ -185,8 +187,8 @@ def rescore(session: Session, run: Run, metrics: list) -> None:
     # replacing; and the run's scores are locked in ID order, the order the scoring engine writes
     # them in, so the two never deadlock.
     hold_run(session, run)
-    session.execute(select(Score.id).where(Score.run_id == run.id).order_by(Score.id).with_for_update())
-    records = list(session.exec(select(Record).where(Record.run_id == run.id, Record.error.is_(None))))
+    session.execute(select(Score.id).where(col(Score.run_id) == run.id).order_by(col(Score.id)).with_for_update())
+    records = list(session.exec(select(Record).where(col(Record.run_id) == run.id, col(Record.error).is_(None))))
     metric_ids = list(run.metric_ids)
     version_ids = list(run.metric_version_ids)
     for metric in metrics:
@@ -199,21 +201,23 @@ def rescore(session: Session, run: Run, metrics: list) -> None:
             metric_ids.append(metric.id)
             version_ids.append(version.id)
             previous = version.id
-        replaced = Score.run_id == run.id, Score.metric_version_id.in_({previous, version.id})
+        replaced = col(Score.run_id) == run.id, col(Score.metric_version_id).in_({previous, version.id})
         if scored_by(version.config) == "human":
             session.execute(
-                update(Score).where(*replaced, Score.status == "scored").values(metric_version_id=version.id)
+                update(Score).where(*replaced, col(Score.status) == "scored").values(metric_version_id=version.id)
             )
-            session.execute(delete(Score).where(*replaced, Score.status != "scored"))
+            session.execute(delete(Score).where(*replaced, col(Score.status) != "scored"))
             done = set(
                 session.exec(
-                    select(Score.record_id).where(Score.run_id == run.id, Score.metric_version_id == version.id)
+                    select(Score.record_id).where(
+                        col(Score.run_id) == run.id, col(Score.metric_version_id) == version.id
+                    )
                 ).all()
             )
-            add_pending_scores(session, run.id, [r for r in records if r.id not in done], [version])
+            add_pending_scores(session, id_of(run), [r for r in records if r.id not in done], [version])
         else:
             session.execute(delete(Score).where(*replaced))
-            add_pending_scores(session, run.id, records, [version])
+            add_pending_scores(session, id_of(run), records, [version])
     run.metric_ids = metric_ids
     run.metric_version_ids = version_ids
     if run.status not in EXECUTING:
