@@ -2,8 +2,9 @@
 
 It retries 408/409/429/5xx like the official SDK (honouring Retry-After), pages through lists,
 and raises :class:`ApiError` with the server's code and message. A POST is retried only when it
-carries idempotency keys: a retried POST that had in fact been done (a 502 from a proxy after the
-server created the run) would create a second one.
+carries idempotency keys, or when the answer shows it was not carried out (429, a refused
+connection): a retried POST that had in fact been done (a 502 from a proxy after the server
+created the run) would create a second one.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 from .errors import ScorecardError
 
 RETRY_STATUSES = {408, 409, 429, 500, 502, 503, 504}
+# Answers that say the request was not carried out (rate limited), so even a POST may be repeated.
+NOT_CARRIED_OUT = {429}
 
 
 class ApiError(ScorecardError):
@@ -39,16 +43,20 @@ class ScorecardClient:
 
     def request(self, method: str, path: str, *, json: Any = None, params: dict | None = None) -> Any:
         url = f"{self.base_url}{path}"
-        retries = self.max_retries if method != "POST" or carries_idempotency_keys(json) else 0
+        repeatable = method != "POST" or carries_idempotency_keys(json)
+        retried_statuses = RETRY_STATUSES if repeatable else NOT_CARRIED_OUT
+        retries = self.max_retries
         for attempt in range(retries + 1):
             try:
                 response = self.http.request(method, url, json=json, params=params, timeout=self.timeout)
             except (requests.ConnectionError, requests.Timeout) as exc:
-                if attempt == retries:
+                # A request that never reached the server may be sent again, whatever it is.
+                never_sent = isinstance(exc, requests.ConnectTimeout) or _refused(exc)
+                if attempt == retries or not (repeatable or never_sent):
                     raise ApiError(0, "CONNECTION_ERROR", f"cannot reach {self.base_url}: {exc}") from None
                 time.sleep(min(0.5 * 2**attempt, 8))
                 continue
-            if response.status_code in RETRY_STATUSES and attempt < retries:
+            if response.status_code in retried_statuses and attempt < retries:
                 time.sleep(_retry_delay(response, attempt))
                 continue
             if response.status_code >= 400:
@@ -90,6 +98,12 @@ def carries_idempotency_keys(body: Any) -> bool:
         and bool(items)
         and all(isinstance(i, dict) and (i.get("idempotencyKey") or i.get("testcaseId") is not None) for i in items)
     )
+
+
+def _refused(exc: requests.RequestException) -> bool:
+    """No connection could be made (refused, unreachable): nothing was sent."""
+    cause = exc.args[0] if exc.args else None
+    return isinstance(getattr(cause, "reason", None), NewConnectionError)
 
 
 def _retry_delay(response: requests.Response, attempt: int) -> float:

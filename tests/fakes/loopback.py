@@ -36,8 +36,8 @@ class LoopbackService:
     _server: LoopbackHTTPServer | None = None
     _thread: threading.Thread | None = None
 
-    def start(self):
-        server = LoopbackHTTPServer(("127.0.0.1", 0), self.handler)
+    def start(self, port: int = 0):
+        server = LoopbackHTTPServer(("127.0.0.1", port), self.handler)
         server.fake = self
         self._server = server
         self.started()

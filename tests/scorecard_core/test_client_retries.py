@@ -5,6 +5,7 @@ the official SDK does. Against a real HTTP server on loopback that fails each re
 from __future__ import annotations
 
 import json
+import socket
 import threading
 
 import pytest
@@ -21,6 +22,7 @@ class FailsOnce(LoopbackService):
 
     def __init__(self) -> None:
         self.seen: dict[tuple[str, str], int] = {}
+        self.first_status = 502
         self.lock = threading.Lock()
 
     class handler(KeepAliveHandler):
@@ -30,7 +32,9 @@ class FailsOnce(LoopbackService):
             with fake.lock:
                 count = fake.seen[(self.command, self.path)] = fake.seen.get((self.command, self.path), 0) + 1
             status, body = (
-                (502, {"code": "BAD_GATEWAY", "message": "upstream hiccup"}) if count == 1 else (200, {"ok": True})
+                (fake.first_status, {"code": "HICCUP", "message": "try again"})
+                if count == 1 and fake.first_status >= 400
+                else (200, {"ok": True})
             )
             data = json.dumps(body).encode()
             self.send_response(status)
@@ -81,3 +85,29 @@ def test_other_methods_are_retried(flaky, client):
     assert client.patch("/runs/1", {"status": "awaiting_scoring"}) == {"ok": True}
     assert client.put("/records/1/scores/2", {"score": None}) == {"ok": True}
     assert flaky.seen == {("GET", "/runs/1"): 2, ("PATCH", "/runs/1"): 2, ("PUT", "/records/1/scores/2"): 2}
+
+
+def test_a_post_refused_by_the_rate_limiter_is_retried(flaky, client):
+    """A 429 says the request was not carried out, so repeating it creates nothing twice."""
+    flaky.first_status = 429
+    assert client.post("/projects/1/runs", {"testsetId": "2", "metricIds": ["3"]}) == {"ok": True}
+    assert flaky.seen == {("POST", "/projects/1/runs"): 2}
+
+
+def test_a_post_that_could_not_connect_is_retried():
+    """Nothing listens on the first try (a refused connection, so nothing was sent): the POST is
+    sent again once the server is up, and carried out once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    later = FailsOnce()
+    later.first_status = 200
+    starter = threading.Timer(0.2, lambda: later.start(port))
+    starter.start()
+    try:
+        client = ScorecardClient(f"http://127.0.0.1:{port}", "key", max_retries=2)
+        assert client.post("/projects/1/runs", {"testsetId": "2"}) == {"ok": True}
+        assert later.seen == {("POST", "/projects/1/runs"): 1}
+    finally:
+        starter.join()
+        later.stop()
