@@ -39,16 +39,14 @@ MAX_PAYLOAD_BYTES = 64 * 1024
 class DispatchRejected(ScorecardError):
     """GitHub refused the dispatch, or could not be reached; the run is already marked ``error``.
 
-    A refusal is a 422, not a 409 or 5xx: the official SDK retries those, and each retry of a
-    kickoff would create another run. An unreachable GitHub is a 502."""
+    ``unavailable``: GitHub could not be reached or failed itself, rather than refusing; the
+    server answers the two differently (see its error statuses)."""
 
     code = "GITHUB_DISPATCH_REJECTED"
-    status = 422
 
-    def __init__(self, message: str, details: dict[str, Any], status: int = 422):
+    def __init__(self, message: str, details: dict[str, Any], unavailable: bool = False):
         super().__init__(message, details)
-        self.status = status
-        if status >= 500:
+        if unavailable:
             self.code = "GITHUB_UNAVAILABLE"
 
 
@@ -202,11 +200,13 @@ def _rejected(
 ) -> DispatchRejected:
     where = f"the {connection.dispatch} to {connection.repo}"
     if isinstance(exc, requests.RequestException):
-        return DispatchRejected(f"GitHub could not be reached for {where}: {exc}", {"githubStatus": None}, status=502)
+        return DispatchRejected(
+            f"GitHub could not be reached for {where}: {exc}", {"githubStatus": None}, unavailable=True
+        )
     reason, status = github_reason(exc), exc.status
     hint = _hint(status, connection, ref, values)
     return DispatchRejected(
         f"GitHub refused {where} with {status}: {reason}" + (f" ({hint})" if hint else ""),
         {"githubStatus": status, "githubMessage": reason, "dispatch": connection.dispatch, "repo": connection.repo},
-        status=502 if status >= 500 else 422,
+        unavailable=status >= 500,
     )
