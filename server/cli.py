@@ -16,7 +16,7 @@ from click.core import ParameterSource
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-from scorecard_core import apikeys, db
+from scorecard_core import apikeys, db, links
 from scorecard_core.client import ScorecardClient
 from scorecard_core.errors import BadRequest, ScorecardError
 from scorecard_core.ids import MAX_ID
@@ -290,7 +290,7 @@ def demo(data_dir: Path | None, host: str, port: int, serve: bool | None) -> Non
     click.echo(f"Server URL:   {server.url}")
     click.echo(f"API base URL: {server.url}/api/v2")
     click.echo(f"API key:      {key}")
-    click.echo(f"Run URL:      {server.url}/projects/{project.project_id}/runs/{run['id']}")
+    click.echo(f"Run URL:      {links.run_url(server.url, project.project_id, run['id'])}")
     click.echo(f"Run status:   {run['status']} ({run['numRecords']} records, {run['numScores']} scores)")
     for metric in summary["metrics"]:
         rate = "n/a" if metric["passRate"] is None else f"{metric['passRate']:.1%}"
