@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from . import web_sessions
 from .errors import NotFound
@@ -31,7 +31,7 @@ def create_key(session: Session, name: str) -> tuple[ApiKey, str]:
 
 
 def verify(session: Session, presented: str) -> ApiKey | None:
-    row = session.exec(select(ApiKey).where(ApiKey.key_hash == _digest(presented))).first()
+    row = session.exec(select(ApiKey).where(col(ApiKey.key_hash) == _digest(presented))).first()
     if row is None or row.revoked_at is not None:
         return None
     return row
@@ -41,7 +41,8 @@ def revoke(session: Session, name_or_prefix: str) -> list[ApiKey]:
     """Revoke every active key with this name or key prefix, ending its web UI sessions."""
     rows = session.exec(
         select(ApiKey).where(
-            ((ApiKey.name == name_or_prefix) | (ApiKey.prefix == name_or_prefix[:10])) & ApiKey.revoked_at.is_(None)
+            ((col(ApiKey.name) == name_or_prefix) | (col(ApiKey.prefix) == name_or_prefix[:10]))
+            & col(ApiKey.revoked_at).is_(None)
         )
     ).all()
     if not rows:
@@ -54,4 +55,4 @@ def revoke(session: Session, name_or_prefix: str) -> list[ApiKey]:
 
 
 def list_keys(session: Session) -> list[ApiKey]:
-    return list(session.exec(select(ApiKey).order_by(ApiKey.id)).all())
+    return list(session.exec(select(ApiKey).order_by(col(ApiKey.id))).all())

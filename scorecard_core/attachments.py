@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from .errors import Conflict, InvalidField, NotFound, PayloadTooLarge
 from .models import Attachment, AttachmentContent, utcnow
@@ -49,7 +49,7 @@ def initiate(session: Session, declared: Declared, limit: int) -> tuple[Attachme
         raise InvalidField("sha256", "must be the lowercase hex SHA-256 of the content (64 characters)")
     check_size(declared.size_bytes, limit, "sizeBytes")
     statement = select(Attachment).where(
-        Attachment.session_id == declared.session_id, Attachment.file_path == declared.file_path
+        col(Attachment.session_id) == declared.session_id, col(Attachment.file_path) == declared.file_path
     )
     attachment = session.exec(statement).first()
     if attachment is None:
@@ -121,7 +121,7 @@ def commit(session: Session, attachment: Attachment) -> Attachment:
     session.add(attachment)
     session.exec(
         delete(AttachmentContent).where(
-            AttachmentContent.attachment_id == attachment.id, AttachmentContent.sha256 != attachment.sha256
+            col(AttachmentContent.attachment_id) == attachment.id, col(AttachmentContent.sha256) != attachment.sha256
         )
     )
     session.flush()
@@ -130,7 +130,7 @@ def commit(session: Session, attachment: Attachment) -> Attachment:
 
 def committed_in(session_id: str) -> Any:
     """The statement of a session's attachments that have committed content."""
-    return select(Attachment).where(Attachment.session_id == session_id, Attachment.uploaded_at.is_not(None))
+    return select(Attachment).where(col(Attachment.session_id) == session_id, col(Attachment.uploaded_at).is_not(None))
 
 
 def content(session: Session, attachment_id: str, sha256: str) -> bytes:
@@ -147,6 +147,6 @@ def content(session: Session, attachment_id: str, sha256: str) -> bytes:
 
 def _content(session: Session, attachment_id: str, sha256: str) -> AttachmentContent | None:
     statement = select(AttachmentContent).where(
-        AttachmentContent.attachment_id == attachment_id, AttachmentContent.sha256 == sha256
+        col(AttachmentContent.attachment_id) == attachment_id, col(AttachmentContent.sha256) == sha256
     )
     return session.exec(statement).first()

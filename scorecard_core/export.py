@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .metrics import passes
 from .models import Record, Run, Score
@@ -39,7 +39,8 @@ def safe_cell(value: Any) -> str:
 def _score_cell(score: Score | None) -> str:
     if score is None or score.status != "scored":
         return ""
-    return safe_cell(next((score.score[k] for k in SCORE_KEYS.values() if k in (score.score or {})), ""))
+    body = score.score or {}
+    return safe_cell(next((body[k] for k in SCORE_KEYS.values() if k in body), ""))
 
 
 def rows(session: Session, run: Run) -> Iterator[list[str]]:
@@ -54,15 +55,15 @@ def rows(session: Session, run: Run) -> Iterator[list[str]]:
     while True:
         records = session.exec(
             select(Record)
-            .where(Record.run_id == run.id, Record.id > last_id)
-            .order_by(Record.id)
+            .where(col(Record.run_id) == run.id, col(Record.id) > last_id)
+            .order_by(col(Record.id))
             .limit(RECORDS_PER_QUERY)
         ).all()
         if not records:
             return
         last_id = records[-1].id
         by_record: dict[int, dict[str, Score]] = defaultdict(dict)
-        for score in session.exec(select(Score).where(Score.record_id.in_([r.id for r in records]))):
+        for score in session.exec(select(Score).where(col(Score.record_id).in_([r.id for r in records]))):
             by_record[score.record_id][score.metric_version_id] = score
         for record in records:
             row = [
@@ -94,7 +95,7 @@ def stream_csv(engine: Engine, run_id: int) -> Iterator[str]:
     """The CSV text in chunks, for a streamed response. The stream owns its session: it outlives
     the request that started it, so the request's own session cannot serve it."""
     with Session(engine) as session:
-        yield from csv_chunks(session, session.get(Run, run_id))
+        yield from csv_chunks(session, session.get_one(Run, run_id))
 
 
 def csv_chunks(session: Session, run: Run) -> Iterator[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .errors import InvalidField
 from .hashing import content_hash
@@ -65,7 +65,7 @@ def snapshot(session: Session, metric: Metric) -> MetricVersion:
     config = metric_config(metric)
     digest = content_hash(config)
     existing = session.exec(
-        select(MetricVersion).where(MetricVersion.metric_id == metric.id, MetricVersion.config_hash == digest)
+        select(MetricVersion).where(col(MetricVersion.metric_id) == metric.id, col(MetricVersion.config_hash) == digest)
     ).first()
     if existing:
         return existing

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .errors import InvalidField
 from .models import Record, RecordAssignment
@@ -31,8 +31,8 @@ def assign(session: Session, record: Record, assignee_user_id: str, assigned_by:
 
 
 def list_assignments(session: Session, record: Record) -> list[RecordAssignment]:
-    statement = select(RecordAssignment).where(RecordAssignment.record_id == record.id)
-    return list(session.exec(statement.order_by(RecordAssignment.id)))
+    statement = select(RecordAssignment).where(col(RecordAssignment.record_id) == record.id)
+    return list(session.exec(statement.order_by(col(RecordAssignment.id))))
 
 
 def unassign(session: Session, record: Record, assignee_user_id: str) -> int:
@@ -47,6 +47,6 @@ def unassign(session: Session, record: Record, assignee_user_id: str) -> int:
 
 def _find(session: Session, record: Record, assignee_user_id: str) -> RecordAssignment | None:
     statement = select(RecordAssignment).where(
-        RecordAssignment.record_id == record.id, RecordAssignment.assignee_user_id == assignee_user_id
+        col(RecordAssignment.record_id) == record.id, col(RecordAssignment.assignee_user_id) == assignee_user_id
     )
     return session.exec(statement).first()

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .errors import InvalidField
 from .models import Record, RecordTag
@@ -35,7 +35,9 @@ def check_text(text: str, field: str = "text") -> str:
 def add_tag(session: Session, record: Record, text: str, user_id: str | None) -> RecordTag:
     """The record's tag with this text, created unless it exists."""
     check_text(text)
-    existing = session.exec(select(RecordTag).where(RecordTag.record_id == record.id, RecordTag.text == text)).first()
+    existing = session.exec(
+        select(RecordTag).where(col(RecordTag.record_id) == record.id, col(RecordTag.text) == text)
+    ).first()
     if existing is not None:
         return existing
     tag = RecordTag(record_id=record.id, text=text, user_id=user_id)
@@ -45,12 +47,16 @@ def add_tag(session: Session, record: Record, text: str, user_id: str | None) ->
 
 
 def list_tags(session: Session, record: Record) -> list[RecordTag]:
-    return list(session.exec(select(RecordTag).where(RecordTag.record_id == record.id).order_by(RecordTag.id)))
+    return list(
+        session.exec(select(RecordTag).where(col(RecordTag.record_id) == record.id).order_by(col(RecordTag.id)))
+    )
 
 
 def remove_tag(session: Session, record: Record, text: str) -> int:
     """How many tags were removed: 1, or 0 when the record did not carry it."""
-    tag = session.exec(select(RecordTag).where(RecordTag.record_id == record.id, RecordTag.text == text)).first()
+    tag = session.exec(
+        select(RecordTag).where(col(RecordTag.record_id) == record.id, col(RecordTag.text) == text)
+    ).first()
     if tag is None:
         return 0
     session.delete(tag)
@@ -73,8 +79,8 @@ def carrying_all(statement: Any, tags: Sequence[str]) -> Any:
         return statement
     carriers = (
         select(RecordTag.record_id)
-        .where(RecordTag.text.in_(tags))
-        .group_by(RecordTag.record_id)
+        .where(col(RecordTag.text).in_(tags))
+        .group_by(col(RecordTag.record_id))
         .having(func.count() == len(tags))
     )
-    return statement.where(Record.id.in_(carriers))
+    return statement.where(col(Record.id).in_(carriers))

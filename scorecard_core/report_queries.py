@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .metrics import passes
-from .models import Record, Run, Score
+from .models import Record, Run, Score, id_of
 from .report import (
     RunSummary,
     add_failed_call,
@@ -27,11 +27,13 @@ def summarize(session: Session, run: Run) -> RunSummary:
     metrics = [metric_summary(str(v.metric_id), v.id, v.config) for v in run_versions(session, run)]
     scores = session.exec(
         select(Score.metric_version_id, Score.status, Score.score, Score.validation_errors).where(
-            Score.run_id == run.id
+            col(Score.run_id) == run.id
         )
     )
     rows = ((version_id, score_status(status, problems), score) for version_id, status, score, problems in scores)
-    failed_calls = session.exec(select(func.count()).where(Record.run_id == run.id, Record.error.is_not(None))).one()
+    failed_calls = session.exec(
+        select(func.count()).where(col(Record.run_id) == run.id, col(Record.error).is_not(None))
+    ).one()
     return summarize_rows(str(run.id), run.status, run.num_records, metrics, rows, failed_calls, run.error)
 
 
@@ -40,14 +42,14 @@ def testcase_outcomes(session: Session, run: Run) -> dict[tuple[str, str], bool]
     versions = {v.id: v for v in run_versions(session, run)}
     outcomes: dict[tuple[str, str], bool] = {}
     crashed = select(Record.testcase_id).where(
-        Record.run_id == run.id, Record.error.is_not(None), Record.testcase_id.is_not(None)
+        col(Record.run_id) == run.id, col(Record.error).is_not(None), col(Record.testcase_id).is_not(None)
     )
     for testcase_id in session.exec(crashed):
         add_failed_call(outcomes, str(testcase_id), [str(v.metric_id) for v in versions.values()])
     statement = (
         select(Record.testcase_id, Score.metric_version_id, Score.score, Score.validation_errors)
-        .join(Score, Score.record_id == Record.id)
-        .where(Record.run_id == run.id, Score.status == "scored", Record.testcase_id.is_not(None))
+        .join(Score, col(Score.record_id) == col(Record.id))
+        .where(col(Record.run_id) == run.id, col(Score.status) == "scored", col(Record.testcase_id).is_not(None))
     )
     for testcase_id, version_id, score, problems in session.exec(statement):
         version = versions.get(version_id)
@@ -72,7 +74,7 @@ def history(session: Session, runs: Iterable[Run], metric_ids: set[int] | None) 
     """Per metric, one point per run (oldest first): pass rate for boolean metrics, average for
     int and float metrics."""
     series: dict[str, dict[str, Any]] = {}
-    for run in sorted(runs, key=lambda r: r.id):
+    for run in sorted(runs, key=id_of):
         for summary in summarize(session, run).metrics:
             if metric_ids is not None and int(summary.metric_id) not in metric_ids:
                 continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .errors import Conflict, InvalidField, NotFound
 from .models import MetricVersion, Record, Run, Score, utcnow
@@ -43,7 +43,7 @@ def put_score(
     session: Session, record: Record, metric_version_id: str, score: dict[str, Any] | None, user_id: str | None
 ) -> Score:
     """Store a score; ``score`` None queues the record for grading by a person (pending)."""
-    run = session.get(Run, record.run_id)
+    run = session.get_one(Run, record.run_id)
     version = session.get(MetricVersion, metric_version_id)
     if version is None or metric_version_id not in run.metric_version_ids:
         raise NotFound(
@@ -66,7 +66,7 @@ def put_score(
     if score is None and user_id is not None:
         raise InvalidField("userId", "goes only together with `score`; omit it to leave the score pending")
     existing = session.exec(
-        select(Score).where(Score.record_id == record.id, Score.metric_version_id == metric_version_id)
+        select(Score).where(col(Score.record_id) == record.id, col(Score.metric_version_id) == metric_version_id)
     ).first()
     row = existing or Score(
         run_id=run.id,

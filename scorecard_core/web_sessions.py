@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from .models import ApiKey, WebSession, utcnow
 
@@ -46,7 +46,8 @@ def start(session: Session, api_key_id: int, lifetimes: Lifetimes) -> str:
     now = utcnow()
     session.exec(
         delete(WebSession).where(
-            (WebSession.last_seen_at < now - lifetimes.idle) | (WebSession.created_at < now - lifetimes.absolute)
+            (col(WebSession.last_seen_at) < now - lifetimes.idle)
+            | (col(WebSession.created_at) < now - lifetimes.absolute)
         )
     )
     token = secrets.token_urlsafe(32)
@@ -58,8 +59,8 @@ def signed_in_key(session: Session, token: str, lifetimes: Lifetimes) -> ApiKey 
     """The API key of the token's live session, or None; a session found ended is deleted."""
     found = session.exec(
         select(WebSession, ApiKey)
-        .join(ApiKey, ApiKey.id == WebSession.api_key_id)
-        .where(WebSession.token_hash == _digest(token))
+        .join(ApiKey, col(ApiKey.id) == col(WebSession.api_key_id))
+        .where(col(WebSession.token_hash) == _digest(token))
     ).first()
     if found is None:
         return None
@@ -67,7 +68,7 @@ def signed_in_key(session: Session, token: str, lifetimes: Lifetimes) -> ApiKey 
     now = utcnow()
     if key.revoked_at is not None or lifetimes.has_ended(row, now):
         # A statement, not session.delete(row): concurrent requests may both find it ended.
-        session.exec(delete(WebSession).where(WebSession.id == row.id))
+        session.exec(delete(WebSession).where(col(WebSession.id) == row.id))
         return None
     if now - row.last_seen_at >= min(TOUCH_INTERVAL, lifetimes.idle / 10):
         row.last_seen_at = now
@@ -76,9 +77,9 @@ def signed_in_key(session: Session, token: str, lifetimes: Lifetimes) -> ApiKey 
 
 
 def end(session: Session, token: str) -> None:
-    session.exec(delete(WebSession).where(WebSession.token_hash == _digest(token)))
+    session.exec(delete(WebSession).where(col(WebSession.token_hash) == _digest(token)))
 
 
 def end_for_keys(session: Session, api_key_ids: Iterable[int]) -> None:
     """End every session signed in with these keys (on revocation)."""
-    session.exec(delete(WebSession).where(WebSession.api_key_id.in_(list(api_key_ids))))
+    session.exec(delete(WebSession).where(col(WebSession.api_key_id).in_(list(api_key_ids))))
