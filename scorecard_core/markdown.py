@@ -177,7 +177,7 @@ def render(context: ReportContext, max_chars: int | None = None) -> str:
     tail = f"\n\n{context.marker}\n" if context.marker else "\n"
     budget = None if max_chars is None else max_chars - len(head) - len(tail)
     body = head + _failing_section(context, budget)
-    if budget is not None and len(body) > max_chars - len(tail):
+    if max_chars is not None and len(body) > max_chars - len(tail):
         body = _cut(head, context, max_chars - len(tail))
     return body + tail
 

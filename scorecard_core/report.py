@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 from .scoring.shapes import passes, score_value
@@ -301,7 +302,8 @@ def failing_cases(summary: RunSummary, records: list[dict[str, Any]]) -> list[Fa
     by_version = {m.metric_version_id: m for m in summary.metrics}
     found: list[FailingCase] = []
     for record in records:
-        base = dict(
+        case = partial(
+            FailingCase,
             record_id=str(record["id"]),
             testcase_id=record.get("testcaseId"),
             inputs=record.get("inputs") or {},
@@ -309,7 +311,7 @@ def failing_cases(summary: RunSummary, records: list[dict[str, Any]]) -> list[Fa
             outputs=record.get("outputs") or {},
         )
         if record.get("error"):
-            found.append(FailingCase(**base, metric_name="(system)", reason=str(record["error"]), value=None))
+            found.append(case(metric_name="(system)", reason=str(record["error"]), value=None))
             continue
         for score in record.get("scores") or []:
             metric = by_version.get(score.get("metricConfigId"))
@@ -318,8 +320,9 @@ def failing_cases(summary: RunSummary, records: list[dict[str, Any]]) -> list[Fa
             status = _wire_status(score)
             body = score.get("score") or {}
             if status == "error":
-                found.append(FailingCase(**base, metric_name=metric.name, reason=_wire_error(score), value=None))
+                found.append(case(metric_name=metric.name, reason=_wire_error(score), value=None))
             elif status == "scored" and passes(metric.output_type, metric.passing_threshold, body) is False:
-                reason = body.get("reasoning") if isinstance(body.get("reasoning"), str) else ""
-                found.append(FailingCase(**base, metric_name=metric.name, reason=reason, value=score_value(body)))
+                reasoning = body.get("reasoning")
+                reason = reasoning if isinstance(reasoning, str) else ""
+                found.append(case(metric_name=metric.name, reason=reason, value=score_value(body)))
     return sorted(found, key=lambda c: (c.value is not None, c.value if c.value is not None else 0.0))

@@ -66,6 +66,7 @@ def metric(m: Metric) -> dict[str, Any]:
     }
     if m.output_type != "boolean":
         threshold = m.passing_threshold
+        assert threshold is not None, "apply_rules gives every int and float metric a threshold"
         body["passingThreshold"] = int(threshold) if m.output_type == "int" else threshold
     if m.eval_type == "ai":
         body.update(

@@ -121,7 +121,7 @@ def _contains(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _regex(config: dict[str, Any]) -> dict[str, Any]:
-    normalised = {
+    normalised: dict[str, Any] = {
         "pattern": _text(config, "pattern", 'a regular expression such as "^\\\\d+$"'),
         "caseSensitive": _flag(config, "caseSensitive", True),
         "fullMatch": _flag(config, "fullMatch", False),
@@ -142,7 +142,9 @@ def _json_schema(config: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(schema, (dict, bool)):
         raise _setting_error("schema", 'is required: give a JSON Schema object, e.g. {"type": "object"}')
     try:
-        validator_for(schema).check_schema(schema)
+        # types-jsonschema's Validator protocol takes only dict schemas, but true and false are
+        # JSON Schemas too, and every validator class checks them.
+        validator_for(schema).check_schema(schema)  # type: ignore[arg-type]
     except SchemaError as exc:
         where = "/".join(str(p) for p in exc.path)
         raise _setting_error(
@@ -386,9 +388,9 @@ def _build_numeric(config: dict[str, Any], output: _Field) -> Check:
 
     def compare(got: Any, want: Any, got_label: str, want_label: str) -> Outcome:
         got_number, want_number = _as_number(got), _as_number(want)
-        for number, raw, label in ((got_number, got, got_label), (want_number, want, want_label)):
-            if number is None:
-                return Outcome(0.0, False, f"{label} {_show(raw)} is not a number")
+        if got_number is None or want_number is None:
+            raw, label = (got, got_label) if got_number is None else (want, want_label)
+            return Outcome(0.0, False, f"{label} {_show(raw)} is not a number")
         allowed = tolerance * abs(want_number) if relative else tolerance
         distance = abs(got_number - want_number)
         passed = distance <= allowed
