@@ -49,6 +49,7 @@ async def execute(
             testcase = item.testcase
             call = await system.call(testcase.get("inputs") or {}, system_config, timeout)
             if call.crashed:  # the record says so too; the log names the testcase to debug
+                assert call.error is not None, "a crashed call carries its failure's message"
                 workflow.warning(
                     f"testcase {testcase['id']} (trial {item.trial}): {call.error.splitlines()[0]}",
                     title="Scorecard: the system crashed",

@@ -22,6 +22,7 @@ import concurrent.futures
 import contextlib
 import importlib
 import inspect
+import io
 import json
 import os
 import sys
@@ -61,7 +62,7 @@ def is_machinery(filename: str) -> bool:
     return filename == __file__ or filename.startswith(MACHINERY_PREFIXES)
 
 
-def take_protocol_streams() -> tuple[BinaryIO, BinaryIO]:
+def take_protocol_streams() -> tuple[io.BufferedReader, BinaryIO]:
     """Keep the real stdin/stdout for the protocol; give the user's code stderr and /dev/null."""
     sys.stdout.flush()
     protocol_in = os.fdopen(os.dup(0), "rb")
@@ -128,7 +129,7 @@ class Worker:
         self.threads = self.new_thread_pool()
         self.protocol_out = protocol_out
         self.flush_scheduled = False
-        self.calls: dict[Any, asyncio.Future | concurrent.futures.Future] = {}
+        self.calls: dict[Any, asyncio.Task | concurrent.futures.Future] = {}
         self.stuck: set[concurrent.futures.Future] = set()
         self.finished: list[tuple[Any, concurrent.futures.Future]] = []
         self.finished_lock = threading.Lock()
@@ -226,7 +227,9 @@ class Worker:
             return encode({"id": call_id, "error": f"the system returned a value that is not JSON-serialisable: {exc}"})
 
 
-def read_requests(protocol_in: BinaryIO, loop: asyncio.AbstractEventLoop, worker: Worker, ended: asyncio.Event) -> None:
+def read_requests(
+    protocol_in: io.BufferedReader, loop: asyncio.AbstractEventLoop, worker: Worker, ended: asyncio.Event
+) -> None:
     """Reader thread: hands the event loop every complete request line that one read brings, so a
     burst of calls costs one wake-up of the loop, not one per call; EOF means the runner is done."""
     pieces: list[bytes] = []  # of a line not complete yet (a big one spans many reads)
@@ -241,7 +244,7 @@ def read_requests(protocol_in: BinaryIO, loop: asyncio.AbstractEventLoop, worker
     loop.call_soon_threadsafe(ended.set)
 
 
-async def serve(spec: str, concurrency: int, protocol_in: BinaryIO, protocol_out: BinaryIO) -> None:
+async def serve(spec: str, concurrency: int, protocol_in: io.BufferedReader, protocol_out: BinaryIO) -> None:
     try:
         function = load_callable(spec)
         worker = Worker(function, concurrency, protocol_out)
