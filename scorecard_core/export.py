@@ -78,7 +78,8 @@ def rows(session: Session, run: Run) -> Iterator[list[str]]:
                 score = by_record[record.id].get(version.id)
                 verdict = (
                     passes(version.config["output_type"], version.config.get("passing_threshold"), score.score)
-                    if score is not None and score.status == "scored"
+                    # A score that does not fit its metric (validation errors) says nothing of passing.
+                    if score is not None and score.status == "scored" and not score.validation_errors
                     else None
                 )
                 reasoning = (score.score or {}).get("reasoning", "") if score is not None else ""

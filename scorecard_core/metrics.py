@@ -43,6 +43,8 @@ def apply_rules(metric: Metric) -> None:
         metric.passing_threshold = DEFAULT_THRESHOLDS[metric.output_type]
     elif metric.output_type == "int" and not (1 <= metric.passing_threshold <= 5):
         raise InvalidField("passingThreshold", "must be between 1 and 5 for an int metric")
+    elif metric.output_type == "int" and metric.passing_threshold != int(metric.passing_threshold):
+        raise InvalidField("passingThreshold", "must be a whole number for an int metric (scores are 1 to 5)")
     elif metric.output_type == "float" and not (0 <= metric.passing_threshold <= 1):
         raise InvalidField("passingThreshold", "must be between 0 and 1 for a float metric")
     # Without a config a heuristic metric is scored by the caller's own code, as on hosted Scorecard.

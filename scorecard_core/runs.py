@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from .errors import InvalidField, NotFound
 from .metrics import snapshot
-from .models import Metric, Record, Run, SystemVersion, Testcase, Testset, table_of, utcnow
+from .models import Metric, Record, Run, System, SystemVersion, Testcase, Testset, table_of, utcnow
 from .run_status import EXECUTING, RunStatus
 from .scoring.lifecycle import add_pending_scores, refresh_run, run_versions
 
@@ -55,7 +55,8 @@ def create_run(
     version = None
     if system_version_id is not None:
         version = session.get(SystemVersion, system_version_id)
-        if version is None:
+        system = session.get(System, version.system_id) if version is not None else None
+        if system is None or system.project_id != project_id:  # another project's is not ours to name
             raise NotFound.of("system version", system_version_id)
     metrics = load_metrics(session, project_id, metric_ids)
     expected = None

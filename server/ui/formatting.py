@@ -88,7 +88,8 @@ def score_view(score: Score | None, metric: MetricSummary) -> ScoreView:
         metric,
         "scored",
         value=_score_value(raw),
-        passed=passes(metric.output_type, metric.passing_threshold, body),
+        # A score that does not fit its metric says nothing of passing (the figures count it an error).
+        passed=None if score.validation_errors else passes(metric.output_type, metric.passing_threshold, body),
         reasoning="" if reasoning is None else json_text(reasoning),
         validation_errors=tuple(f"{e.get('path', '')} {e.get('message', '')}" for e in score.validation_errors or ()),
         scored_by=score.user_id,

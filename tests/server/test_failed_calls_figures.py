@@ -123,3 +123,24 @@ def test_a_record_whose_call_failed_takes_no_score(client):
     assert refused.value.status == 409 and "already counts as failing for every metric" in str(refused.value)
     summary = client.get(f"/runs/{run['id']}/summary")
     assert (summary["failedCalls"], summary["passRate"], summary["metrics"][0]["scored"]) == (1, 0.0, 0)
+
+
+def test_a_score_with_validation_errors_shows_no_verdict_on_its_record_page(client, server, browser):
+    """As the figures count it errored, the record page says neither pass nor fail for it."""
+    project = client.post("/projects", {"name": "graded"})
+    human = metric(client, project, name="Graded", evalType="human", outputType="int")
+    run = client.post(f"/projects/{project['id']}/runs", {"metricIds": [human["id"]]})
+    good, misfit = (
+        client.post(f"/runs/{run['id']}/records", {"inputs": {"q": i}, "outputs": {"a": i}}) for i in range(2)
+    )
+    version = run["metricVersionIds"][0]
+    client.put(f"/records/{good['id']}/scores/{version}", {"score": {"intScore": 5}})
+    client.put(f"/records/{misfit['id']}/scores/{version}", {"score": {"intScore": 9}})  # above 1-5
+
+    def record_page(record: dict) -> str:
+        return browser.get(f"{server.url}/projects/{project['id']}/runs/{run['id']}/records/{record['id']}").text
+
+    assert 'class="score pass"' in record_page(good)
+    page = record_page(misfit)
+    assert 'class="score pass"' not in page and 'class="score fail"' not in page
+    assert "/intScore" in page  # the validation error is shown instead
