@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from . import web_sessions
 from .errors import NotFound
-from .models import ApiKey, utcnow
+from .models import ApiKey, id_of, utcnow
 
 KEY_PREFIX = "ak_"
 
@@ -50,7 +50,7 @@ def revoke(session: Session, name_or_prefix: str) -> list[ApiKey]:
     for row in rows:
         row.revoked_at = utcnow()
         session.add(row)
-    web_sessions.end_for_keys(session, [row.id for row in rows])
+    web_sessions.end_for_keys(session, [id_of(row) for row in rows])
     return list(rows)
 
 

@@ -7,7 +7,7 @@ import re
 from sqlmodel import Session, col, select
 
 from .errors import InvalidField
-from .models import Record, RecordAssignment
+from .models import Record, RecordAssignment, id_of
 
 MAX_USER_ID_LENGTH = 200
 # Something besides ASCII whitespace (the same in Python and in JSON Schema's regexes).
@@ -23,7 +23,7 @@ def assign(session: Session, record: Record, assignee_user_id: str, assigned_by:
     if existing is not None:
         return existing
     assignment = RecordAssignment(
-        record_id=record.id, assignee_user_id=assignee_user_id, assigned_by_user_id=assigned_by
+        record_id=id_of(record), assignee_user_id=assignee_user_id, assigned_by_user_id=assigned_by
     )
     session.add(assignment)
     session.flush()

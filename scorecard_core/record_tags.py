@@ -14,7 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from .errors import InvalidField
-from .models import Record, RecordTag
+from .models import Record, RecordTag, id_of
 
 MAX_TAG_LENGTH = 200
 MAX_FILTER_TAGS = 100
@@ -40,7 +40,7 @@ def add_tag(session: Session, record: Record, text: str, user_id: str | None) ->
     ).first()
     if existing is not None:
         return existing
-    tag = RecordTag(record_id=record.id, text=text, user_id=user_id)
+    tag = RecordTag(record_id=id_of(record), text=text, user_id=user_id)
     session.add(tag)
     session.flush()
     return tag
@@ -78,7 +78,7 @@ def carrying_all(statement: Any, tags: Sequence[str]) -> Any:
     if not tags:
         return statement
     carriers = (
-        select(RecordTag.record_id)
+        select(col(RecordTag.record_id))
         .where(col(RecordTag.text).in_(tags))
         .group_by(col(RecordTag.record_id))
         .having(func.count() == len(tags))

@@ -26,7 +26,7 @@ from .scoring.lifecycle import run_versions
 def summarize(session: Session, run: Run) -> RunSummary:
     metrics = [metric_summary(str(v.metric_id), v.id, v.config) for v in run_versions(session, run)]
     scores = session.exec(
-        select(Score.metric_version_id, Score.status, Score.score, Score.validation_errors).where(
+        select(col(Score.metric_version_id), col(Score.status), col(Score.score), col(Score.validation_errors)).where(
             col(Score.run_id) == run.id
         )
     )
@@ -41,13 +41,13 @@ def testcase_outcomes(session: Session, run: Run) -> dict[tuple[str, str], bool]
     """(testcase ID, metric ID) -> passed, for a run's scored records and failed calls."""
     versions = {v.id: v for v in run_versions(session, run)}
     outcomes: dict[tuple[str, str], bool] = {}
-    crashed = select(Record.testcase_id).where(
+    crashed = select(col(Record.testcase_id)).where(
         col(Record.run_id) == run.id, col(Record.error).is_not(None), col(Record.testcase_id).is_not(None)
     )
     for testcase_id in session.exec(crashed):
         add_failed_call(outcomes, str(testcase_id), [str(v.metric_id) for v in versions.values()])
     statement = (
-        select(Record.testcase_id, Score.metric_version_id, Score.score, Score.validation_errors)
+        select(col(Record.testcase_id), col(Score.metric_version_id), col(Score.score), col(Score.validation_errors))
         .join(Score, col(Score.record_id) == col(Record.id))
         .where(col(Record.run_id) == run.id, col(Score.status) == "scored", col(Record.testcase_id).is_not(None))
     )

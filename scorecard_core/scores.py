@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from .errors import Conflict, InvalidField, NotFound
-from .models import MetricVersion, Record, Run, Score, utcnow
+from .models import MetricVersion, Record, Run, Score, id_of, utcnow
 from .scoring.lifecycle import refresh_run, scored_by
 from .scoring.shapes import SCORE_KEYS
 
@@ -69,8 +69,8 @@ def put_score(
         select(Score).where(col(Score.record_id) == record.id, col(Score.metric_version_id) == metric_version_id)
     ).first()
     row = existing or Score(
-        run_id=run.id,
-        record_id=record.id,
+        run_id=id_of(run),
+        record_id=id_of(record),
         metric_version_id=metric_version_id,
         scored_by=who,
     )

@@ -32,7 +32,7 @@ from sqlmodel import Session, col, select
 
 from ..db import session_scope
 from ..jobs import Jobs, ThreadJobs
-from ..models import MetricVersion, Record, Run, Score, utcnow
+from ..models import MetricVersion, Record, Run, Score, id_of, utcnow
 from ..storable import storable_text
 from . import heuristics
 from .judge import JudgeResult
@@ -130,7 +130,11 @@ class ScoringEngine:
         # SKIP LOCKED (PostgreSQL; SQLite has one writer anyway): rows a rescore or another
         # server holds are left to them, so a claim never waits in a lock cycle.
         candidates = (
-            select(Score.id).where(claimable).order_by(col(Score.id)).limit(limit).with_for_update(skip_locked=True)
+            select(col(Score.id))
+            .where(claimable)
+            .order_by(col(Score.id))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
         )
         statement = (
             update(Score)
@@ -193,7 +197,8 @@ class ScoringEngine:
     def _load(self, claims: list[Claim]) -> tuple[dict[int, Record], dict[str, dict[str, Any]]]:
         with Session(self.engine) as session:
             records = {
-                r.id: r for r in session.exec(select(Record).where(col(Record.id).in_({c.record_id for c in claims})))
+                id_of(r): r
+                for r in session.exec(select(Record).where(col(Record.id).in_({c.record_id for c in claims})))
             }
             missing = {c.metric_version_id for c in claims} - self._versions.keys()
             if missing:

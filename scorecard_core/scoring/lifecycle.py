@@ -66,7 +66,7 @@ def add_pending_scores(session: Session, run_id: int, records: Iterable[Record],
 def _score_counts(session: Session, run_id: int) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = defaultdict(lambda: {"scored": 0, "pending": 0, "errored": 0})
     statement = (
-        select(Score.metric_version_id, Score.status, func.count())
+        select(col(Score.metric_version_id), col(Score.status), func.count())
         .where(col(Score.run_id) == run_id)
         .group_by(col(Score.metric_version_id), col(Score.status))
     )
@@ -187,7 +187,7 @@ def rescore(session: Session, run: Run, metrics: list) -> None:
     # replacing; and the run's scores are locked in ID order, the order the scoring engine writes
     # them in, so the two never deadlock.
     hold_run(session, run)
-    session.execute(select(Score.id).where(col(Score.run_id) == run.id).order_by(col(Score.id)).with_for_update())
+    session.execute(select(col(Score.id)).where(col(Score.run_id) == run.id).order_by(col(Score.id)).with_for_update())
     records = list(session.exec(select(Record).where(col(Record.run_id) == run.id, col(Record.error).is_(None))))
     metric_ids = list(run.metric_ids)
     version_ids = list(run.metric_version_ids)
@@ -209,7 +209,7 @@ def rescore(session: Session, run: Run, metrics: list) -> None:
             session.execute(delete(Score).where(*replaced, col(Score.status) != "scored"))
             done = set(
                 session.exec(
-                    select(Score.record_id).where(
+                    select(col(Score.record_id)).where(
                         col(Score.run_id) == run.id, col(Score.metric_version_id) == version.id
                     )
                 ).all()
