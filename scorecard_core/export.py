@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from .metrics import passes
-from .models import Record, Run, Score
+from .models import Record, Run, Score, id_of
 from .scoring.lifecycle import run_versions
 from .scoring.shapes import SCORE_KEYS
 
@@ -61,10 +61,10 @@ def rows(session: Session, run: Run) -> Iterator[list[str]]:
         ).all()
         if not records:
             return
-        last_id = records[-1].id
+        last_id = id_of(records[-1])
         by_record: dict[int, dict[str, Score]] = defaultdict(dict)
-        for score in session.exec(select(Score).where(col(Score.record_id).in_([r.id for r in records]))):
-            by_record[score.record_id][score.metric_version_id] = score
+        for stored in session.exec(select(Score).where(col(Score.record_id).in_([r.id for r in records]))):
+            by_record[stored.record_id][stored.metric_version_id] = stored
         for record in records:
             row = [
                 str(record.id),
@@ -75,7 +75,7 @@ def rows(session: Session, run: Run) -> Iterator[list[str]]:
                 safe_cell(record.error or ""),
             ]
             for version in versions:
-                score = by_record[record.id].get(version.id)
+                score = by_record[id_of(record)].get(version.id)
                 verdict = (
                     passes(version.config["output_type"], version.config.get("passing_threshold"), score.score)
                     # A score that does not fit its metric (validation errors) says nothing of passing.

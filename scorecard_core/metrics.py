@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from .errors import InvalidField
 from .hashing import content_hash
-from .models import Metric, MetricVersion
+from .models import Metric, MetricVersion, id_of
 from .scoring.heuristics import validate_config as validate_heuristic
 from .scoring.shapes import DEFAULT_THRESHOLDS, passes  # noqa: F401  (passes: imported from here by the server)
 
@@ -71,7 +71,7 @@ def snapshot(session: Session, metric: Metric) -> MetricVersion:
     ).first()
     if existing:
         return existing
-    version = MetricVersion(metric_id=metric.id, config_hash=digest, config=config)
+    version = MetricVersion(metric_id=id_of(metric), config_hash=digest, config=config)
     session.add(version)
     session.flush()
     return version
