@@ -15,7 +15,7 @@ from scorecard_core.scorecard_api import ScorecardApi
 from .config import ConfigError, RunnerConfig
 
 # The API's body fields, named as the inputs that set them.
-INPUT_OF_FIELD = {"metricIds": "metric-ids", "testsetId": "testset-id"}
+INPUT_OF_FIELD = {"metricIds": "metric-ids", "testsetId": "testset-id", "systemVersionId": "system-version-id"}
 
 
 class RunnerApi(ScorecardApi):

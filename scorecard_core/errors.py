@@ -47,8 +47,10 @@ class NotFound(ScorecardError):
     code = "NOT_FOUND"
 
     @classmethod
-    def of(cls, kind: str, ident: object) -> NotFound:
-        return cls(f"{kind} {ident!s} not found", {"resource": kind, "id": str(ident)})
+    def of(cls, kind: str, ident: object, field: str | None = None) -> NotFound:
+        """``field``: the body field that named it, when a body did (so clients can point at it)."""
+        details = {"resource": kind, "id": str(ident)} | ({"field": field} if field else {})
+        return cls(f"{kind} {ident!s} not found", details)
 
 
 class Conflict(ScorecardError):

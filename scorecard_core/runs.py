@@ -51,13 +51,13 @@ def create_run(
     if testset_id is not None:
         testset = session.get(Testset, testset_id)
         if testset is None or testset.project_id != project_id:
-            raise NotFound.of("testset", testset_id)
+            raise NotFound.of("testset", testset_id, field="testsetId")
     version = None
     if system_version_id is not None:
         version = session.get(SystemVersion, system_version_id)
         system = session.get(System, version.system_id) if version is not None else None
         if system is None or system.project_id != project_id:  # another project's is not ours to name
-            raise NotFound.of("system version", system_version_id)
+            raise NotFound.of("system version", system_version_id, field="systemVersionId")
     metrics = load_metrics(session, project_id, metric_ids)
     expected = None
     if testset is not None:

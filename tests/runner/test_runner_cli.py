@@ -117,6 +117,13 @@ def test_a_run_end_to_end(client, evaluation, workspace):
     assert "::group::" in result.stdout and "::error" not in result.stdout
 
 
+@pytest.mark.parametrize(("name", "unknown"), [("testset-id", "999"), ("metric-ids", "999"), ("project-id", "999")])
+def test_an_unknown_id_names_the_input_that_gave_it(client, evaluation, workspace, name, unknown):
+    result, _ = run_runner(client, evaluation, workspace, **{name.replace("-", "_"): unknown})
+    assert result.returncode != 0
+    assert f"`{name}` was not found by the API" in result.stdout + result.stderr, result.stdout + result.stderr
+
+
 def test_a_missed_threshold_fails_the_check(client, evaluation, workspace):
     result, out = run_runner(client, evaluation, workspace, fail_under="0.5, Exact=0.95")
     assert result.returncode == 1
