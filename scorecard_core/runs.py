@@ -114,7 +114,7 @@ def add_records(session: Session, run_id: int, items: list[RecordInput]) -> list
         stored = session.exec(
             select(Record).where(col(Record.run_id) == run_id, col(Record.idempotency_key).in_(keys))
         ).all()
-        by_key = {r.idempotency_key: r for r in stored}
+        by_key = {r.idempotency_key: r for r in stored if r.idempotency_key is not None}  # all: found by key
 
     fresh_rows: list[dict[str, Any]] = []
     seen = set(by_key)
