@@ -8,6 +8,7 @@ recorded and handed to the background jobs, and GitHub gets 202 within milliseco
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
@@ -17,6 +18,7 @@ from scorecard_core.storable import load_json, storable_text
 
 from .deliveries import DeliveryLog
 from .events import Event, router
+from .events.rechecks import follow_up
 from .events.routing import Handler, describe
 from .service import current_service
 from .signatures import is_genuine
@@ -100,13 +102,24 @@ def parse_payload(body: bytes) -> tuple[dict[str, Any] | None, str]:
 
 
 def process(handler: Handler, event: Event) -> None:
-    """Run on a background job: the delivery ends processed, or failed with the reason."""
-    deliveries = DeliveryLog(event.engine)
-    deliveries.start(event.delivery_id)
+    """Run on a background job: the delivery ends processed, or failed with the reason, once the
+    handler and any re-checks it left for later have ended."""
+    DeliveryLog(event.engine).start(event.delivery_id)
     try:
-        handler(event)
+        later = handler(event)
     except Exception as exc:
-        log.exception("webhook delivery %s (%s %s) failed", event.delivery_id, event.name, event.action)
-        deliveries.fail(event.delivery_id, describe(exc))
+        end(event, exc)
+        return
+    if later is None:
+        end(event, None)
     else:
+        follow_up(later, event.service.jobs, partial(end, event))
+
+
+def end(event: Event, error: Exception | None) -> None:
+    deliveries = DeliveryLog(event.engine)
+    if error is None:
         deliveries.finish(event.delivery_id)
+        return
+    log.error("webhook delivery %s (%s %s) failed", event.delivery_id, event.name, event.action, exc_info=error)
+    deliveries.fail(event.delivery_id, describe(error))

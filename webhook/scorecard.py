@@ -2,24 +2,39 @@
 server, or any Scorecard API over REST when it runs on its own against hosted Scorecard.
 
 Both speak the v2 wire JSON, so everything downstream (dispatch payloads, the shared PR comment
-renderer) works the same on either."""
+renderer) works the same on either. Where they differ, the interface says so in what it answers
+(``reports_when_scored``, ``fail_run``'s answer), never in which class the handlers hold."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, Protocol
 
+from sqlalchemy import func, or_
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from scorecard_core import runs as run_logic
 from scorecard_core import wire
 from scorecard_core.client import ScorecardClient
+from scorecard_core.connections import find_connection
 from scorecard_core.db import session_scope
 from scorecard_core.models import GitHubConnection, Record, Run, Score
-from scorecard_core.scoring.lifecycle import FINISHED, fail_run
+from scorecard_core.run_status import FINISHED
+from scorecard_core.scorecard_api import ScorecardApi
+from scorecard_core.scoring.lifecycle import fail_run
+
+# How far back a project's runs are searched for the one an Actions run filled, where the API
+# cannot search them by git context.
+RECENT_RUNS = 100
 
 
 class Scorecard(Protocol):
+    reports_when_scored: bool
+    """True when Scorecard publishes a run's results itself once scoring ends (our server's
+    scoring engine does); False when it tells nobody (hosted Scorecard), so whoever saw the
+    workflow succeed waits for the scores and publishes them."""
+
     def create_run(
         self,
         project_id: str,
@@ -36,6 +51,7 @@ class Scorecard(Protocol):
 
     def fail_run(self, run_id: str, message: str) -> bool:
         """End the run with an error; True when the caller should publish it (it ended it)."""
+        ...
 
     def report_data(self, run_id: str) -> tuple[dict, dict[str, dict], list[dict]]:
         """The run, its metrics by ID, and its records with scores: what the renderer needs."""
@@ -45,9 +61,27 @@ class Scorecard(Protocol):
         """The latest finished run of ``run``'s testset on git ref ``ref`` (the PR's base branch)."""
         ...
 
+    def connection(self, project_id: str) -> GitHubConnection | None:
+        """The project's GitHub connection."""
+        ...
+
+    def runs_for_actions_run(
+        self, repo: str, actions_run: dict[str, Any], project_ids: Collection[str]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """(project ID, run) pairs of these projects that may be the Actions run's: runs that name
+        it or its commit, or, where runs cannot be searched, each project's latest runs."""
+        ...
+
+
+def connection_in(engine: Engine, project_id: str) -> GitHubConnection | None:
+    with session_scope(engine) as session:
+        return find_connection(session, int(project_id))
+
 
 class LocalScorecard:
     """Our own database: the webhook blueprint mounted in our server."""
+
+    reports_when_scored = True  # the scoring engine publishes each run it finishes
 
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -99,7 +133,7 @@ class LocalScorecard:
                     Run.project_id == int(run["projectId"]),
                     Run.testset_id == int(run["testsetId"]),
                     Run.__table__.c.git["ref"].as_string() == ref,
-                    Run.status.in_(FINISHED),
+                    Run.status.in_(sorted(FINISHED)),
                     Run.id != int(run["id"]),
                 )
                 .order_by(Run.id.desc())
@@ -108,48 +142,64 @@ class LocalScorecard:
             found = session.exec(statement).first()
             return wire.run(found) if found is not None else None
 
-    def connection(self, project_id: str) -> GitHubConnection | None:
-        with session_scope(self.engine) as session:
-            return session.exec(select(GitHubConnection).where(GitHubConnection.project_id == int(project_id))).first()
+    def connection(self, project_id):
+        return connection_in(self.engine, project_id)
 
-    def runs_for_sha(self, repo: str, sha: str) -> list[dict[str, Any]]:
-        """Runs whose git context names this commit (newest first)."""
+    def runs_for_actions_run(self, repo, actions_run, project_ids):
+        git = Run.__table__.c.git
+        names_the_actions_run = (func.lower(git["repo"].as_string()) == repo.lower()) & git[
+            "actionsRunUrl"
+        ].as_string().like(f"%/actions/runs/{actions_run['id']}")
+        names_the_commit = (git["repo"].as_string() == repo) & (git["sha"].as_string() == actions_run["head_sha"])
+        statement = (
+            select(Run)
+            .where(or_(names_the_actions_run, names_the_commit), Run.project_id.in_([int(p) for p in project_ids]))
+            .order_by(Run.id.desc())
+        )
         with session_scope(self.engine) as session:
-            column = Run.__table__.c.git
-            statement = (
-                select(Run)
-                .where(column["sha"].as_string() == sha, column["repo"].as_string() == repo)
-                .order_by(Run.id.desc())
-            )
-            return [wire.run(r) for r in session.exec(statement)]
+            return [(str(r.project_id), wire.run(r)) for r in session.exec(statement)]
 
 
 class RemoteScorecard:
-    """Any Scorecard API over REST (hosted Scorecard has none of our extensions: no git
-    context, no error status; those calls do nothing there)."""
+    """Any Scorecard API over REST, with the GitHub connections in the service's own database
+    (``connections``): hosted Scorecard keeps none. Hosted Scorecard has none of our extensions
+    either (no git context, no error status, no search by git ref); those calls do nothing there."""
 
-    def __init__(self, client: ScorecardClient):
-        self.client = client
+    reports_when_scored = False  # hosted Scorecard tells nobody when scoring ends
+
+    def __init__(self, client: ScorecardClient, connections: Engine | None = None):
+        self.api = ScorecardApi(client)
+        self.connections = connections
 
     def create_run(self, project_id, testset_id, metric_ids, system_version_id, source, git):
-        body: dict[str, Any] = {"testsetId": testset_id, "metricIds": metric_ids}
-        if system_version_id:
-            body["systemVersionId"] = system_version_id
-        return self.client.post(f"/projects/{project_id}/runs", body)
+        return self.api.create_run(
+            project_id,
+            testset_id=testset_id,
+            metric_ids=metric_ids,
+            system_version_id=system_version_id,
+            source=source,
+            git=git,
+        )
 
     def get_run(self, run_id):
-        return self.client.get(f"/runs/{run_id}")
+        return self.api.get_run(run_id)
 
     def update_git(self, run_id, git):
-        return None
+        self.api.update_git(run_id, git)
 
     def fail_run(self, run_id, message):
         return True  # hosted runs cannot be ended from here, and nothing else reports them
 
-    def baseline_run(self, run, ref):
-        return None  # hosted Scorecard cannot look runs up by git ref
-
     def report_data(self, run_id):
-        run = self.get_run(run_id)
-        metrics = {str(m): self.client.get(f"/metrics/{m}") for m in run.get("metricIds", [])}
-        return run, metrics, list(self.client.paginate(f"/runs/{run_id}/records"))
+        return self.api.report_data(run_id)
+
+    def baseline_run(self, run, ref):
+        if not (run.get("projectId") and run.get("testsetId")):
+            return None  # hosted runs do not say their project; nor could it look runs up by ref
+        return self.api.baseline_run(run["projectId"], run["testsetId"], ref, excluding=run["id"])
+
+    def connection(self, project_id):
+        return connection_in(self.connections, project_id)
+
+    def runs_for_actions_run(self, repo, actions_run, project_ids):
+        return [(p, run) for p in project_ids for run in self.api.recent_runs(p, RECENT_RUNS)]

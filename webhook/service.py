@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from flask import current_app
 from github import Github
 
-from scorecard_core.jobs import Jobs
+from scorecard_core import links
+from scorecard_core.jobs import Backoff, Jobs
 from scorecard_core.models import GitHubConnection
 from scorecard_core.settings import Settings
 
@@ -16,6 +17,8 @@ from .github_client import SECONDS_BETWEEN_WRITES, github_for
 from .scorecard import Scorecard
 
 EXTENSION = "scorecard.webhook"
+# Looking for a run's scores when Scorecard does not report them (hosted): bounded, backing off.
+SCORING_CHECKS = Backoff(first=2.0, longest=60.0, give_up_after=30 * 60.0)
 
 
 @dataclass
@@ -25,13 +28,14 @@ class WebhookService:
     jobs: Jobs
     public_url: str
     seconds_between_writes: float = SECONDS_BETWEEN_WRITES
+    scoring_checks: Backoff = SCORING_CHECKS
 
     def github(self, connection: GitHubConnection) -> Github:
         return github_for(connection, self.settings, self.seconds_between_writes)
 
     def run_url(self, project_id: str, run_id: str) -> str:
-        """Scorecard's link shape (hosted runs carry no projectId, so it is passed in)."""
-        return f"{self.public_url.rstrip('/')}/projects/{project_id}/runs/{run_id}"
+        """The run's page (hosted runs carry no projectId, so it is passed in)."""
+        return links.run_url(self.public_url, project_id, run_id)
 
 
 def current_service() -> WebhookService:

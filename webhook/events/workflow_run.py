@@ -1,6 +1,7 @@
 """Finished Actions runs: link each to the Scorecard run it was filling, and settle runs whose
 workflow died before uploading anything, so the pull request says what happened instead of
-waiting forever.
+waiting forever. Where Scorecard does not report a run when its scoring ends (hosted), a run
+whose workflow succeeded is looked at until it has finished, then reported.
 
 A run is the Actions run's when its git context names that Actions run (``actionsRunUrl``, set
 by a workflow_dispatch kickoff or by the Action itself), or, for dispatches that learn nothing
@@ -9,82 +10,44 @@ another Actions run yet, and the finished workflow is the connection's."""
 
 from __future__ import annotations
 
-import itertools
-import logging
-import time
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import select
-
-from scorecard_core import wire
-from scorecard_core.db import session_scope
-from scorecard_core.models import GitHubConnection, Run
+from scorecard_core.errors import ScorecardError
+from scorecard_core.models import GitHubConnection
+from scorecard_core.run_status import FINISHED
 
 from ..results import publish_results
-from ..scorecard import LocalScorecard, RemoteScorecard
 from ..service import WebhookService
 from .connections import connections_for
-from .routing import Event, router, run_each
+from .rechecks import Later, run_each_later
+from .routing import Event, router
 
-log = logging.getLogger(__name__)
-
+# The Actions run's conclusions that mean its workflow died.
 DIED = ("failure", "cancelled", "timed_out")
-FINISHED = ("completed", "error")
-# How far back a standalone service looks among a project's runs for the one an Actions run filled.
-RECENT_RUNS = 100
-# Waiting for a hosted run's scores after its workflow succeeded: bounded, backing off.
-POLL_FIRST_DELAY = 2.0
-POLL_MAX_DELAY = 60.0
-POLL_TIMEOUT = 30 * 60.0
 
 
-class ScoringTimedOut(Exception):
+class ScoringTimedOut(ScorecardError):
     """A hosted run was still scoring when the wait for it ended."""
 
 
 @router.register("workflow_run", "completed")
-def settle_workflow_run(event: Event) -> None:
+def settle_workflow_run(event: Event) -> Later | None:
     actions_run = event.payload["workflow_run"]
-    connections = {c.project_id: c for c in connections_for(event.engine, event.repo)}
+    connections = {str(c.project_id): c for c in connections_for(event.engine, event.repo)}
     if not connections:
-        return
+        return None
     workflow_path = actions_run.get("path") or (event.payload.get("workflow") or {}).get("path") or ""
+    service = event.service
     runs = [
         (project_id, run)
-        for project_id, run in candidates(event.service, event.repo, actions_run, connections)
+        for project_id, run in service.scorecard.runs_for_actions_run(event.repo, actions_run, connections)
         if fills(run, actions_run, connections[project_id], workflow_path)
     ]
-    run_each((f"run {r['id']}", lambda p=p, r=r: settle(event.service, p, r, actions_run)) for p, r in runs)
-
-
-def candidates(
-    service: WebhookService, repo: str, actions_run: dict[str, Any], connections: dict[int, GitHubConnection]
-) -> list[tuple[int, dict[str, Any]]]:
-    """(project ID, run) pairs that may be the Actions run's; ``fills`` decides."""
-    scorecard = service.scorecard
-    if isinstance(scorecard, LocalScorecard):
-        found = {r["id"]: r for r in runs_naming(scorecard, repo, actions_run["id"])}
-        found.update({r["id"]: r for r in scorecard.runs_for_sha(repo, actions_run["head_sha"])})
-        return [(int(r["projectId"]), r) for r in found.values() if int(r["projectId"]) in connections]
-    if isinstance(scorecard, RemoteScorecard):
-        # No search by git context over the v2 API: look through each project's latest runs.
-        return [
-            (project_id, run)
-            for project_id in connections
-            for run in itertools.islice(scorecard.client.paginate(f"/projects/{project_id}/runs"), RECENT_RUNS)
-        ]
-    return []
-
-
-def runs_naming(scorecard: LocalScorecard, repo: str, actions_run_id: int) -> list[dict[str, Any]]:
-    git = Run.__table__.c.git
-    statement = select(Run).where(
-        func.lower(git["repo"].as_string()) == repo.lower(),
-        git["actionsRunUrl"].as_string().like(f"%/actions/runs/{actions_run_id}"),
+    return run_each_later(
+        ((f"run {r['id']}", partial(settle, service, p, r, actions_run)) for p, r in runs), service.scoring_checks
     )
-    with session_scope(scorecard.engine) as session:
-        return [wire.run(r) for r in session.exec(statement)]
 
 
 def fills(run: dict[str, Any], actions_run: dict[str, Any], connection: GitHubConnection, workflow_path: str) -> bool:
@@ -99,7 +62,11 @@ def fills(run: dict[str, Any], actions_run: dict[str, Any], connection: GitHubCo
     )
 
 
-def settle(service: WebhookService, project_id: int, run: dict[str, Any], actions_run: dict[str, Any]) -> None:
+def settle(
+    service: WebhookService, project_id: str, run: dict[str, Any], actions_run: dict[str, Any]
+) -> ScoresWait | None:
+    """Link the run to the Actions run and end it if its workflow died; a wait for its scores
+    when they are ours to report."""
     scorecard, run_id, url = service.scorecard, str(run["id"]), actions_run["html_url"]
     if (run.get("git") or {}).get("actionsRunUrl") != url:
         scorecard.update_git(run_id, {"actionsRunUrl": url})
@@ -109,24 +76,35 @@ def settle(service: WebhookService, project_id: int, run: dict[str, Any], action
             run_id, f"The GitHub Actions workflow run ended `{conclusion}` before uploading any records: {url}"
         )
         if ended_here:
-            publish_results(service, str(project_id), run_id)
-    elif conclusion == "success" and isinstance(scorecard, RemoteScorecard):
-        # Hosted Scorecard tells nobody when scoring ends: wait for it here, then report.
-        wait_until_finished(scorecard, run_id)
-        publish_results(service, str(project_id), run_id)
+            publish_results(service, project_id, run_id)
+    elif conclusion == "success" and not scorecard.reports_when_scored:
+        return ScoresWait(service, project_id, run_id)
+    return None
 
 
-def wait_until_finished(scorecard: RemoteScorecard, run_id: str, timeout: float = POLL_TIMEOUT) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    delay = POLL_FIRST_DELAY
-    while True:
-        run = scorecard.get_run(run_id)
-        if run.get("status") in FINISHED:
-            return run
-        if time.monotonic() + delay > deadline:
-            raise ScoringTimedOut(
-                f"run {run_id} is still `{run.get('status')}` after {timeout / 60:.0f} minutes; "
-                "its results were not posted (redeliver the workflow_run webhook to try again)"
-            )
-        time.sleep(delay)
-        delay = min(delay * 2, POLL_MAX_DELAY)
+@dataclass
+class ScoresWait:
+    """A run whose workflow succeeded on a Scorecard that tells nobody when scoring ends: its
+    results are published once it has finished."""
+
+    service: WebhookService
+    project_id: str
+    run_id: str
+    status: str | None = None  # as last seen
+
+    @property
+    def name(self) -> str:
+        return f"run {self.run_id}"
+
+    def look(self) -> bool:
+        self.status = self.service.scorecard.get_run(self.run_id).get("status")
+        if self.status not in FINISHED:
+            return False
+        publish_results(self.service, self.project_id, self.run_id)
+        return True
+
+    def timed_out(self, timeout: float) -> ScoringTimedOut:
+        return ScoringTimedOut(
+            f"run {self.run_id} is still `{self.status}` after {timeout / 60:.0f} minutes; "
+            "its results were not posted (redeliver the workflow_run webhook to try again)"
+        )
