@@ -37,17 +37,7 @@ from scorecard_core.settings import APP_EXTENSION, Settings, read_from
 from scorecard_web import headers
 
 from . import init_app
-from .scorecard import LocalScorecard, RemoteScorecard
-
-
-class StandaloneScorecard(RemoteScorecard):
-    """Runs over the API; GitHub connections from the service's own database."""
-
-    def __init__(self, client: ScorecardClient, engine: Engine):
-        super().__init__(client)
-        self.engine = engine
-
-    connection = LocalScorecard.connection  # the same lookup, in the service's own database
+from .scorecard import RemoteScorecard
 
 
 class StandaloneSettings(Settings):
@@ -89,7 +79,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["scorecard.engine"] = engine
     store_connections(engine, connections)
     client = ScorecardClient(settings.scorecard_api_url, settings.scorecard_api_key)
-    init_app(app, StandaloneScorecard(client, engine))
+    init_app(app, RemoteScorecard(client, connections=engine))  # runs remote, connections our own
     headers.init_app(app)
     return app
 

@@ -167,7 +167,7 @@ class RemoteScorecard:
 
     reports_when_scored = False  # hosted Scorecard tells nobody when scoring ends
 
-    def __init__(self, client: ScorecardClient, connections: Engine | None = None):
+    def __init__(self, client: ScorecardClient, connections: Engine):
         self.api = ScorecardApi(client)
         self.connections = connections
 
