@@ -20,7 +20,7 @@ from scorecard_core import links
 from scorecard_core.client import ScorecardClient
 from scorecard_core.errors import ScorecardError
 from scorecard_core.gate import GateResult, Thresholds, parse_fail_under
-from scorecard_core.markdown import ReportContext, render, report_context
+from scorecard_core.markdown import ReportContext, render, report_context, sticky_marker
 
 from . import workflow
 from .config import RunnerConfig, load
@@ -110,7 +110,7 @@ def build_report(
         commit_sha=config.git.sha,
         event=_event_description(config),
     )
-    gate: GateResult = context.gate
+    gate = gate_of(context)
     results = {
         "runId": str(run["id"]),
         "runUrl": url,
@@ -123,8 +123,15 @@ def build_report(
     return context, results
 
 
+def gate_of(context: ReportContext) -> GateResult:
+    """The runner always passes thresholds (perhaps none), so its reports are always gated."""
+    if context.gate is None:
+        raise AssertionError("report_context gates every report")
+    return context.gate
+
+
 def publish(config: RunnerConfig, context: ReportContext, results: dict) -> None:
-    gate: GateResult = context.gate
+    gate = gate_of(context)
     workflow.append_summary(render(context, max_chars=SUMMARY_LIMIT))
     results_path = (
         Path(os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / f"scorecard-results-{results['runId']}.json"
@@ -142,7 +149,8 @@ def publish(config: RunnerConfig, context: ReportContext, results: dict) -> None
     if config.comment and config.git.pr_number:
         from .comment import post_pr_comment  # PyGithub takes ~0.1 s to import: only for PR comments
 
-        post_pr_comment(config, render(context, max_chars=COMMENT_LIMIT), context.marker)
+        marker = context.marker or sticky_marker(config.testset_id)
+        post_pr_comment(config, render(context, max_chars=COMMENT_LIMIT), marker)
 
 
 def main() -> int:
@@ -181,11 +189,12 @@ def main() -> int:
     except ScorecardError as exc:
         workflow.error(exc.message)
         return 1
-    if not context.gate.passed:
-        for failure in context.gate.failures:
+    gate = gate_of(context)
+    if not gate.passed:
+        for failure in gate.failures:
             workflow.error(failure, title="Scorecard threshold missed")
         return 1
-    print(f"Scorecard: {'all thresholds met' if context.gate.failures == [] else 'passed'} — {url}")
+    print(f"Scorecard: {'all thresholds met' if gate.failures == [] else 'passed'} — {url}")
     return 0
 
 

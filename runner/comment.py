@@ -62,6 +62,8 @@ def post_pr_comment(config: RunnerConfig, body: str, marker: str) -> None:
     if not config.github_token:
         workflow.notice("No `github-token` input: skipping the PR comment (pass `github-token: ${{ github.token }}`).")
         return
+    if not (git.repo and git.pr_number):
+        return  # not a pull request's run: nothing to comment on
     try:
         comment = upsert_sticky_comment(connect(config.github_token), git.repo, git.pr_number, marker, body)
     except GithubException as exc:

@@ -38,7 +38,7 @@ class RunnerConfig:
     api_url: str
     api_key: str
     project_id: str
-    testset_id: str | None
+    testset_id: str
     metric_ids: list[str]
     system: str
     system_version_id: str | None = None
@@ -88,14 +88,16 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
-def _numeric_id(name: str, value: str, required: bool = True) -> str | None:
+def _numeric_id(name: str, value: str) -> str:
     if not value:
-        if required:
-            raise ConfigError(name, "is required: the numeric ID from the Scorecard URL (e.g. `123`)")
-        return None
+        raise ConfigError(name, "is required: the numeric ID from the Scorecard URL (e.g. `123`)")
     if not NUMERIC_ID.match(value):
         raise ConfigError(name, f"must be a numeric ID such as `123`, not {value!r}")
     return value
+
+
+def _optional_id(name: str, value: str) -> str | None:
+    return _numeric_id(name, value) if value else None
 
 
 def _metric_ids(value: str) -> list[str]:
@@ -186,7 +188,7 @@ def load(env: Mapping[str, str] | None = None) -> RunnerConfig:
         metric_ids=_metric_ids(value("metric-ids")),
         system=system,
         system_version_id=value("system-version-id") or None,
-        run_id=_numeric_id("run-id", value("run-id"), required=False),
+        run_id=_optional_id("run-id", value("run-id")),
         concurrency=_positive("concurrency", value("concurrency"), 8),
         timeout=_positive("timeout", value("timeout"), 300.0, float),
         trials=_positive("trials", value("trials"), 1),
@@ -197,6 +199,6 @@ def load(env: Mapping[str, str] | None = None) -> RunnerConfig:
         github_token=value("github-token") or None,
         working_directory=working_directory.resolve(),
         python=value("python") or "python",
-        baseline_run_id=_numeric_id("baseline-run-id", value("baseline-run-id"), required=False),
+        baseline_run_id=_optional_id("baseline-run-id", value("baseline-run-id")),
         git=git_context(env, event_name, payload),
     )

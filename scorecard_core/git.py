@@ -41,4 +41,5 @@ class GitContext:
     @classmethod
     def from_wire(cls, git: Mapping[str, Any] | None) -> GitContext:
         """A run's ``git`` JSON (None when the run has none) as a context."""
-        return cls(**{name: (git or {}).get(key) for key, name in WIRE_FIELDS.items()})
+        known: dict[str, Any] = {name: (git or {}).get(key) for key, name in WIRE_FIELDS.items()}
+        return cls(**{name: value for name, value in known.items() if value is not None})

@@ -42,3 +42,9 @@ def test_ruff_finds_nothing():
 def test_the_code_is_formatted():
     result = run(tool("ruff"), "format", "--check", "--no-cache", ".")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_finds_nothing():
+    """On the domain and the runner, as pyproject.toml's [tool.mypy] says."""
+    result = run(tool("mypy"))
+    assert result.returncode == 0, result.stdout + result.stderr
