@@ -25,6 +25,7 @@ import openai
 from jinja2.sandbox import SandboxedEnvironment
 from openai.types.chat import ChatCompletion
 
+from ..errors import ScorecardError
 from ..metrics import DEFAULT_EVAL_MODEL
 from ..storable import storable_json, storable_text
 from .prompts import DEFAULT_PROMPT_TEMPLATE, correction_prompt, system_prompt
@@ -69,12 +70,16 @@ class JudgeResult:
     raw: str | None = None
 
 
-class MalformedAnswer(ValueError):
+class MalformedAnswer(ScorecardError):
     """The judge's answer holds no usable score; the message says what was wrong."""
 
+    code = "MALFORMED_JUDGE_ANSWER"
 
-class UnreadableBody(Exception):
+
+class UnreadableBody(ScorecardError):
     """The endpoint answered with success but a body that is no chat completion, on every try."""
+
+    code = "UNREADABLE_JUDGE_ANSWER"
 
 
 def judge_record(
