@@ -147,13 +147,12 @@ class LocalScorecard:
 
     def runs_for_actions_run(self, repo, actions_run, project_ids):
         git = Run.__table__.c.git
-        names_the_actions_run = (func.lower(git["repo"].as_string()) == repo.lower()) & git[
-            "actionsRunUrl"
-        ].as_string().like(f"%/actions/runs/{actions_run['id']}")
-        names_the_commit = (git["repo"].as_string() == repo) & (git["sha"].as_string() == actions_run["head_sha"])
+        same_repo = func.lower(git["repo"].as_string()) == repo.lower()
+        linked = git["actionsRunUrl"].as_string().like(f"%/actions/runs/{actions_run['id']}")
+        same_commit = (git["repo"].as_string() == repo) & (git["sha"].as_string() == actions_run["head_sha"])
         statement = (
             select(Run)
-            .where(or_(names_the_actions_run, names_the_commit), Run.project_id.in_([int(p) for p in project_ids]))
+            .where(or_(same_repo & linked, same_commit), Run.project_id.in_([int(p) for p in project_ids]))
             .order_by(Run.id.desc())
         )
         with session_scope(self.engine) as session:
