@@ -19,6 +19,7 @@ from .gate import parse_fail_under
 from .ids import MAX_ID, parse_id
 from .models import GitHubConnection, Project, utcnow
 from .runs import load_metrics
+from .settings import InvalidSetting
 
 REPO_PATTERN = r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$"
 
@@ -129,12 +130,14 @@ def replace_hosted_connections(session: Session, entries: list[Any]) -> None:
 def _hosted_entry(index: int, entry: Any) -> tuple[int, dict[str, Any]]:
     project_id = parse_id(str(entry.get("projectId", ""))) if isinstance(entry, dict) else None
     if project_id is None:
-        raise ValueError(f"connection {index}: `projectId` must be the Scorecard project's numeric ID (0 to {MAX_ID})")
+        raise InvalidSetting(
+            f"connection {index}: `projectId` must be the Scorecard project's numeric ID (0 to {MAX_ID})"
+        )
     try:
         body = ConnectionUpsert.model_validate(entry)
     except ValidationError as exc:
         problems = "; ".join(f"`{'.'.join(map(str, e['loc']))}` {e['msg']}" for e in exc.errors())
-        raise ValueError(f"connection {index} ({entry.get('repo')}): {problems}") from None
+        raise InvalidSetting(f"connection {index} ({entry.get('repo')}): {problems}") from None
     values = body.model_dump()
     if body.installation_id is None:
         del values["installation_id"]  # keep what GitHub's installation webhooks told us

@@ -20,6 +20,8 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AliasChoices, BeforeValidator, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from .errors import ScorecardError
+
 PREFIX = "SCORECARD_"
 # Where a Flask app keeps its Settings (the server's and the standalone webhook service's).
 APP_EXTENSION = "scorecard.settings"
@@ -65,8 +67,10 @@ def load_or_create_secret_key(settings: Settings | None = None) -> str:
     return key
 
 
-class InvalidSetting(ValueError):
+class InvalidSetting(ScorecardError, ValueError):
     """A setting holds a value we cannot use; the message names its variable."""
+
+    code = "INVALID_SETTING"
 
 
 def _whole_number(low: int, high: int) -> BeforeValidator:

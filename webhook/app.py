@@ -33,7 +33,7 @@ from scorecard_core.client import ScorecardClient
 from scorecard_core.connections import replace_hosted_connections
 from scorecard_core.db import session_scope
 from scorecard_core.links import app_url_of
-from scorecard_core.settings import APP_EXTENSION, Settings, read_from
+from scorecard_core.settings import APP_EXTENSION, InvalidSetting, Settings, read_from
 from scorecard_web import headers
 
 from . import init_app
@@ -67,7 +67,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     connections = flask_config.pop("CONNECTIONS", None)
     settings = StandaloneSettings.load(overrides)
     if not (settings.scorecard_api_url and settings.scorecard_api_key):
-        raise ValueError("set SCORECARD_API_URL and SCORECARD_API_KEY: the Scorecard API the service reads runs from")
+        raise InvalidSetting(
+            "set SCORECARD_API_URL and SCORECARD_API_KEY: the Scorecard API the service reads runs from"
+        )
     if connections is None:
         connections = read_connections_file(settings.github_connections)
 
@@ -90,9 +92,9 @@ def read_connections_file(path: str | None) -> list[dict[str, Any]]:
     try:
         entries = json.loads(Path(path).expanduser().read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ValueError(f"SCORECARD_GITHUB_CONNECTIONS: cannot read {path} as JSON ({exc})") from None
+        raise InvalidSetting(f"SCORECARD_GITHUB_CONNECTIONS: cannot read {path} as JSON ({exc})") from None
     if not isinstance(entries, list):
-        raise ValueError(f"SCORECARD_GITHUB_CONNECTIONS: {path} must hold a JSON list of connections")
+        raise InvalidSetting(f"SCORECARD_GITHUB_CONNECTIONS: {path} must hold a JSON list of connections")
     return entries
 
 

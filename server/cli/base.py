@@ -13,7 +13,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from scorecard_core import db
 from scorecard_core.errors import BadRequest, ScorecardError
-from scorecard_core.settings import InvalidSetting, Settings
+from scorecard_core.settings import Settings
 
 DATABASE_BACKENDS = ("sqlite", "postgresql")
 DATABASE_URL_FORMS = "sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/DATABASE"
@@ -65,8 +65,8 @@ class ScorecardGroup(click.Group):
             command = exc.ctx.command_path if exc.ctx else "scorecard"
             click.echo(f"error: {exc.format_message()} (see `{command} --help`)", err=True)
             sys.exit(exc.exit_code)
-        except (ScorecardError, InvalidSetting) as exc:
-            click.echo(f"error: {getattr(exc, 'message', exc)}", err=True)
+        except ScorecardError as exc:
+            click.echo(f"error: {exc.message}", err=True)
             sys.exit(1)
         except OperationalError as exc:
             reason = str(exc.orig or exc).splitlines()[0]
