@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from scorecard_core.errors import ScorecardError
-from scorecard_core.polling import poll
+from scorecard_core.polling import Backoff, poll
 from scorecard_core.run_status import SETTLED
 from scorecard_core.scorecard_api import ScorecardApi
 
@@ -53,7 +53,8 @@ def wait_for_scores(
     def settled(run: dict[str, Any]) -> bool:
         return run["status"] in SETTLED
 
-    run = poll(fetch, settled, timeout, first_delay=FIRST_DELAY, max_delay=MAX_DELAY, factor=1.5, sleep=sleep)
+    backoff = Backoff(first=FIRST_DELAY, longest=MAX_DELAY, give_up_after=timeout, factor=1.5)
+    run = poll(fetch, settled, backoff, sleep=sleep)
     if not settled(run):
         raise ScoresTimedOut(run, timeout)
     return run

@@ -17,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
@@ -33,19 +32,6 @@ class Jobs(Protocol):
     def shutdown(self) -> None:
         """Stop: queued and scheduled jobs are dropped, running ones finish."""
         ...
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Looks ``first`` seconds apart, the gap doubling up to ``longest``, until ``give_up_after``
-    seconds have passed since the first look."""
-
-    first: float
-    longest: float
-    give_up_after: float
-
-    def next_gap(self, gap: float) -> float:
-        return min(gap * 2, self.longest)
 
 
 class ThreadJobs:

@@ -9,8 +9,9 @@ from flask import current_app
 from github import Github
 
 from scorecard_core import links
-from scorecard_core.jobs import Backoff, Jobs
+from scorecard_core.jobs import Jobs
 from scorecard_core.models import GitHubConnection
+from scorecard_core.polling import Backoff
 from scorecard_core.settings import Settings
 
 from .github_client import SECONDS_BETWEEN_WRITES, github_for

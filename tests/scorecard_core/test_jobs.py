@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from scorecard_core.jobs import Backoff, ThreadJobs
+from scorecard_core.jobs import ThreadJobs
 
 SHORT = 0.2  # a delay long enough to tell "after" from "at once" on a busy machine
 
@@ -62,12 +62,3 @@ def test_a_failing_delayed_job_does_not_stop_the_next(jobs):
     jobs.submit_later(0, lambda: 1 / 0)
     jobs.submit_later(SHORT, done.set)
     assert done.wait(10)
-
-
-def test_backoff_gaps_double_up_to_the_longest():
-    backoff = Backoff(first=2.0, longest=60.0, give_up_after=1800.0)
-    gaps = [backoff.first]
-    while gaps[-1] < backoff.longest:
-        gaps.append(backoff.next_gap(gaps[-1]))
-    assert gaps == [2, 4, 8, 16, 32, 60]
-    assert backoff.next_gap(60.0) == 60.0

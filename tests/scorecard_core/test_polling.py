@@ -3,7 +3,7 @@ and the deadline ends the wait with the last answer."""
 
 from __future__ import annotations
 
-from scorecard_core.polling import poll
+from scorecard_core.polling import Backoff, poll
 
 
 class FakeTime:
@@ -28,16 +28,14 @@ def answers(*values):
 
 def test_a_final_first_answer_returns_at_once():
     time = FakeTime()
-    assert poll(lambda: "done", lambda a: a == "done", 10, first_delay=1, max_delay=5, sleep=time.sleep) == "done"
+    assert poll(lambda: "done", lambda a: a == "done", Backoff(1, 5, 10), sleep=time.sleep) == "done"
     assert time.sleeps == []
 
 
 def test_delays_grow_by_the_factor_up_to_the_cap():
     time = FakeTime()
     fetch = answers(*["running"] * 6, "done")
-    found = poll(
-        fetch, lambda a: a == "done", 1000, first_delay=1, max_delay=5, factor=2, sleep=time.sleep, clock=time.clock
-    )
+    found = poll(fetch, lambda a: a == "done", Backoff(1, 5, 1000, factor=2), sleep=time.sleep, clock=time.clock)
     assert found == "done"
     assert time.sleeps == [1, 2, 4, 5, 5, 5]
 
@@ -50,7 +48,16 @@ def test_the_deadline_returns_the_last_answer_without_sleeping_past_it():
         calls.append(time.now)
         return f"running {len(calls)}"
 
-    last = poll(fetch, lambda a: False, 10, first_delay=1, max_delay=4, sleep=time.sleep, clock=time.clock)
+    last = poll(fetch, lambda a: False, Backoff(1, 4, 10), sleep=time.sleep, clock=time.clock)
     assert last == "running 4"
     assert time.sleeps == [1, 2, 4]  # a fourth sleep (4 s) would end at 11 s, past the 10 s deadline
     assert calls == [0, 1, 3, 7]
+
+
+def test_backoff_gaps_double_up_to_the_longest():
+    backoff = Backoff(first=2.0, longest=60.0, give_up_after=1800.0)
+    gaps = [backoff.first]
+    while gaps[-1] < backoff.longest:
+        gaps.append(backoff.next_gap(gaps[-1]))
+    assert gaps == [2, 4, 8, 16, 32, 60]
+    assert backoff.next_gap(60.0) == 60.0

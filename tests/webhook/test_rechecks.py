@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import pytest
 
 from scorecard_core.errors import ScorecardError
-from scorecard_core.jobs import Backoff, ThreadJobs
+from scorecard_core.jobs import ThreadJobs
+from scorecard_core.polling import Backoff
 from webhook.events.rechecks import Later, follow_up, run_each_later
 from webhook.events.routing import StepsFailed
 

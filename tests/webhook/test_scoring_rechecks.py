@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from scorecard_core.jobs import Backoff
+from scorecard_core.polling import Backoff
 from scorecard_core.run_status import FINISHED
 from tests.conftest import LiveServer
 from tests.webhook.conftest import Sender, example

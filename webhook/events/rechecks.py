@@ -18,7 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from scorecard_core.jobs import Backoff, Jobs
+from scorecard_core.jobs import Jobs
+from scorecard_core.polling import Backoff
 
 from .routing import StepsFailed, describe, run_each
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from github import GithubException
 from sqlalchemy.engine import Engine
@@ -15,6 +15,9 @@ from scorecard_core.errors import ScorecardError
 from scorecard_core.github_errors import github_message
 
 from ..service import WebhookService
+
+if TYPE_CHECKING:  # rechecks builds on this module
+    from .rechecks import Later
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,8 @@ class Event:
         return (self.payload.get("repository") or {}).get("full_name", "")
 
 
-Handler = Callable[[Event], None]
+# A handler finishes its work, or hands back what must be looked at again later.
+Handler = Callable[[Event], "Later | None"]
 
 
 class Router:
