@@ -11,11 +11,12 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scorecard_core import apikeys, db
 from scorecard_core.client import ScorecardClient
 from scorecard_core.errors import ScorecardError
-from scorecard_core.settings import APP_EXTENSION, Settings
+from scorecard_core.settings import Settings
 
 from . import create_app, scoring
 from .serving import ServeOptions, create_server
@@ -123,15 +124,17 @@ class BackgroundServer:
 
     def __init__(self, database_url: str, host: str, port: int):
         settings = Settings.load({"database_url": database_url})
-        self.app = create_app(settings)
         options = ServeOptions(
             host, port, settings.serve_threads, settings.serve_connection_limit, settings.serve_channel_timeout
         )
-        self._server = create_server(self.app, options, settings.max_body_bytes)
+        # Listening first tells the port, so the app is built knowing where its links point.
+        self._server = create_server(self._serve, options, settings.max_body_bytes)
         self.url = f"http://{host}:{self._server.effective_port}"
-        # Known only now that the port is: the links the app makes point here.
-        self.app.extensions[APP_EXTENSION] = settings.model_copy(update={"public_url": self.url})
+        self.app = create_app(settings.model_copy(update={"public_url": self.url}))
         self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def _serve(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self.app(environ, start_response)
 
     def start(self) -> BackgroundServer:
         self._thread.start()

@@ -24,8 +24,6 @@ def init_app(app: Flask, scorecard: Scorecard | None = None) -> WebhookService:
         scorecard=scorecard or LocalScorecard(app.extensions["scorecard.engine"]),
         settings=settings,
         jobs=ThreadJobs(settings.webhook_job_concurrency, name="scorecard-webhook", backpressure=False),
-        public_url=settings.public_url,
-        seconds_between_writes=settings.github_seconds_between_writes,
     )
     app.extensions[EXTENSION] = service
     app.register_blueprint(receiver.bp)

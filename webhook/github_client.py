@@ -12,8 +12,7 @@ from github import Auth, Github, GithubIntegration, GithubRetry
 
 from scorecard_core.errors import ScorecardError
 from scorecard_core.models import GitHubConnection
-
-SECONDS_BETWEEN_WRITES = 1.0
+from scorecard_core.settings import Settings
 
 
 class GitHubNotConfigured(ScorecardError):
@@ -52,7 +51,7 @@ def credentials_for(
     return Credentials(api_url, token=default_token)
 
 
-def connect(credentials: Credentials, repo: str, seconds_between_writes: float = SECONDS_BETWEEN_WRITES) -> Github:
+def connect(credentials: Credentials, repo: str, seconds_between_writes: float) -> Github:
     """A client for ``repo``: an App authenticates as the repository's installation."""
     retry = GithubRetry(total=3)
     if credentials.app_id and credentials.private_key:
@@ -80,9 +79,7 @@ def connect(credentials: Credentials, repo: str, seconds_between_writes: float =
     )
 
 
-def github_for(
-    connection: GitHubConnection, settings, seconds_between_writes: float = SECONDS_BETWEEN_WRITES
-) -> Github:
+def github_for(connection: GitHubConnection, settings: Settings) -> Github:
     """A client for the connection's repository, with the service's own credentials as fallback."""
     credentials = credentials_for(
         connection,
@@ -91,4 +88,4 @@ def github_for(
         settings.github_app_id,
         settings.github_app_private_key,
     )
-    return connect(credentials, connection.repo, seconds_between_writes)
+    return connect(credentials, connection.repo, settings.github_seconds_between_writes)

@@ -1,5 +1,5 @@
 """Everything the webhook service's handlers share, built once per app: where Scorecard is,
-how to reach GitHub, the background jobs, and the public URL for run links."""
+how to reach GitHub (the settings), and the background jobs."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from scorecard_core.models import GitHubConnection
 from scorecard_core.polling import Backoff
 from scorecard_core.settings import Settings
 
-from .github_client import SECONDS_BETWEEN_WRITES, github_for
+from .github_client import github_for
 from .scorecard import Scorecard
 
 EXTENSION = "scorecard.webhook"
@@ -27,16 +27,14 @@ class WebhookService:
     scorecard: Scorecard
     settings: Settings
     jobs: Jobs
-    public_url: str
-    seconds_between_writes: float = SECONDS_BETWEEN_WRITES
     scoring_checks: Backoff = SCORING_CHECKS
 
     def github(self, connection: GitHubConnection) -> Github:
-        return github_for(connection, self.settings, self.seconds_between_writes)
+        return github_for(connection, self.settings)
 
     def run_url(self, project_id: str, run_id: str) -> str:
         """The run's page (hosted runs carry no projectId, so it is passed in)."""
-        return links.run_url(self.public_url, project_id, run_id)
+        return links.run_url(self.settings.public_url, project_id, run_id)
 
 
 def current_service() -> WebhookService:
