@@ -224,6 +224,11 @@ class Record(SQLModel, table=True):
     idempotency_key: str | None = None
     otel_link_id: str | None = None
     session_id: str | None = None
+    # What the system call reported besides its outputs (token usage, model): the column is
+    # `metadata`, a name SQLAlchemy keeps for itself on the class.
+    call_metadata: dict | None = Field(
+        default=None, sa_column=Column("metadata", JsonType, key="call_metadata", nullable=True)
+    )
     created_at: datetime = timestamp()
 
 

@@ -34,7 +34,14 @@ class RecordInput:
     error: str | None = None
     otel_link_id: str | None = None
     session_id: str | None = None
+    metadata: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def trial_key(testcase_id: int | str, trial: int) -> str:
+    """The idempotency key of a testcase's record in one trial: an upload retried or resumed
+    (by the Action or by the server's own execution) stores it once."""
+    return f"testcase:{testcase_id}:trial:{trial}"
 
 
 def create_run(
@@ -188,6 +195,7 @@ def _row(run_id: int, item: RecordInput) -> dict[str, Any]:
         "idempotency_key": item.idempotency_key,
         "otel_link_id": item.otel_link_id,
         "session_id": item.session_id,
+        "call_metadata": item.metadata,
         "created_at": utcnow(),
     }
 

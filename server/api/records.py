@@ -46,7 +46,7 @@ class BatchItem(RecordCreate):
         if self.idempotency_key:
             return self.idempotency_key
         if self.testcase_id is not None:
-            return f"testcase:{self.testcase_id}:trial:{self.trial}"
+            return run_logic.trial_key(self.testcase_id, self.trial)
         return None
 
 
