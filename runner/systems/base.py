@@ -54,11 +54,21 @@ class SystemCall:
     error: str | None
     seconds: float
     failure: SystemCallFailed | None = field(default=None, compare=False)
+    # What a system run by the server keeps beside the outputs: a model's token usage and name.
+    metadata: dict | None = None
 
     @property
     def crashed(self) -> bool:
         """This call brought down the process serving the system (the log names its testcase)."""
         return isinstance(self.failure, ProcessDied) and self.failure.culprit
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What `_invoke` returns when a call has more to keep than its outputs (see `SystemCall.metadata`)."""
+
+    outputs: dict
+    metadata: dict
 
 
 class System(Protocol):
@@ -123,8 +133,11 @@ class BoundedSystem:
             started = time.perf_counter()
             failure = None
             try:
-                outputs = await asyncio.wait_for(self._invoke(inputs, system_config), timeout)
-                return SystemCall(outputs, None, time.perf_counter() - started)
+                answer = await asyncio.wait_for(self._invoke(inputs, system_config), timeout)
+                seconds = time.perf_counter() - started
+                if isinstance(answer, Answer):
+                    return SystemCall(answer.outputs, None, seconds, metadata=answer.metadata)
+                return SystemCall(answer, None, seconds)
             except asyncio.TimeoutError:
                 error = f"the system did not answer within the {timeout:g} s timeout"
             except SystemCallFailed as exc:
@@ -134,5 +147,5 @@ class BoundedSystem:
     async def _prepare(self) -> None:
         """Work before a call that does not count against its timeout (restarting a dead worker)."""
 
-    async def _invoke(self, inputs: dict, system_config: dict | None) -> dict:
+    async def _invoke(self, inputs: dict, system_config: dict | None) -> dict | Answer:
         raise NotImplementedError

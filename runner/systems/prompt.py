@@ -1,0 +1,132 @@
+"""A prompt as the system, as Scorecard's playground runs one: the server renders a version's
+messages over each testcase's inputs and asks a chat model at any OpenAI-compatible endpoint.
+
+The output is ``{"response": "<the answer's text>"}``, or the answer parsed as JSON when the
+version's ``responseFormat`` is ``json``. The token usage and the model that answered are kept as
+the call's metadata. Rate limits, server errors and dropped connections are retried by the openai
+client, which honours Retry-After.
+
+Each system has its own client for its base URL and key, opened by ``start()`` and shared by all
+its calls: a client pools connections on the event loop it first runs on, so one kept across
+runs (each with its own loop) would hand later runs dead connections.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, cast
+
+import openai
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
+
+from .base import Answer, BoundedSystem, SystemCallFailed, SystemStartError, as_outputs, snippet
+from .templates import TemplateFailed, render, system_context
+from .version_config import PromptConfig
+
+MAX_RETRIES = 4
+# The statuses the openai client retries (with connection errors), so their errors say it tried.
+RETRIED_STATUSES = (408, 409, 429)
+NO_API_KEY = (
+    "a prompt system needs an API key for its model endpoint: set OPENAI_API_KEY "
+    "(any value for a server that needs none, such as Ollama)"
+)
+WHOLE_CODE_FENCE = re.compile(r"\s*```[A-Za-z]*\s*(.*?)\s*```\s*", re.DOTALL)
+
+
+class PromptSystem(BoundedSystem):
+    """A version's prompt sent to a chat model; the answer's text (or JSON) is the output."""
+
+    def __init__(
+        self,
+        config: PromptConfig,
+        *,
+        concurrency: int,
+        base_url: str,
+        api_key: str | None,
+        all_inputs: list[dict] | None = None,
+    ):
+        super().__init__(concurrency)
+        self.config = config
+        self.base_url = config.base_url or base_url
+        self.api_key = api_key
+        self.all_inputs = all_inputs
+        self._client: openai.AsyncOpenAI | None = None
+
+    async def start(self) -> None:
+        if not self.api_key:
+            raise SystemStartError(NO_API_KEY)
+        self._client = openai.AsyncOpenAI(base_url=self.base_url, api_key=self.api_key, max_retries=MAX_RETRIES)
+
+    async def _invoke(self, inputs: dict, system_config: dict | None) -> Answer:
+        """``system_config`` is unused: the version's config is the system itself."""
+        assert self._client is not None, "start() the system before calling it"
+        config = self.config
+        try:
+            completion = await self._client.chat.completions.create(
+                model=config.model,
+                messages=self._messages(inputs),
+                temperature=openai.omit if config.temperature is None else config.temperature,
+                max_tokens=openai.omit if config.max_tokens is None else config.max_tokens,
+                response_format={"type": "json_object"} if config.response_format == "json" else openai.omit,
+            )
+        except openai.OpenAIError as exc:
+            raise SystemCallFailed(self._describe(exc)) from None
+        except ValueError as exc:  # a 200 whose body is not JSON (a proxy's error page)
+            raise SystemCallFailed(
+                f"the model endpoint at {self.base_url} answered something not JSON ({exc})"
+            ) from None
+        if not isinstance(completion, ChatCompletion) or not completion.choices:
+            raise SystemCallFailed(f"the model endpoint at {self.base_url} answered no chat completion choices")
+        message = completion.choices[0].message
+        text = message.content or message.refusal or ""
+        outputs = self._json_outputs(text) if config.response_format == "json" else {"response": text}
+        return Answer(outputs, {"model": completion.model, "usage": _usage(completion)})
+
+    def _messages(self, inputs: dict) -> list[ChatCompletionMessageParam]:
+        context = system_context(inputs, self.all_inputs)
+        messages = []
+        for index, message in enumerate(self.config.messages):
+            try:
+                messages.append({"role": message.role, "content": render(message.content, context)})
+            except TemplateFailed as exc:
+                raise SystemCallFailed(f"config.messages[{index}].content could not be rendered: {exc}") from None
+        return cast("list[ChatCompletionMessageParam]", messages)
+
+    def _json_outputs(self, text: str) -> dict:
+        fenced = WHOLE_CODE_FENCE.fullmatch(text)  # some models wrap JSON in ``` even when asked not to
+        try:
+            return as_outputs(json.loads(fenced.group(1) if fenced else text))
+        except ValueError as exc:
+            raise SystemCallFailed(
+                f"responseFormat is json but the model's answer is not JSON ({exc}): {snippet(text) or '(empty)'}"
+            ) from None
+
+    def _describe(self, exc: openai.OpenAIError) -> str:
+        where = f"the model endpoint at {self.base_url}"
+        tried = f" (tried {1 + MAX_RETRIES} times)"
+        if isinstance(exc, openai.APITimeoutError):
+            return f"{where} did not answer in time{tried}"
+        if isinstance(exc, openai.APIConnectionError):
+            return f"could not connect to {where}{tried}"
+        if isinstance(exc, openai.APIStatusError):
+            status = exc.status_code
+            detail = (exc.body.get("message") if isinstance(exc.body, dict) else None) or exc.message
+            retried = tried if status in RETRIED_STATUSES or status >= 500 else ""
+            return f"{where} answered HTTP {status}{retried} for model {self.config.model!r}: {detail}"
+        return f"{where} failed: {exc}"
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+
+
+def _usage(completion: ChatCompletion) -> dict[str, Any] | None:
+    usage = completion.usage
+    if usage is None:
+        return None
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+    }
