@@ -4,14 +4,17 @@ per-testcase timeout, handing each result to the uploader as soon as it exists."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from . import workflow
 from .progress import Progress
 from .systems import System
-from .upload import RecordItem, Uploader
+from .upload import RecordItem, RecordSink
+
+# Says a call crashed its system: the Action's log annotation by default (message, title).
+Warn = Callable[[str, str], None]
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,9 @@ async def execute(
     system_config: dict[str, Any] | None,
     concurrency: int,
     timeout: float,
-    uploader: Uploader,
+    uploader: RecordSink,
     progress: Progress,
+    warn: Warn = workflow.warning,
 ) -> None:
     queue: asyncio.Queue[Work] = asyncio.Queue()
     for item in work:
@@ -50,9 +54,9 @@ async def execute(
             call = await system.call(testcase.get("inputs") or {}, system_config, timeout)
             if call.crashed:  # the record says so too; the log names the testcase to debug
                 assert call.error is not None, "a crashed call carries its failure's message"
-                workflow.warning(
+                warn(
                     f"testcase {testcase['id']} (trial {item.trial}): {call.error.splitlines()[0]}",
-                    title="Scorecard: the system crashed",
+                    "Scorecard: the system crashed",
                 )
             uploader.add(
                 RecordItem(

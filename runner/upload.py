@@ -1,5 +1,6 @@
 """Uploading records as they finish: batches with idempotency keys against our server, one POST
-per record (concurrently) against hosted Scorecard.
+per record (concurrently) against hosted Scorecard. The server's own runs (``server.executions``)
+write the same batches straight to its database, through ``BatchingSink``.
 
 A batch goes once 100 records are waiting or the oldest has waited 0.5 s, on one of two upload
 slots. While both slots are busy records keep gathering, and the next free slot takes all of them
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from scorecard_core.client import ScorecardClient
 
@@ -29,6 +30,9 @@ class RecordItem:
     expected: dict[str, Any]
     outputs: dict[str, Any]
     error: str | None = None
+    # What the call reported besides outputs (token usage, model): kept by the server's own
+    # runs; the Action's uploads leave it out, as before.
+    metadata: dict[str, Any] | None = None
 
     def batch_item(self) -> dict[str, Any]:
         item = {
@@ -48,27 +52,30 @@ class RecordItem:
         return {"testcaseId": self.testcase_id, "inputs": self.inputs, "expected": self.expected, "outputs": outputs}
 
 
-class Uploader:
-    """``add`` records as they finish; ``close`` flushes the rest. Uploads run in threads so
-    the system calls keep going while records travel."""
+class RecordSink(Protocol):
+    """Where ``execute`` hands records: the Action's ``Uploader``, or the server's database."""
 
-    def __init__(self, client: ScorecardClient, run_id: str, batches: bool):
-        self.client = client
-        self.run_id = run_id
-        self.batches = batches
+    def add(self, item: RecordItem) -> None: ...
+
+    async def close(self) -> None:
+        """Store everything added; the first failure raises here."""
+        ...
+
+
+class BatchingSink:
+    """Records gathered into batches as described above; ``write_batch`` stores one, on a
+    thread so the system calls keep going while records travel."""
+
+    def __init__(self) -> None:
         self._pending: list[RecordItem] = []
         self._tasks: set[asyncio.Task] = set()
-        self._single_slots = asyncio.Semaphore(SINGLE_POST_CONCURRENCY)
         self._batches_in_flight = 0
         self._flusher: asyncio.Task | None = None
-        # Hosted Scorecard keeps no record error: the IDs of the records whose call failed are
-        # how the report still counts them as failed calls.
-        self.failed_record_ids: set[str] = set()
+
+    def write_batch(self, batch: list[RecordItem]) -> None:
+        raise NotImplementedError
 
     def add(self, item: RecordItem) -> None:
-        if not self.batches:
-            self._spawn(self._post_one(item))
-            return
         self._pending.append(item)
         if len(self._pending) >= BATCH_SIZE:
             self._flush()
@@ -93,23 +100,16 @@ class Uploader:
         task.add_done_callback(self._tasks.discard)
 
     async def _post_batch(self, batch: list[RecordItem]) -> None:
-        body = {"items": [item.batch_item() for item in batch]}
         try:
-            await asyncio.to_thread(self.client.post, f"/runs/{self.run_id}/records/batch", body)
+            await asyncio.to_thread(self.write_batch, batch)
         finally:
             self._batches_in_flight -= 1
-            # Without a timer running, what waits is already due (or the uploader is closing).
+            # Without a timer running, what waits is already due (or the sink is closing).
             if len(self._pending) >= BATCH_SIZE or self._flusher is None:
                 self._flush()
 
-    async def _post_one(self, item: RecordItem) -> None:
-        async with self._single_slots:
-            created = await asyncio.to_thread(self.client.post, f"/runs/{self.run_id}/records", item.hosted_body())
-        if item.error:
-            self.failed_record_ids.add(str(created["id"]))
-
     async def close(self) -> None:
-        """Flush and wait for every upload; the first failed upload raises here."""
+        """Flush and wait for every write; the first failed one raises here."""
         if self._flusher is not None:
             self._flusher.cancel()
             self._flusher = None
@@ -120,3 +120,32 @@ class Uploader:
             for result in results:
                 if isinstance(result, BaseException):
                     raise result
+
+
+class Uploader(BatchingSink):
+    """Batches to our server's batch endpoint, or one POST per record to hosted Scorecard."""
+
+    def __init__(self, client: ScorecardClient, run_id: str, batches: bool):
+        super().__init__()
+        self.client = client
+        self.run_id = run_id
+        self.batches = batches
+        self._single_slots = asyncio.Semaphore(SINGLE_POST_CONCURRENCY)
+        # Hosted Scorecard keeps no record error: the IDs of the records whose call failed are
+        # how the report still counts them as failed calls.
+        self.failed_record_ids: set[str] = set()
+
+    def add(self, item: RecordItem) -> None:
+        if not self.batches:
+            self._spawn(self._post_one(item))
+            return
+        super().add(item)
+
+    def write_batch(self, batch: list[RecordItem]) -> None:
+        self.client.post(f"/runs/{self.run_id}/records/batch", {"items": [item.batch_item() for item in batch]})
+
+    async def _post_one(self, item: RecordItem) -> None:
+        async with self._single_slots:
+            created = await asyncio.to_thread(self.client.post, f"/runs/{self.run_id}/records", item.hosted_body())
+        if item.error:
+            self.failed_record_ids.add(str(created["id"]))
