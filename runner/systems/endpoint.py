@@ -53,7 +53,8 @@ async def check_destination(url: str, *, allow_link_local: bool) -> list[IpAddre
     forbidden = [] if allow_link_local else [(address, _forbidden(address)) for address in addresses]
     for address, what in forbidden:
         if what:
-            raise SystemCallFailed(_refusal(url, f"{host} resolves to {address}, {what}"))
+            subject = f"{host} is" if host == str(address) else f"{host} resolves to {address},"
+            raise SystemCallFailed(_refusal(url, f"{subject} {what}"))
     return addresses
 
 
