@@ -76,8 +76,13 @@ class PromptSystem(BoundedSystem):
             raise SystemCallFailed(
                 f"the model endpoint at {self.base_url} answered something not JSON ({exc})"
             ) from None
-        if not isinstance(completion, ChatCompletion) or not completion.choices:
-            raise SystemCallFailed(f"the model endpoint at {self.base_url} answered no chat completion choices")
+        if not isinstance(completion, ChatCompletion):  # the client hands back a body that is not JSON as text
+            raise SystemCallFailed(
+                f"the model endpoint at {self.base_url} answered something that is not a chat completion: "
+                f"{snippet(str(completion)) or '(empty)'}"
+            )
+        if not completion.choices:
+            raise SystemCallFailed(f"the model endpoint at {self.base_url} answered a completion without choices")
         message = completion.choices[0].message
         text = message.content or message.refusal or ""
         outputs = self._json_outputs(text) if config.response_format == "json" else {"response": text}

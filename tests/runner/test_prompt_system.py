@@ -146,6 +146,18 @@ def test_an_error_the_endpoint_will_not_fix_by_retrying_fails_the_call_at_once(f
     assert len(fake_openai.requests) == 1
 
 
+def test_a_proxys_error_page_or_a_cut_body_is_a_call_error_saying_so(fake_openai):
+    fake_openai.not_json_next()
+    fake_openai.truncated_next()
+    _, calls = ask(fake_openai, prompt_config(), [QUESTION, QUESTION], concurrency=1)
+
+    where = f"the model endpoint at {fake_openai.url} answered"
+    assert (
+        calls[0].error == f"{where} something that is not a chat completion: <html><body>502 Bad Gateway</body></html>"
+    )
+    assert calls[1].error.startswith(f"{where} something not JSON (Unterminated string")
+
+
 def test_the_versions_base_url_overrides_the_servers(fake_openai):
     system = system_from_config(
         prompt_config(baseUrl=fake_openai.url),
@@ -182,7 +194,7 @@ def test_calls_run_concurrently_up_to_the_limit(fake_openai):
 
     assert all(call.error is None for call in calls)
     assert fake_openai.max_in_flight == 4
-    assert 0.4 <= seconds < 0.8  # two waves of four, not eight calls in a row (1.6 s)
+    assert 0.4 <= seconds < 1.2  # two waves of four (0.4 s), not eight calls in a row (1.6 s)
 
 
 def test_a_prompt_system_without_an_api_key_does_not_start():
