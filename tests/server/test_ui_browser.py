@@ -1,17 +1,22 @@
 """The web UI in a real browser (Chromium): signing in through the form, every kind of page at
 desktop and phone widths without sideways scrolling or console errors, the CSV download, and htmx
-loaded from our own origin under a CSP that allows no inline script and no eval."""
+loaded from our own origin under a CSP that allows no inline script and no eval. The vendored htmx
+is the file its README names, and it ships in the package."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
+import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.support.browser import (
-    chromium,  # noqa: F401  (the session's browser, behind page and phone_page)
+    chromium,  # noqa: F401  (the module's browser, behind page and phone_page)
     console_errors,
     overflows_horizontally,
     page,  # noqa: F401
@@ -21,6 +26,8 @@ from tests.support.browser import (
 
 from .test_ui import HOSTILE, Seeded, data_dir, seeded  # noqa: F401  (data_dir: the UI's secret key per test)
 
+ROOT = Path(__file__).parents[2]
+HTMX = ROOT / "server/ui/static/vendor/htmx"
 UI_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
@@ -103,3 +110,23 @@ def test_an_inline_script_is_refused_and_the_refusal_reported(page, server):
     errors = console_errors(page)
     assert [e for e in errors if "Content Security Policy directive 'script-src 'self''" in e] == errors != []
     errors.clear()  # provoked on purpose
+
+
+def test_the_vendored_htmx_is_the_file_its_readme_names():
+    readme = (HTMX / "README.md").read_text()
+    version = re.search(r"version \*\*([0-9.]+)\*\*", readme).group(1)
+    assert f'version:"{version}"' in (HTMX / "htmx.min.js").read_text()
+    assert hashlib.sha256((HTMX / "htmx.min.js").read_bytes()).hexdigest() in readme
+    assert "Zero-Clause BSD" in (HTMX / "LICENSE").read_text()
+
+
+def test_every_static_file_of_the_ui_ships_in_the_package():
+    """A non-editable install (a wheel, pip's git+https form) carries only package-data's globs."""
+    # The package-data line, read without tomllib (Python 3.11+): its list is JSON as written.
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    line = re.search(r"^\[tool\.setuptools\.package-data\]\n(?:.*\n)*?server = (\[.*\])$", pyproject, re.MULTILINE)
+    patterns = json.loads(line.group(1))
+    server = ROOT / "server"
+    shipped = {path for pattern in patterns for path in server.glob(pattern)}
+    static = {path for path in (server / "ui/static").rglob("*") if path.is_file()}
+    assert sorted(str(path.relative_to(server)) for path in static - shipped) == []

@@ -26,7 +26,9 @@ PHONE = {"width": 390, "height": 844}
 _errors: dict[Page, list[str]] = {}
 
 
-@pytest.fixture(scope="session")
+# One browser per test module, not per session: while Playwright's sync API is alive it marks an
+# asyncio loop as running in this thread, so asyncio.run() in any later test here would fail.
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         message = f"Chromium is not installed at {CHROMIUM}: run `{INSTALL_CHROMIUM}`"
