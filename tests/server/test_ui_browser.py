@@ -58,7 +58,6 @@ def test_every_page_fits_the_window_and_logs_no_errors(width, request, server, a
     for path in page_paths(seeded):
         response = tab.goto(f"{server.url}{path}")
         assert response is not None and response.status == 200, path
-        tab.wait_for_load_state("load")
         assert not overflows_horizontally(tab), f"{path} scrolls sideways at {tab.viewport_size}"
         assert console_errors(tab) == [], path
     assert HOSTILE in tab.inner_text("main")  # shown as text, never run
