@@ -66,6 +66,7 @@ async def execute(
                     expected=testcase.get("expected") or {},
                     outputs=call.outputs or {},
                     error=call.error,
+                    metadata=call.metadata,
                 )
             )
             progress.advance(call.error is None)

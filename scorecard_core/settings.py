@@ -141,6 +141,11 @@ class Settings(BaseSettings):
     )
     openai_api_key: str | None = Field(None, validation_alias=read_from("OPENAI_API_KEY"), repr=False)
 
+    # Runs the server executes itself (kickoffs with target scorecard or endpoint): how many at
+    # once, and whether an endpoint system may be a link-local address (cloud metadata services).
+    execution_concurrency: Annotated[int, _whole_number(1, 64)] = 4
+    endpoint_allow_link_local: bool = False
+
     # Web UI sign-in: a session ends after this long without a request, and this long after
     # sign-in in any case (a working day), besides sign-out and revocation of its API key.
     session_idle_minutes: PositiveNumber = 60.0

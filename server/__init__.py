@@ -32,7 +32,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     import webhook
     from scorecard_web import headers
 
-    from . import database, errors, scoring
+    from . import database, errors, executions, scoring
     from .api import api
     from .api.attachments import files as attachment_files
     from .request_guard import RequestGuard
@@ -45,6 +45,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(ui)
     errors.init_app(app)
     scoring.init_app(app)
+    executions.init_app(app, app.extensions["scorecard.engine"])
     webhook.init_app(app)
     # Outermost: refuses oversized and unauthenticated bodies before anything reads them.
     app.wsgi_app = RequestGuard(app.wsgi_app, settings.max_body_bytes)

@@ -1,21 +1,25 @@
 """A project's GitHub connection over HTTP (our extension; the schema and rules are
-``scorecard_core.connections``). Kickoffs start a run through it."""
+``scorecard_core.connections``), and kickoffs: a run filled by the connected workflow (target
+``github``), or executed by this server itself (targets ``scorecard`` and ``endpoint``, see
+``server.executions``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 from pydantic import Field
+from sqlmodel import Session
 
-from scorecard_core import connections
+from scorecard_core import connections, wire
+from scorecard_core import runs as run_logic
 from scorecard_core.connections import ConnectionUpsert
-from scorecard_core.errors import Conflict, NotFound
-from scorecard_core.models import GitHubConnection
+from scorecard_core.errors import Conflict, InvalidField, NotFound
+from scorecard_core.models import GitHubConnection, MetricGroup
 from webhook.dispatch import kickoff
 from webhook.service import current_service
 
-from .. import database
+from .. import database, executions
 from .parsing import Body, NumericId, parse
 from .projects import load_project
 
@@ -62,29 +66,84 @@ def delete_connection(project_id: str):
 
 
 class KickoffCreate(Body):
+    target: Literal["github", "scorecard", "endpoint"] = Field(
+        default="github",
+        description="`github` dispatches the connected workflow; `scorecard` (a prompt system version) "
+        "and `endpoint` (an HTTP endpoint version) are executed by this server",
+    )
     testset_id: NumericId
-    metric_ids: list[NumericId] = Field(min_length=1)
-    system_version_id: str | None = Field(default=None, min_length=1, max_length=100)
-    ref: str | None = Field(default=None, min_length=1, max_length=250)
+    metric_ids: list[NumericId] | None = Field(default=None, min_length=1)
+    metric_group_id: NumericId | None = Field(default=None, description="instead of `metricIds`: the group's metrics")
+    system_version_id: str | None = Field(
+        default=None, min_length=1, max_length=100, description="required for targets `scorecard` and `endpoint`"
+    )
+    ref: str | None = Field(default=None, min_length=1, max_length=250, description="target `github` only")
+    concurrency: int = Field(default=8, ge=1, le=64, description="calls at once (not for target `github`)")
+    trials: int = Field(default=1, ge=1, le=10, description="records per testcase (not for target `github`)")
 
 
 @bp.post("/projects/<project_id>/kickoffs")
 def create_kickoff(project_id: str):
-    """Kickoff Run -> GitHub: a run (source `kickoff`) that the connected workflow fills.
+    """Kickoff Run: a run (source `kickoff`) that the connected workflow fills (target `github`),
+    or that this server executes in the background (targets `scorecard` and `endpoint`).
 
     GitHub refusing the dispatch answers 422 GITHUB_DISPATCH_REJECTED (502 GITHUB_UNAVAILABLE when
     unreachable) with GitHub's status and reason; the run is kept, marked `error`."""
     project = load_project(project_id)
     body = parse(KickoffCreate)
+    session = database.session()
+    metric_ids = kickoff_metric_ids(session, project.id, body)
+    if body.target != "github":
+        return start_server_run(session, project.id, body, metric_ids), 201
+    for server_only in ("concurrency", "trials"):
+        if server_only in body.model_fields_set:
+            raise InvalidField(server_only, "applies to targets `scorecard` and `endpoint` only")
     connection = kickoff_connection(project.id)
     run = start_kickoff(
         connection,
         testset_id=body.testset_id,
-        metric_ids=body.metric_ids,
+        metric_ids=metric_ids,
         system_version_id=body.system_version_id,
         ref=body.ref,
     )
     return run, 201
+
+
+def kickoff_metric_ids(session: Session, project_id: int, body: KickoffCreate) -> list[int]:
+    """``metricIds``, or the metrics of ``metricGroupId``: exactly one of them."""
+    if body.metric_ids is not None and body.metric_group_id is not None:
+        raise InvalidField("metricGroupId", "cannot be combined with `metricIds`: name one of them")
+    if body.metric_ids is not None:
+        return body.metric_ids
+    if body.metric_group_id is None:
+        raise InvalidField("metricIds", "is required (or name a `metricGroupId`)")
+    group = session.get(MetricGroup, body.metric_group_id)
+    if group is None or group.project_id != project_id:
+        raise NotFound.of("metric group", body.metric_group_id, field="metricGroupId")
+    return [int(m) for m in group.metric_ids]
+
+
+def start_server_run(session: Session, project_id: int, body: KickoffCreate, metric_ids: list[int]) -> dict[str, Any]:
+    """Check the system version, create the run, and start executing it; nothing is created when
+    the version cannot run."""
+    if body.ref is not None:
+        raise InvalidField("ref", "applies to target `github` only")
+    if body.system_version_id is None:
+        raise InvalidField("systemVersionId", f"is required for target `{body.target}`")
+    executions.check_version(session, project_id, body.system_version_id, body.target)
+    run = run_logic.create_run(
+        session,
+        project_id,
+        metric_ids,
+        testset_id=body.testset_id,
+        system_version_id=body.system_version_id,
+        source="kickoff",
+    )
+    run.num_expected_records = (run.num_expected_records or 0) * body.trials  # one record per testcase and trial
+    session.commit()
+    assert run.id is not None
+    executions.executions_of(current_app).start(run.id, body.concurrency)
+    return wire.run(run)
 
 
 def kickoff_connection(project_id: int) -> GitHubConnection:

@@ -112,7 +112,8 @@ OPERATIONS: dict[str, Operation] = {
     "api.github.get_connection": Operation("A project's GitHub connection, without secrets", GITHUB_CONNECTION),
     "api.github.delete_connection": Operation("Disconnect a project from GitHub", Success),
     "api.github.create_kickoff": Operation(
-        "Create a run and dispatch the connected GitHub workflow to fill it (our extension)",
+        "Create a run and dispatch the connected GitHub workflow to fill it (target `github`), or execute "
+        "a prompt (`scorecard`) or endpoint (`endpoint`) system version on this server (our extension)",
         Run,
         KickoffCreate,
         CREATED,
@@ -159,6 +160,11 @@ OPERATIONS: dict[str, Operation] = {
     "api.runs.get_run": Operation("Get a run", Run),
     "api.runs.update_run": Operation(
         "Edit a run's notes or git context, or end its execution (our extension)", Run, RunUpdate
+    ),
+    "api.runs.cancel_run": Operation(
+        "Stop executing a run this server executes (our extension); what was recorded is scored",
+        Run,
+        errors=(409,),
     ),
     "api.records.create_record": Operation("Create a record", Record, RecordCreate, CREATED),
     "api.records.create_records": Operation(

@@ -184,6 +184,12 @@ class Record(TypedDict):
     expected: dict[str, Any]
     outputs: dict[str, Any]
     error: Annotated[str | None, Field(description="our extension: why the system failed on this input")]
+    metadata: NotRequired[
+        Annotated[
+            dict[str, Any],
+            Field(description="our extension: what a server-executed call reported, e.g. `model` and token `usage`"),
+        ]
+    ]
     createdAt: datetime
     scores: NotRequired[Annotated[list[Score], Field(description="in lists of a run's records")]]
 

@@ -1,10 +1,11 @@
-"""Runs: create, list (newest first), retrieve, and our PATCH for notes / ending execution."""
+"""Runs: create, list (newest first), retrieve, our PATCH for notes / ending execution, and
+cancelling a run the server executes itself."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, g, request
 from pydantic import Field
 from sqlmodel import select
 
@@ -13,7 +14,7 @@ from scorecard_core import wire
 from scorecard_core.errors import InvalidField
 from scorecard_core.models import Run
 
-from .. import database, scoring
+from .. import database, executions, scoring
 from .parsing import Body, NumericId, id_arg, paginate, parse, path_id
 from .projects import load_project
 
@@ -101,6 +102,17 @@ def update_run(run_id: str):
     session = database.session()
     git = body.git.model_dump(by_alias=True, exclude_none=True) if body.git else None
     run_logic.update_run(session, run, notes=body.notes, status=body.status, git=git)
+    session.commit()
+    scoring.stored(session)
+    return wire.run(run)
+
+
+@bp.post("/runs/<run_id>/cancel")
+def cancel_run(run_id: str):
+    """Stop a server-executed run's calls and end its execution: what was recorded is scored."""
+    run = load_run(run_id)
+    session = database.session()
+    run = executions.cancel_run(executions.executions_of(current_app), session, run, g.user_id)
     session.commit()
     scoring.stored(session)
     return wire.run(run)

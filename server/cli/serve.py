@@ -52,7 +52,7 @@ def serve(
     database_url: str | None,
 ) -> None:
     """Upgrade the database, then serve the API (production-grade WSGI server)."""
-    from server import create_app
+    from server import create_app, executions
     from server.serving import ServeOptions, raise_descriptor_limit
 
     flags = {
@@ -81,6 +81,7 @@ def serve(
             pass
         finally:
             server.close()
+            executions.stop(app)  # runs being executed resume when the server starts again
     finally:
         app.extensions["scorecard.engine"].dispose()
 
