@@ -211,7 +211,9 @@ def test_cancel_stops_the_calls_and_scores_what_was_recorded(client, fake_openai
 CASES = 30
 
 
-def test_a_killed_server_finishes_the_run_after_it_restarts(sqlite_url, tmp_path):
+@pytest.mark.parametrize("how", ["killed", "stopped"])
+def test_a_server_gone_halfway_finishes_the_run_after_it_restarts(sqlite_url, tmp_path, how):
+    """SIGKILL (a crash) or SIGTERM (a deploy: the run is left executing, to be resumed)."""
     key = create_api_key(sqlite_url)
     with FakeOpenAI(delay=0.1) as model:
         # Short leases: the judge calls the killed server had claimed are claimed again soon.
@@ -224,7 +226,10 @@ def test_a_killed_server_finishes_the_run_after_it_restarts(sqlite_url, tmp_path
             run = kickoff(client, project, testset, [judge["id"]], version_of(client, project, PROMPT), concurrency=2)
             while client.get(f"/runs/{run['id']}")["numRecords"] < 4:
                 time.sleep(0.05)
-            first.kill()
+            if how == "killed":
+                first.kill()
+            else:
+                assert first.stop() == 0
 
         engine = create_engine(sqlite_url)
         with engine.connect() as conn:
