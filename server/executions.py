@@ -67,11 +67,14 @@ class _Execution:
             self._task, self._loop = task, task.get_loop()
             return True
 
-    def cancel(self) -> None:
+    def cancel(self) -> bool:
+        """True when it was calling the system (a queued one just never starts)."""
         with self._lock:
             self.cancelled = True
-            if self._task is not None and self._loop is not None:
-                self._loop.call_soon_threadsafe(self._task.cancel)
+            if self._task is None or self._loop is None:
+                return False
+            self._loop.call_soon_threadsafe(self._task.cancel)
+            return True
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,7 @@ class Executions:
         self._running: dict[int, _Execution] = {}
         self._stopping = False  # the server is stopping: runs stay executing, to resume at start
 
-    # -- the database, as the request handlers use it ----------------------------------------
+    # -- the database ------------------------------------------------------------------------------
 
     def session(self) -> Session:
         return Session(self._engine, expire_on_commit=False)
@@ -156,7 +159,7 @@ class Executions:
             execution = self._running[run_id] = _Execution()
         self._jobs.submit(self._execute, run_id, concurrency, execution)
 
-    def resume(self) -> list[int]:
+    def resume(self) -> None:
         """Start every server run still executing (a previous process died or stopped under it)."""
         with self.session() as session:
             candidates = session.exec(
@@ -166,14 +169,12 @@ class Executions:
         for run_id in resumed:
             log.info("resuming the execution of run %s", run_id)
             self.start(run_id)
-        return resumed
 
     def cancel(self, run_id: int) -> None:
         """Stop starting calls for the run and wait a little for what is in flight to be stored."""
         with self._lock:
             execution = self._running.get(run_id)
-        if execution is not None:
-            execution.cancel()
+        if execution is not None and execution.cancel():
             execution.stopped.wait(CANCEL_WAIT_SECONDS)
 
     def stop(self) -> None:
