@@ -68,17 +68,24 @@ def upsert_version(system: System, config: dict[str, Any], name: str | None) -> 
     return version
 
 
+def system_named(project_id: int, name: str) -> tuple[System, bool]:
+    """The project's system of that name, created (and True) when there is none: systems are upserted by name."""
+    session = database.session()
+    system = session.exec(select(System).where(System.project_id == project_id, System.name == name)).first()
+    if system is not None:
+        return system, False
+    system = System(project_id=project_id, name=name)
+    session.add(system)
+    session.flush()
+    return system, True
+
+
 @bp.post("/projects/<project_id>/systems")
 def upsert_system(project_id: str):
     project = load_project(project_id)
     body = parse(SystemUpsert)
     session = database.session()
-    system = session.exec(select(System).where(System.project_id == project.id, System.name == body.name)).first()
-    created = system is None
-    if created:
-        system = System(project_id=project.id, name=body.name)
-        session.add(system)
-        session.flush()
+    system, created = system_named(project.id, body.name)
     assign_given(system, body, "description")
     system.production_version_id = upsert_version(system, body.config, None).id
     session.add(system)

@@ -1,4 +1,5 @@
-"""Kickoff Run -> GitHub on a project's page: a run that the connected repository's workflow fills.
+"""Kickoff Run -> GitHub: a run that the connected repository's workflow fills (the project page's
+panel, and the kickoff dialog's GitHub tab).
 
 The form offers the project's testsets, metrics and system versions. What comes back is checked
 against them (a stale page or a forged post gets a message naming the field), then the API's own
@@ -7,7 +8,6 @@ kickoff creates the run and dispatches the workflow.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,10 +18,11 @@ from scorecard_core.errors import BadRequest, ScorecardError
 from scorecard_core.ids import parse_id
 from scorecard_core.models import GitHubConnection, Metric, Project, System, SystemVersion, Testset
 
-from .. import database
-from ..api.github import find_connection, kickoff_connection, start_kickoff
-from .git import web_link
-from .loading import picked_metrics
+from ... import database
+from ...api.github import find_connection, kickoff_connection, start_kickoff
+from ..git import web_link
+from ..loading import picked_metrics
+from .choices import SystemChoice, system_choices
 
 MAX_REF_CHARS = 250  # as the API allows
 MAX_VERSION_ID_CHARS = 100
@@ -55,12 +56,6 @@ class KickoffForm:
             connection.system_version_id or "",
             connection.branch,
         )
-
-
-@dataclass(frozen=True)
-class SystemChoice:
-    system: System
-    versions: list[SystemVersion]
 
 
 @dataclass(frozen=True)
@@ -108,7 +103,7 @@ def panel(project: Project, form: KickoffForm | None = None, failure: ScorecardE
         form or KickoffForm.defaults(connection),
         list(testsets),
         list(metrics),
-        _system_choices(project),
+        system_choices(project),
         problem,
         failed_run_id,
     )
@@ -120,9 +115,9 @@ def start(project: Project, form: KickoffForm) -> Dispatched:
     Raises ScorecardError: bad input (400, naming the field), no connection or kickoffs off
     (404/409), GitHub refusing the dispatch (``DispatchRejected``; its details name the run kept)."""
     connection = kickoff_connection(project.id)
-    testset_id = _testset_id(project, form.testset_id)
+    testset_id = checked_testset_id(project, form.testset_id)
     metrics = picked_metrics(project, list(form.metric_ids), "run")
-    version_id = _system_version_id(project, form.system_version_id)
+    version_id = checked_version_id(project, form.system_version_id)
     run = start_kickoff(
         connection,
         testset_id=testset_id,
@@ -139,18 +134,7 @@ def start(project: Project, form: KickoffForm) -> Dispatched:
     )
 
 
-def _system_choices(project: Project) -> list[SystemChoice]:
-    session = database.session()
-    systems = session.exec(select(System).where(System.project_id == project.id).order_by(System.name)).all()
-    by_system: dict[str, list[SystemVersion]] = defaultdict(list)
-    if systems:
-        statement = select(SystemVersion).where(SystemVersion.system_id.in_([s.id for s in systems]))
-        for version in session.exec(statement.order_by(SystemVersion.created_at.desc())):
-            by_system[version.system_id].append(version)
-    return [SystemChoice(s, by_system[s.id]) for s in systems if by_system[s.id]]
-
-
-def _testset_id(project: Project, value: str) -> int:
+def checked_testset_id(project: Project, value: str) -> int:
     if not value:
         raise BadRequest("Choose the testset to run.", {"field": "testset_id"})
     testset_id = parse_id(value)
@@ -164,7 +148,7 @@ def _testset_id(project: Project, value: str) -> int:
     return testset.id
 
 
-def _system_version_id(project: Project, value: str) -> str | None:
+def checked_version_id(project: Project, value: str) -> str | None:
     """The chosen version of one of the project's systems; none leaves the workflow's own system."""
     if not value:
         return None
