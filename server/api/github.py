@@ -123,9 +123,11 @@ def kickoff_metric_ids(session: Session, project_id: int, body: KickoffCreate) -
     return [int(m) for m in group.metric_ids]
 
 
-def start_server_run(session: Session, project_id: int, body: KickoffCreate, metric_ids: list[int]) -> dict[str, Any]:
+def start_server_run(
+    session: Session, project_id: int, body: KickoffCreate, metric_ids: list[int], source: str = "kickoff"
+) -> dict[str, Any]:
     """Check the system version, create the run, and start executing it; nothing is created when
-    the version cannot run."""
+    the version cannot run. ``source``: `playground` for the playground's Kickoff Run."""
     if body.ref is not None:
         raise InvalidField("ref", "applies to target `github` only")
     if body.system_version_id is None:
@@ -137,7 +139,7 @@ def start_server_run(session: Session, project_id: int, body: KickoffCreate, met
         metric_ids,
         testset_id=body.testset_id,
         system_version_id=body.system_version_id,
-        source="kickoff",
+        source=source,
     )
     run.num_expected_records = (run.num_expected_records or 0) * body.trials  # one record per testcase and trial
     session.commit()

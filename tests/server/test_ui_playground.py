@@ -14,6 +14,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from tests.conftest import wait_for_run
 from tests.server.test_scoring_lifecycle import EXACT
 from tests.server.test_ui import csrf_token, data_dir, sign_in  # noqa: F401  (data_dir: the UI's secret key)
 from tests.support.browser import (
@@ -126,7 +127,15 @@ def test_a_run_shows_outputs_then_scores_and_rescoring_calls_no_model(
     assert [s["name"] for s in systems] == ["playground bot"]
     config = systems[0]["productionVersion"]["config"]
     assert config["kind"] == "prompt" and config["model"] and config["messages"][-1]["role"] == "user"
-    assert client.get(f"/projects/{playground.project_id}/runs")["data"] == []
+    assert client.get(f"/projects/{playground.project_id}/runs")["data"] == []  # trials are not runs
+
+    page.click("button:text-is('Kickoff Run')")
+    page.wait_for_url(re.compile(rf".*/projects/{playground.project_id}/runs/\d+$"))
+    [run] = client.get(f"/projects/{playground.project_id}/runs")["data"]
+    assert run["source"] == "playground" and run["systemVersionId"] == systems[0]["productionVersion"]["id"]
+    assert "started from the playground" in page.inner_text("main")
+    finished = wait_for_run(client, run["id"])
+    assert finished["status"] == "completed" and finished["numRecords"] == len(playground.testcases)
 
 
 def test_an_adhoc_input_runs_without_a_testcase(page, server, api_key, playground, fake_openai):
@@ -187,7 +196,7 @@ def form_of(page_html: str, playground: Playground, **fields) -> dict:
     return {**data, **fields}
 
 
-def test_without_javascript_the_trial_page_refreshes_until_done(server, api_key, playground, fake_openai):
+def test_without_javascript_the_trial_page_refreshes_until_done(server, api_key, client, playground, fake_openai):
     browser = sign_in(server, api_key)
     start = browser.get(f"{server.url}{playground.path}")
     assert start.status_code == 200 and 'id="pg-form"' in start.text
@@ -215,12 +224,24 @@ def test_without_javascript_the_trial_page_refreshes_until_done(server, api_key,
     )
     assert saved.status_code == 200 and "no-js bot · v1" in saved.text and 'class="json pg-output"' in saved.text
 
+    version_id = re.search(r'name="system_version_id" value="([^"]+)"', saved.text).group(1)
+    no_metrics = form_of(saved.text, playground, metric_id=[], system_version_id=version_id)
+    refused = browser.post(f"{server.url}{playground.path}/kickoff", data=no_metrics)
+    assert refused.status_code == 400 and "metricIds" in refused.text and "no-js bot · v1" in refused.text
+    kicked = browser.post(
+        f"{server.url}{playground.path}/kickoff",
+        data=form_of(saved.text, playground, system_version_id=version_id),
+        allow_redirects=False,
+    )
+    assert kicked.status_code == 303 and re.search(r"/runs/\d+$", kicked.headers["Location"])
+
     refused = browser.post(f"{server.url}{playground.path}/run", data=form_of(page, playground, temperature="hot"))
     assert refused.status_code == 400 and "config.temperature" in refused.text
 
     stranger = sign_in(server, server.new_api_key("someone else"))
     assert "no longer kept" in stranger.get(first.url).text
-    assert len(prompt_requests(fake_openai)) == 2
+    wait_for_run(client, kicked.headers["Location"].rsplit("/", 1)[1])
+    assert len(prompt_requests(fake_openai)) == 2 + len(playground.testcases)  # the trial's, then the run's
 
 
 def test_a_post_without_the_form_token_is_refused(server, api_key, playground):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from functools import partial
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from sqlmodel import col, select
 
 from runner.systems import system_from_config
@@ -26,6 +26,8 @@ from scorecard_core.scoring.one_record import scorable, score_record
 
 from ... import database
 from ... import playground_trials as trials
+from ...api.github import KickoffCreate, kickoff_metric_ids, start_server_run
+from ...api.parsing import parse
 from ...api.projects import load_project
 from ...api.systems import upsert_version
 from ...error_status import http_status
@@ -120,6 +122,35 @@ def save(project_id: str):
     return _page(project, form, results_of(trial) if trial else None, saved=(system, version))
 
 
+@bp.post("/kickoff")
+def kick_off(project_id: str):
+    """Kickoff Run: the saved version over the whole testset, a real run (source `playground`)."""
+    project = load_project(project_id)
+    assert project.id is not None
+    form = PlaygroundForm.posted()
+    db = database.session()
+    try:
+        body = parse(
+            KickoffCreate,
+            {
+                "target": "scorecard",
+                "testsetId": form.testset_id,
+                "metricIds": form.metric_ids or None,
+                "systemVersionId": request.form.get("system_version_id") or None,
+                "concurrency": trials.CONCURRENCY,
+            },
+        )
+        run = start_server_run(db, project.id, body, kickoff_metric_ids(db, project.id, body), source="playground")
+    except ScorecardError as exc:
+        db.rollback()
+        return _refusal(project, form, exc, "saved", saved=_saved(project, request.form.get("system_version_id", "")))
+    flash(f"Run #{run['id']} started from the playground: the saved version on the whole testset.", "ok")
+    target = url_for("ui.runs.run", project_id=project.id, run_id=run["id"])
+    if _htmx():  # a whole page to go to, not a fragment to swap in
+        return "", 200, {"HX-Redirect": target}
+    return redirect(target, 303)
+
+
 @bp.after_request
 def _allow_htmx_requests(response):
     """The UI's policy, letting htmx fetch from our own origin (the UI's own policy falls back to
@@ -160,16 +191,31 @@ def _results(project: Project, results: Results, status: int = 200):
     ), status
 
 
-def _refusal(project: Project, form: PlaygroundForm, exc: ScorecardError, where: str, status: int | None = None):
+def _refusal(
+    project: Project,
+    form: PlaygroundForm,
+    exc: ScorecardError,
+    where: str,
+    status: int | None = None,
+    saved: tuple[System, SystemVersion] | None = None,
+):
     """Why the form could not do it: in the fragment htmx swaps in (with 200, as htmx swaps no
     error), or on the whole page again with the form as it was posted."""
     status = status or http_status(exc)
     if _htmx():
         if where == "saved":
-            return render_template("ui/playground_saved.html", project=project, save_problem=exc.message)
+            return render_template("ui/playground_saved.html", project=project, save_problem=exc.message, saved=saved)
         return _results(project, refused(exc.message, request.form.get("trial_id", "")))
     trial = _trial(project, request.form.get("trial_id", ""))
-    return _page(project, form, results_of(trial) if trial else None, status=status, problem=exc.message)
+    results = results_of(trial) if trial else None
+    return _page(project, form, results, status=status, problem=exc.message, saved=saved)
+
+
+def _saved(project: Project, version_id: str) -> tuple[System, SystemVersion] | None:
+    """The saved version a Kickoff Run named, to show it again after a refusal."""
+    version = database.session().get(SystemVersion, version_id) if version_id else None
+    system = database.session().get(System, version.system_id) if version else None
+    return (system, version) if system is not None and version is not None and system.project_id == project.id else None
 
 
 def _htmx() -> bool:
