@@ -14,10 +14,12 @@ from dataclasses import dataclass
 import pytest
 import requests
 
+from scorecard_core.client import ScorecardClient
 from server import executions
-from tests.conftest import wait_for_run
+from tests.conftest import start_server, wait_for_run
+from tests.fakes.github_server import ACTIONS_TOKEN
 from tests.server.test_server_runs import PROMPT, EchoEndpoint, fake_answer
-from tests.server.test_ui import browser, csrf_token, data_dir, text_of  # noqa: F401
+from tests.server.test_ui import browser, csrf_token, data_dir, sign_in, text_of  # noqa: F401
 from tests.support.browser import (
     chromium,  # noqa: F401  (the module's browser, behind page and phone_page)
     overflows_horizontally,
@@ -25,6 +27,7 @@ from tests.support.browser import (
     phone_page,  # noqa: F401
     signed_in,
 )
+from tests.webhook.conftest import PR_BASE_REF, PR_HEAD_REF, REPO, WORKFLOW, github  # noqa: F401
 
 SCHEMA = {"type": "object", "properties": {"question": {"type": "string"}, "answer": {"type": "string"}}}
 DIALOG = "#kickoff-dialog"
@@ -58,6 +61,10 @@ class Project:
 
 @pytest.fixture
 def project(client) -> Project:
+    return make_project(client)
+
+
+def make_project(client) -> Project:
     """Three testcases and two heuristic metrics (one also in a group); no systems yet."""
     project = client.post("/projects", {"name": "Kickoffs <b>"})
     testset = client.post(
@@ -155,6 +162,7 @@ def test_each_tab_loads_inside_the_dialog(page, server, api_key, project):
 def test_a_scorecard_tab_run_of_a_prompt_written_in_place_completes(
     page, server, api_key, client, project, fake_openai
 ):
+    fake_openai.delay = 1.5  # the run is still executing when its page opens
     signed_in(page, server, api_key)
     dialog = open_dialog(page, "tr:has-text('Kickoffs') >> a:text('Kickoff Run')")
     dialog.locator("select[name=testset_id]").select_option(str(project.testset["id"]))
@@ -168,7 +176,10 @@ def test_a_scorecard_tab_run_of_a_prompt_written_in_place_completes(
     dialog.locator("button:text-is('Kickoff Run')").click()
     page.wait_for_url(re.compile(rf"{server.url}{project.path('/runs/')}\d+$"))
     assert "started on the server" in page.inner_text(".flash.ok")
+    assert page.locator(".status-explanation .badge.pending").count() == 1
+    assert page.locator("[data-follow]").count() == 1
     follow_to_completed(page)
+    assert page.locator("[data-follow]").count() == 0  # done following
 
     run = client.get(f"/runs/{page.url.rsplit('/', 1)[1]}")
     assert (run["numRecords"], run["numScores"], run["source"]) == (3, 3, "kickoff")
@@ -337,3 +348,60 @@ def test_unknown_projects_runs_and_tabs(server, browser, project):
     page = dialog_page(server, browser, project, from_run="999999", tab="nonsense").text
     assert 'class="current" aria-current="page">Scorecard</a>' in page
     assert html.escape("Kickoffs <b>") in page
+
+
+def test_the_github_tab_dispatches_through_the_connection(database_url, github):
+    """Another server here: its GitHub is the fake."""
+    live = start_server(database_url, GITHUB_API_URL=github.url, GITHUB_TOKEN=None, GITHUB_SECONDS_BETWEEN_WRITES=0)
+    try:
+        key = live.new_api_key()
+        client = ScorecardClient(live.api_url, key, max_retries=0)
+        project = make_project(client)
+        connection = {
+            "repo": REPO,
+            "branch": PR_BASE_REF,
+            "workflow": WORKFLOW,
+            "auth": "token",
+            "token": ACTIONS_TOKEN,
+        }
+        client.put(f"/projects/{project.id}/github", {**connection, "metricIds": [project.exact["id"]]})
+        browser = sign_in(live, key)
+        page = dialog_page(live, browser, project, tab="github").text
+        assert f"Starts {WORKFLOW} on {REPO}, which fills the new run." in text_of(page)
+        assert f'name="ref" value="{PR_BASE_REF}"' in page and f'value="{project.exact["id"]}" checked>' in page
+
+        answer = post_dialog(live, browser, project, tab="github", system_version_id="", ref=PR_HEAD_REF)
+        assert answer.status_code == 303, answer.text
+        (dispatched,) = github.workflow_dispatches(REPO)
+        assert dispatched.ref == PR_HEAD_REF and dispatched.inputs["testset_id"] == str(project.testset["id"])
+        assert answer.headers["Location"] == project.path(f"/runs/{dispatched.inputs['run_id']}")
+        shown = text_of(browser.get(f"{live.url}{answer.headers['Location']}").text)
+        assert f"Dispatched {WORKFLOW} on {REPO}@{PR_HEAD_REF}." in shown
+
+        github.fail_next("POST", "/repos/*/actions/workflows/*/dispatches", 404, message="No such workflow")
+        refused = post_dialog(live, browser, project, tab="github", system_version_id="", ref="")
+        assert refused.status_code == 422, refused.text
+        assert (
+            "GitHub refused the workflow_dispatch" in text_of(refused.text)
+            and "was kept, marked error." in refused.text
+        )
+        assert 'class="current" aria-current="page">GitHub</a>' in refused.text
+    finally:
+        live.stop()
+
+
+def test_a_following_run_page_waits_while_the_dialog_is_open(page, server, api_key, client, project, fake_openai):
+    fake_openai.delay = 2.0
+    system = client.post(f"/projects/{project.id}/systems", {"name": "bot", "config": PROMPT})
+    body = {"target": "scorecard", "testsetId": project.testset["id"], "metricIds": [project.exact["id"]]}
+    run = client.post(
+        f"/projects/{project.id}/kickoffs", {**body, "systemVersionId": system["productionVersion"]["id"]}
+    )
+    signed_in(page, server, api_key).goto(f"{server.url}{project.path('/runs/' + str(run['id']))}")
+    dialog = open_dialog(page, "a:text('Run again')")
+    dialog.locator("input[name=model]").fill("typed, not lost")
+    page.wait_for_timeout(4_000)  # past a poll and the run's end
+    assert dialog.locator("input[name=model]").input_value() == "typed, not lost"
+    dialog.locator("button:text('Close')").click()
+    page.locator("h1").click()  # nothing focused in a form: the page follows again
+    follow_to_completed(page)
