@@ -225,6 +225,8 @@ def test_without_javascript_the_trial_page_refreshes_until_done(server, api_key,
     assert saved.status_code == 200 and "no-js bot · v1" in saved.text and 'class="json pg-output"' in saved.text
 
     version_id = re.search(r'name="system_version_id" value="([^"]+)"', saved.text).group(1)
+    reopened = browser.get(f"{server.url}{playground.path}?version={version_id}").text
+    assert 'value="gpt-test"' in reopened and "Answer briefly." in reopened  # Start from: the saved prompt
     no_metrics = form_of(saved.text, playground, metric_id=[], system_version_id=version_id)
     refused = browser.post(f"{server.url}{playground.path}/kickoff", data=no_metrics)
     assert refused.status_code == 400 and "metricIds" in refused.text and "no-js bot · v1" in refused.text

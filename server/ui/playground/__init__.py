@@ -29,7 +29,7 @@ from ... import playground_trials as trials
 from ...api.github import KickoffCreate, kickoff_metric_ids, start_server_run
 from ...api.parsing import parse
 from ...api.projects import load_project
-from ...api.systems import upsert_version
+from ...api.systems import system_named, upsert_version
 from ...error_status import http_status
 from ...settings import current_settings
 from ..auth import SESSION_TOKEN
@@ -292,6 +292,7 @@ def _metrics(project: Project, form: PlaygroundForm) -> list[trials.TrialMetric]
 
 
 def _save_version(project: Project, form: PlaygroundForm) -> tuple[System, SystemVersion]:
+    assert project.id is not None
     config = form.prompt_config()
     db = database.session()
     if form.system_id:
@@ -301,11 +302,7 @@ def _save_version(project: Project, form: PlaygroundForm) -> tuple[System, Syste
     else:
         if not form.system_name:
             raise InvalidField("system_name", "name the new system, or choose one to add the version to")
-        system = db.exec(select(System).where(System.project_id == project.id, System.name == form.system_name)).first()
-        if system is None:
-            system = System(project_id=project.id, name=form.system_name)
-            db.add(system)
-            db.flush()
+        system, _created = system_named(project.id, form.system_name)
     version = upsert_version(system, config, form.version_name or None)
     if system.production_version_id is None:  # a new system's first version is its production one, as in the API
         system.production_version_id = version.id
