@@ -292,6 +292,7 @@ def test_htmx_gets_only_the_dialog(server, browser, project):
     fragment = browser.get(f"{server.url}{project.path('/kickoff')}", headers={"HX-Request": "true"}).text
     assert fragment.lstrip().startswith('<div class="kickoff-dialog">') and "<html" not in fragment
     assert 'hx-target="#kickoff-dialog"' in fragment and '<form method="dialog">' in fragment
+    assert f'hx-post="/projects/{project.id}/kickoffs"' in fragment  # a refusal stays in the dialog
 
 
 @pytest.mark.parametrize(
@@ -404,4 +405,25 @@ def test_a_following_run_page_waits_while_the_dialog_is_open(page, server, api_k
     assert dialog.locator("input[name=model]").input_value() == "typed, not lost"
     dialog.locator("button:text('Close')").click()
     page.locator("h1").click()  # nothing focused in a form: the page follows again
+    follow_to_completed(page)
+
+
+def test_a_refusal_shows_in_the_dialog_naming_the_field(page, server, api_key, client, project):
+    signed_in(page, server, api_key)
+    dialog = open_dialog(page, "tr:has-text('Kickoffs') >> a:text('Kickoff Run')")
+    dialog.locator("select[name=testset_id]").select_option(str(project.testset["id"]))
+    dialog.locator(f"input[name=metric_id][value='{project.exact['id']}']").check()
+    dialog.locator("input[name=system_name]").fill("bot")
+    dialog.locator("input[name=model]").fill("m")
+    dialog.locator("input[name=temperature]").fill("hot")
+    dialog.locator("button:text-is('Kickoff Run')").click()
+    page.wait_for_selector(f"{DIALOG}[open] [role=alert]")
+    assert dialog.locator("[role=alert]").inner_text() == "Temperature must be a number, not 'hot'."
+    assert dialog.locator("input[name=temperature]").get_attribute("aria-invalid") == "true"
+    assert dialog.locator("input[name=model]").input_value() == "m"  # as typed
+    assert page.url == f"{server.url}/" and client.get(f"/projects/{project.id}/runs")["data"] == []
+
+    dialog.locator("input[name=temperature]").fill("0")
+    dialog.locator("button:text-is('Kickoff Run')").click()
+    page.wait_for_url(re.compile(rf"{server.url}{project.path('/runs/')}\d+$"))
     follow_to_completed(page)

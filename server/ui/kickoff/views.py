@@ -1,7 +1,8 @@
 """The kickoff dialog's routes: ``GET /projects/<id>/kickoff`` is a page of its own (tabs are
 links, the form a plain POST, so it works without JavaScript); asked by htmx it answers only the
 dialog, which the page that asked shows in its ``<dialog>``. ``POST /projects/<id>/kickoffs``
-starts the run and opens its page, or shows the dialog again with what was wrong."""
+starts the run and opens its page, or shows the dialog again with what was wrong (in the
+``<dialog>`` when htmx posted it)."""
 
 from __future__ import annotations
 
@@ -41,9 +42,18 @@ def send(project_id: str):
     except ScorecardError as exc:
         # A dispatch ends the request's database session: load the project afresh.
         database.session().rollback()
-        return _dialog(load_project(project_id), form, exc, http_status(exc))
+        # In the dialog, with 200: htmx swaps in no error response.
+        return _dialog(load_project(project_id), form, exc, 200 if _in_dialog() else http_status(exc))
     flash(started.message, "ok")
-    return redirect(url_for("ui.runs.run", project_id=project.id, run_id=started.run_id), 303)
+    run_url = url_for("ui.runs.run", project_id=project.id, run_id=started.run_id)
+    if _in_dialog():
+        return "", 204, {"HX-Redirect": run_url}  # htmx opens the run's page
+    return redirect(run_url, 303)
+
+
+def _in_dialog() -> bool:
+    """Asked by htmx: from the <dialog> of the page that opened the kickoff dialog."""
+    return request.headers.get("HX-Request") == "true"
 
 
 def _dialog(project: Project, form: DialogForm, failure: ScorecardError | None = None, status: int = 200):
@@ -63,7 +73,7 @@ def _dialog(project: Project, form: DialogForm, failure: ScorecardError | None =
             from_run=form.from_run or None,
         )
 
-    in_dialog = request.method == "GET" and request.headers.get("HX-Request") == "true"
+    in_dialog = _in_dialog()
     context = {
         "project": project,
         "form": form,
