@@ -84,7 +84,7 @@ class PlaygroundForm:
                 max_tokens=_shown(config.get("maxTokens")),
                 response_format=_choice(config.get("responseFormat"), RESPONSE_FORMATS, "text"),
             )
-        shown = "\n".join(f"{name}: {{{{ inputs[{json.dumps(name)}] }}}}" for name in input_fields)
+        shown = "\n".join(f"{name}: {{{{ {_reference(name)} }}}}" for name in input_fields)
         return cls(
             testset_id=testset_id,
             messages=[Message("system", DEFAULT_SYSTEM_MESSAGE), Message("user", shown or "{{ inputs }}")],
@@ -125,6 +125,11 @@ class PlaygroundForm:
         return _json_object(self.adhoc_inputs, "ad-hoc inputs"), _json_object(
             self.adhoc_expected or "{}", "ad-hoc expected"
         )
+
+
+def _reference(name: str) -> str:
+    """How a template names an input: ``inputs.question``, or ``inputs["two words"]``."""
+    return f"inputs.{name}" if name.isidentifier() else f"inputs[{json.dumps(name)}]"
 
 
 def _text(value: str | None) -> str:
