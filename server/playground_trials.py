@@ -16,10 +16,11 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import logging
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,8 @@ from typing import Any
 from runner.systems import System, SystemCall
 from scorecard_core.errors import ScorecardError
 from scorecard_core.scoring.one_record import Scored
+
+log = logging.getLogger(__name__)
 
 MAX_TRIALS = 20
 MAX_CASES = 50
@@ -117,11 +120,15 @@ class Trial:
             case.called, case.outputs, case.outputs_cut = True, outputs, cut
             case.error, case.seconds = call.error, call.seconds
 
-    def fail_all(self, error: str) -> None:
+    def give_up(self, error: str) -> None:
+        """Whatever is not done yet ends with ``error``, so the page stops waiting for it."""
         with self._lock:
             for case in self._cases:
                 if not case.called:
                     case.called, case.error, case.seconds = True, error, 0.0
+                elif case.scorable:
+                    for metric in self._metrics:
+                        case.scores.setdefault(metric.id, Scored(None, error))
 
     def claim(self, index: int) -> tuple[Case, list[TrialMetric]]:
         """The case and the metrics it still needs scored that nobody is scoring now."""
@@ -189,15 +196,22 @@ def start_scoring(trial: Trial, score: Scorer) -> None:
     _in_background(trial, _score_all(trial, score))
 
 
-def _in_background(trial: Trial, work) -> None:
-    threading.Thread(target=asyncio.run, args=(work,), name=f"playground-{trial.id[:8]}", daemon=True).start()
+def _in_background(trial: Trial, work: Coroutine[Any, Any, None]) -> None:
+    def run() -> None:
+        try:
+            asyncio.run(work)
+        except Exception as exc:  # a bug here must not leave the page polling forever
+            log.exception("playground trial %s failed", trial.id)
+            trial.give_up(f"the playground failed: {exc}")
+
+    threading.Thread(target=run, name=f"playground-{trial.id[:8]}", daemon=True).start()
 
 
 async def _run(trial: Trial, system: System, score: Scorer) -> None:
     try:
         await system.start()
     except ScorecardError as exc:  # no API key, a system that cannot start: every card says why
-        trial.fail_all(exc.message)
+        trial.give_up(exc.message)
         return
     try:
         with ThreadPoolExecutor(CONCURRENCY, thread_name_prefix="playground-score") as pool:

@@ -56,3 +56,11 @@ def test_an_output_too_large_to_keep_is_cut():
     one.record_call(0, SystemCall({"response": "x" * 50_000}, None, 0.1))
     case = one.snapshot()[0][0]
     assert case.outputs_cut and len(case.outputs["response"]) == 20_000
+
+
+def test_giving_up_ends_every_call_and_score_still_waited_for():
+    one = Trial("me", 1, {}, [Case("a", {}, {}), Case("b", {}, {})], [KIND])
+    one.record_call(0, SystemCall({"response": "hi"}, None, 0.1))
+    one.give_up("no API key")
+    cases, _metrics, done = one.snapshot()
+    assert done and cases[1].error == "no API key" and cases[0].scores["1"].error == "no API key"
