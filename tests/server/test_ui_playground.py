@@ -178,6 +178,19 @@ def test_the_playground_fits_a_phone(phone_page, server, api_key, playground):
 # -- without JavaScript ---------------------------------------------------------------------------
 
 
+def test_without_javascript_a_browser_follows_the_trial_by_refreshing(chromium, server, api_key, playground):
+    context = chromium.new_context(java_script_enabled=False)
+    try:
+        tab = signed_in(context.new_page(), server, api_key)
+        tab.goto(f"{server.url}{playground.path}")
+        tab.click("button:text-is('Run')")
+        tab.wait_for_url(re.compile(r".*/playground\?trial=.+"))
+        expect(tab.locator("#pg-results[data-done=yes]")).to_have_count(1, timeout=15_000)  # by meta refresh
+        assert tab.locator(".pg-output").count() == 5
+    finally:
+        context.close()
+
+
 def form_of(page_html: str, playground: Playground, **fields) -> dict:
     """The playground's form as the page fills it: its token, the starting prompt and testcases."""
     data: dict = {
