@@ -34,9 +34,8 @@ from ..db import session_scope
 from ..jobs import Jobs, ThreadJobs
 from ..models import MetricVersion, Record, Run, Score, id_of, utcnow
 from ..storable import storable_text
-from . import heuristics
-from .judge import JudgeResult
 from .lifecycle import finished_runs, refresh_run
+from .one_record import Judge, score_record
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +43,7 @@ HEURISTIC_BATCH = 1000
 WRITE_BATCH = 500
 WRITE_LINGER_SECONDS = 0.02
 REFRESH_SECONDS = 0.5
-RAW_ANSWER_CHARS = 2000
 STORE_ERROR_CHARS = 500
-
-
-# Scores one record with an AI metric: judge(metric_config, inputs=, outputs=, expected=).
-Judge = Callable[..., JudgeResult]
 
 
 @dataclass(frozen=True)
@@ -234,16 +228,19 @@ class ScoringEngine:
                 self._results.put(self._score_heuristic(claim, records.get(claim.record_id), versions))
 
     def _score_heuristic(self, claim: Claim, record: Record | None, versions: dict) -> Result:
+        return self._scored(claim, record, versions)
+
+    def _scored(self, claim: Claim, record: Record | None, versions: dict) -> Result:
         if record is None:
             return Result(claim.score_id, claim.run_id, None, "the record was deleted")
-        config = versions[claim.metric_version_id]
-        try:
-            value = heuristics.score(
-                config.get("heuristic"), config["output_type"], record.inputs, record.outputs, record.expected
-            )
-        except Exception as exc:  # a bad stored config must fail this score, not the engine
-            return Result(claim.score_id, claim.run_id, None, f"heuristic failed: {exc}")
-        return Result(claim.score_id, claim.run_id, value, None)
+        scored = score_record(
+            versions[claim.metric_version_id],
+            inputs=record.inputs,
+            outputs=record.outputs,
+            expected=record.expected,
+            judge=self._judge,
+        )
+        return Result(claim.score_id, claim.run_id, scored.score, scored.error)
 
     def _dispatch_ai(self) -> None:
         while not self._stopping.is_set():
@@ -259,20 +256,8 @@ class ScoringEngine:
                 self._jobs.submit(self._score_ai, claim, records.get(claim.record_id), versions)
 
     def _score_ai(self, claim: Claim, record: Record | None, versions: dict) -> None:
-        if record is None:
-            self._results.put(Result(claim.score_id, claim.run_id, None, "the record was deleted"))
-            return
         try:
-            outcome = self._judge(
-                versions[claim.metric_version_id],
-                inputs=record.inputs,
-                outputs=record.outputs,
-                expected=record.expected,
-            )
-            error = outcome.error
-            if error and outcome.raw:
-                error += f"; the judge's answer: {outcome.raw[:RAW_ANSWER_CHARS]}"
-            result = Result(claim.score_id, claim.run_id, outcome.score, error)
+            result = self._scored(claim, record, versions)
         except Exception as exc:  # the judge promises not to raise; this is the last guard
             log.exception("judge failed on score %s", claim.score_id)
             result = Result(claim.score_id, claim.run_id, None, f"judge failed: {exc}")

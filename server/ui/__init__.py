@@ -26,8 +26,8 @@ ui = Blueprint("ui", __name__, template_folder="templates", static_folder="stati
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -71,6 +71,7 @@ def _page_globals():
 for name, function in formatting.FILTERS.items():
     ui.add_app_template_filter(function, name)
 ui.add_app_template_global(formatting.status_group, "status_group")  # macros see globals only
+ui.add_app_template_global(formatting.still_moving, "still_moving")
 
 
 def error_page(status: int, message: str):

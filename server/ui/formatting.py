@@ -41,6 +41,12 @@ STATUS_GROUPS = (
 UNKNOWN_GROUP = StatusGroup("unknown", "Unknown", "⚪", ())
 
 
+def still_moving(status: str) -> bool:
+    """Whether the run will change by itself (executing or scoring): its page follows it then, and
+    stops once the run is finished or waits for people's scores."""
+    return status in EXECUTING | SCORING
+
+
 def status_group(status: str) -> StatusGroup:
     return next((g for g in STATUS_GROUPS if status in g.statuses), UNKNOWN_GROUP)
 

@@ -20,12 +20,10 @@ from ..api.projects import load_project
 from ..error_status import http_status
 from .charts import history_chart
 from .formatting import STATUS_GROUPS
-from .htmx_policy import allow_htmx_requests
 from .kickoff import github as kickoff
 from .paging import cursor_arg, url_with
 
 bp = Blueprint("projects", __name__)
-bp.after_request(allow_htmx_requests)  # the kickoff dialog's links
 
 RUNS_PER_PAGE = 20
 HISTORY_RUNS = 30

@@ -18,13 +18,11 @@ from scorecard_core.scoring.lifecycle import rescore
 from .. import database, scoring
 from ..api import results
 from .git import git_links
-from .htmx_policy import allow_htmx_requests
 from .loading import load_run, picked_metrics
 from .paging import cursor_arg
 from .records import record_rows, records_page
 
 bp = Blueprint("runs", __name__, url_prefix="/projects/<project_id>/runs/<run_id>")
-bp.after_request(allow_htmx_requests)  # Run again, and following a running run
 
 MAX_NOTES_CHARS = 100_000  # as the API allows
 

@@ -12,10 +12,8 @@ from scorecard_core.models import Run, Testcase, Testset
 
 from .. import database
 from ..api.projects import load_project
-from .htmx_policy import allow_htmx_requests
 
 bp = Blueprint("testsets", __name__)
-bp.after_request(allow_htmx_requests)  # the kickoff dialog's links
 
 
 @dataclass(frozen=True)

@@ -29,8 +29,8 @@ from .test_ui import HOSTILE, Seeded, data_dir, seeded  # noqa: F401  (data_dir:
 ROOT = Path(__file__).parents[2]
 HTMX = ROOT / "server/ui/static/vendor/htmx"
 UI_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 
 

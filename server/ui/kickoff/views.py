@@ -16,13 +16,11 @@ from ... import database
 from ...api.github import find_connection
 from ...api.projects import load_project
 from ...error_status import http_status
-from ..htmx_policy import allow_htmx_requests
 from .choices import load
 from .form import KIND_OF_TAB, NEW_VERSION, DialogForm, opened
 from .submit import submit
 
 bp = Blueprint("kickoff", __name__, url_prefix="/projects/<project_id>")
-bp.after_request(allow_htmx_requests)  # the kickoff dialog's links
 
 TAB_LABELS = {"scorecard": "Scorecard", "endpoint": "Endpoint", "github": "GitHub"}
 

@@ -33,12 +33,10 @@ from ...api.systems import system_named, upsert_version
 from ...error_status import http_status
 from ...settings import current_settings
 from ..auth import SESSION_TOKEN
-from ..htmx_policy import allow_htmx_requests
 from .cards import Results, refused, results_of
 from .form import PlaygroundForm
 
 bp = Blueprint("playground", __name__, url_prefix="/projects/<project_id>/playground")
-bp.after_request(allow_htmx_requests)  # the buttons and the cards fetch with htmx
 
 EXTENSION = "scorecard.playground"
 LISTED_TESTCASES = 100
