@@ -92,7 +92,20 @@ def metric_group(g: MetricGroup) -> dict[str, Any]:
 
 
 def system_version(v: SystemVersion) -> dict[str, Any]:
-    return {"id": v.id, "systemId": v.system_id, "name": v.name, "config": v.config}
+    return {"id": v.id, "systemId": v.system_id, "name": v.name, "config": shown_config(v.config)}
+
+
+def shown_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A version's config as anyone may see it: an endpoint's secret header values
+    (``{"secret": "<value>"}``) are write-only, shown as ``{"secret": true}`` and never returned."""
+    headers = config.get("headers")
+    if not isinstance(headers, dict):
+        return config
+    return {**config, "headers": {name: _shown_header(value) for name, value in headers.items()}}
+
+
+def _shown_header(value: Any) -> Any:
+    return {"secret": True} if isinstance(value, dict) and set(value) == {"secret"} else value
 
 
 def system(s: System, versions: Iterable[SystemVersion]) -> dict[str, Any]:

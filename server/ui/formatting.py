@@ -15,6 +15,7 @@ from scorecard_core.models import Score
 from scorecard_core.report import MetricSummary
 from scorecard_core.run_status import EXECUTING, SCORING, RunStatus
 from scorecard_core.scoring.shapes import SCORE_KEYS
+from scorecard_core.wire import shown_config
 
 TABLE_CELL_CHARS = 240
 
@@ -130,6 +131,7 @@ def when(value: datetime | None) -> str:
 
 FILTERS = {
     "pretty_json": pretty_json,
+    "shown_config": shown_config,
     "shortened": shortened,
     "when": when,
     "percent": percent,

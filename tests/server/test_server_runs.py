@@ -248,3 +248,40 @@ def test_a_server_gone_halfway_finishes_the_run_after_it_restarts(sqlite_url, tm
         engine.dispose()
         assert len(per_testcase) == CASES and set(per_testcase.values()) == {1}
         assert "Traceback" not in log.read_text(errors="replace")
+
+
+class _KeyCheckingHandler(_EchoHandler):
+    """Echoes, and keeps the X-Api-Key header each request carried."""
+
+    def do_POST(self) -> None:  # noqa: N802  (http.server's naming)
+        self.server.fake.keys.append(self.headers.get("X-Api-Key"))
+        super().do_POST()
+
+
+class KeyCheckingEndpoint(EchoEndpoint):
+    handler = _KeyCheckingHandler
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keys: list[str | None] = []
+
+
+def test_a_secret_header_is_sent_but_never_returned(client):
+    project, testset, _ = make_project(client, cases=2)
+    human = metric(client, project, name="Graded", evalType="human", outputType="boolean")
+    with KeyCheckingEndpoint() as endpoint:
+        config = {
+            "kind": "endpoint",
+            "url": f"{endpoint.origin}/answer",
+            "headers": {"X-Api-Key": {"secret": "sk-very-secret"}, "X-Plain": "shown"},
+            "body": '{"q": {{ inputs.question | tojson }}}',
+            "responsePath": "/data/answer",
+        }
+        version = version_of(client, project, config, name="keyed")
+        run = kickoff(client, project, testset, [human["id"]], version, target="endpoint")
+        wait_for_run(client, run["id"], statuses=("awaiting_human_scoring",), timeout=60)
+    assert endpoint.keys == ["sk-very-secret", "sk-very-secret"]
+    shown = client.get(f"/systems/versions/{version}")["config"]["headers"]
+    assert shown == {"X-Api-Key": {"secret": True}, "X-Plain": "shown"}
+    system = client.get(f"/projects/{project['id']}/systems")["data"][0]
+    assert "sk-very-secret" not in json.dumps(system)
