@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import threading
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from flask import Flask
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from runner.execute import execute, pending_work
 from runner.progress import Progress
-from runner.systems import check_system_config, system_from_config
+from runner.systems import SystemCallFailed, check_system_config, system_from_config
+from runner.systems.endpoint import check_destination
 from runner.upload import BatchingSink, RecordItem
 from scorecard_core import wire
 from scorecard_core.errors import Conflict, InvalidField, NotFound, ScorecardError
@@ -40,6 +43,8 @@ from .settings import settings_of
 log = logging.getLogger(__name__)
 
 EXTENSION = "scorecard.executions"
+# How long a kickoff waits to learn whether an endpoint accepts connections.
+REACH_TIMEOUT_SECONDS = 3.0
 # Runs the server fills itself: their source, and the kinds of system version it can call.
 SERVER_SOURCES = ("kickoff", "playground")
 KIND_OF_TARGET = {"scorecard": "prompt", "endpoint": "endpoint"}
@@ -277,9 +282,11 @@ def is_server_run(session: Session, run: Run) -> bool:
     return version is not None and (version.config or {}).get("kind") in KIND_OF_TARGET.values()
 
 
-def check_version(session: Session, project_id: int, version_id: str, target: str) -> None:
+def check_version(
+    session: Session, project_id: int, version_id: str, target: str, *, allow_link_local: bool = False
+) -> None:
     """The version can run with ``target``: the project's, of the target's kind, its config
-    complete (an InvalidField names the config's bad field)."""
+    complete (an InvalidField names the config's bad field), and an endpoint's URL reachable."""
     version = session.get(SystemVersion, version_id)
     system = session.get(System, version.system_id) if version is not None else None
     if version is None or system is None or system.project_id != project_id:
@@ -294,6 +301,25 @@ def check_version(session: Session, project_id: int, version_id: str, target: st
     if kind != expected:
         raise InvalidField("systemVersionId", f"is a `{kind}` system; target `{target}` runs `{expected}` systems")
     check_system_config(version.config)
+    if kind == "endpoint":
+        check_reachable(version.config["url"], allow_link_local=allow_link_local)
+
+
+def check_reachable(url: str, *, allow_link_local: bool) -> None:
+    """Before a run is made: the endpoint's host resolves to an address we may call and accepts a
+    connection (every call of a run at an address nothing answers would only fail)."""
+    try:
+        addresses = asyncio.run(check_destination(url, allow_link_local=allow_link_local))
+    except SystemCallFailed as exc:
+        raise InvalidField("config.url", f"cannot be called: {exc.message}") from None
+    parsed = httpx.URL(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        socket.create_connection((str(addresses[0]), port), timeout=REACH_TIMEOUT_SECONDS).close()
+    except OSError as exc:
+        raise InvalidField(
+            "config.url", f"cannot be reached: {parsed.host} port {port} accepts no connection ({exc}); is it up?"
+        ) from None
 
 
 def cancel_run(executions: Executions, session: Session, run: Run, by: str) -> Run:

@@ -20,6 +20,7 @@ from webhook.dispatch import kickoff
 from webhook.service import current_service
 
 from .. import database, executions
+from ..settings import current_settings
 from .parsing import Body, NumericId, parse
 from .projects import load_project
 
@@ -132,7 +133,13 @@ def start_server_run(
         raise InvalidField("ref", "applies to target `github` only")
     if body.system_version_id is None:
         raise InvalidField("systemVersionId", f"is required for target `{body.target}`")
-    executions.check_version(session, project_id, body.system_version_id, body.target)
+    executions.check_version(
+        session,
+        project_id,
+        body.system_version_id,
+        body.target,
+        allow_link_local=current_settings().endpoint_allow_link_local,
+    )
     run = run_logic.create_run(
         session,
         project_id,

@@ -285,3 +285,20 @@ def test_a_secret_header_is_sent_but_never_returned(client):
     assert shown == {"X-Api-Key": {"secret": True}, "X-Plain": "shown"}
     system = client.get(f"/projects/{project['id']}/systems")["data"][0]
     assert "sk-very-secret" not in json.dumps(system)
+
+
+def test_an_endpoint_nothing_answers_is_refused_before_a_run_is_made(client):
+    project, testset, _ = make_project(client, cases=2)
+    human = metric(client, project, name="Graded", evalType="human", outputType="boolean")
+    with EchoEndpoint() as gone:
+        url = f"{gone.origin}/answer"  # nothing listens there once the block ends
+    version = version_of(client, project, {"kind": "endpoint", "url": url}, name="gone")
+    with pytest.raises(ApiError) as refused:
+        kickoff(client, project, testset, [human["id"]], version, target="endpoint")
+    assert refused.value.status == 400 and refused.value.details["field"] == "config.url"
+    assert "accepts no connection" in refused.value.message
+    metadata = version_of(client, project, {"kind": "endpoint", "url": "http://169.254.169.254/latest"}, name="md")
+    with pytest.raises(ApiError) as forbidden:
+        kickoff(client, project, testset, [human["id"]], metadata, target="endpoint")
+    assert "SCORECARD_ENDPOINT_ALLOW_LINK_LOCAL=true" in forbidden.value.message
+    assert client.get(f"/projects/{project['id']}/runs")["data"] == []
