@@ -20,14 +20,14 @@ from typing import Any
 import httpx
 import openai
 
+from scorecard_core.model_errors import describe_model_error
+
 from .base import Answer, BoundedSystem, SystemCallFailed, SystemStartError, as_outputs, snippet
 from .templates import TemplateFailed, render, system_context
 from .version_config import PromptConfig
 
 MAX_RETRIES = 4
 CHAT_COMPLETIONS = "/chat/completions"
-# The statuses the openai client retries (with connection errors), so their errors say it tried.
-RETRIED_STATUSES = (408, 409, 429)
 NO_API_KEY = (
     "a prompt system needs an API key for its model endpoint: set OPENAI_API_KEY "
     "(any value for a server that needs none, such as Ollama)"
@@ -125,17 +125,7 @@ class PromptSystem(BoundedSystem):
 
     def _describe(self, exc: openai.OpenAIError) -> str:
         where = f"the model endpoint at {self.base_url}"
-        tried = f" (tried {1 + MAX_RETRIES} times)"
-        if isinstance(exc, openai.APITimeoutError):
-            return f"{where} did not answer in time{tried}"
-        if isinstance(exc, openai.APIConnectionError):
-            return f"could not connect to {where}{tried}"
-        if isinstance(exc, openai.APIStatusError):
-            status = exc.status_code
-            detail = (exc.body.get("message") if isinstance(exc.body, dict) else None) or exc.message
-            retried = tried if status in RETRIED_STATUSES or status >= 500 else ""
-            return f"{where} answered HTTP {status}{retried} for model {self.config.model!r}: {detail}"
-        return f"{where} failed: {exc}"
+        return describe_model_error(exc, where=where, tries=1 + MAX_RETRIES, model=self.config.model)
 
     async def close(self) -> None:
         if self._client is not None:

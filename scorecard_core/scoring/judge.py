@@ -27,6 +27,7 @@ from openai.types.chat import ChatCompletion
 
 from ..errors import ScorecardError
 from ..metrics import DEFAULT_EVAL_MODEL
+from ..model_errors import describe_model_error
 from ..storable import storable_json, storable_text
 from .prompts import DEFAULT_PROMPT_TEMPLATE, correction_prompt, system_prompt
 from .shapes import SCORE_KEYS
@@ -43,7 +44,6 @@ BODY_EXCERPT_CHARS = 200
 MALFORMED_ANSWER_RETRIES = 2
 
 NO_API_KEY = "no API key for the judge: set OPENAI_API_KEY (any value for a server that needs none, such as Ollama)"
-RETRIED_STATUSES = (408, 409, 429)
 STATUS_HINTS = {
     401: " Check OPENAI_API_KEY.",
     403: " Check that OPENAI_API_KEY may use this model.",
@@ -219,19 +219,14 @@ def response_format(output_type: str) -> dict[str, Any]:
 
 
 def describe_api_error(exc: openai.OpenAIError, client: openai.OpenAI, model: str) -> str:
-    where = f"the judge at {client.base_url}"
-    tried = f"tried {1 + client.max_retries} times"
-    if isinstance(exc, openai.APITimeoutError):
-        return f"{where} did not answer within {REQUEST_TIMEOUT_SECONDS:g}s ({tried})"
-    if isinstance(exc, openai.APIConnectionError):
-        return f"could not connect to {where} ({tried}); check SCORECARD_OPENAI_BASE_URL / OPENAI_BASE_URL"
-    if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        tries = f" ({tried})" if status in RETRIED_STATUSES or status >= 500 else ""
-        detail = (exc.body.get("message") if isinstance(exc.body, dict) else None) or exc.message
-        hint = STATUS_HINTS.get(status, "")
-        return f"{where} answered HTTP {status}{tries} for model {model!r}: {str(detail).rstrip('.')}.{hint}"
-    return f"{where} failed: {exc}"
+    return describe_model_error(
+        exc,
+        where=f"the judge at {client.base_url}",
+        tries=1 + client.max_retries,
+        model=model,
+        timeout=REQUEST_TIMEOUT_SECONDS,
+        hints=STATUS_HINTS,
+    )
 
 
 def _answer_text(completion: Any) -> str:
