@@ -16,6 +16,7 @@ import time
 
 from bench._server import ServerFailed, bench_server
 from scorecard_core.client import ScorecardClient
+from scorecard_core.polling import Backoff, poll
 from tests.fakes.openai_server import FakeOpenAI
 
 MODEL_DELAY = 0.05
@@ -79,15 +80,14 @@ def timed_kickoff(client: ScorecardClient, ids: tuple[str, str, str, str], cases
             "concurrency": concurrency,
         },
     )
-    deadline = started + 600
-    while time.perf_counter() < deadline:
-        current = client.get(f"/runs/{run['id']}")
-        if current["numRecords"] >= cases:
-            return time.perf_counter() - started
-        if current["status"] == "error" and current["numRecords"] < cases:
-            raise ServerFailed(f"run {run['id']} ended in error: {current.get('error')}")
-        time.sleep(POLL_SECONDS)
-    raise ServerFailed(f"run {run['id']} did not record {cases} testcases within 600 s")
+    current = poll(
+        lambda: client.get(f"/runs/{run['id']}"),
+        lambda r: r["numRecords"] >= cases or r["status"] == "error",
+        Backoff(first=POLL_SECONDS, longest=POLL_SECONDS, give_up_after=600),
+    )
+    if current["numRecords"] < cases:
+        raise ServerFailed(f"run {run['id']} recorded {current['numRecords']} of {cases}: {current.get('error')}")
+    return time.perf_counter() - started
 
 
 def main() -> None:
