@@ -24,7 +24,9 @@ from sqlalchemy import (
     Table,
     TypeDecorator,
     UniqueConstraint,
+    false as sa_false,
     inspect,
+    true as sa_true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -141,6 +143,9 @@ class Metric(SQLModel, table=True):
     passing_threshold: float | None = None
     # Our extension: which built-in heuristic scores this metric, and how (see scoring/).
     heuristic: dict | None = json_column(nullable=True)
+    # Our extension: reuse a stored judgement when the same one is asked again (judge_cache.py);
+    # it applies only at temperature 0.
+    judge_cache: bool = Field(default=True, sa_column_kwargs={"server_default": sa_true()})
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 
@@ -229,6 +234,8 @@ class Record(SQLModel, table=True):
     call_metadata: dict | None = Field(
         default=None, sa_column=Column("metadata", JsonType, key="call_metadata", nullable=True)
     )
+    # How long the system call took, measured by whoever made it (the runner, a server run).
+    duration_ms: float | None = None
     created_at: datetime = timestamp()
 
 
@@ -256,6 +263,9 @@ class Score(SQLModel, table=True):
     error: str | None = None
     user_id: str = "background-job"
     validation_errors: list | None = json_column(nullable=True)
+    # The judge's token usage and model ({"model", "promptTokens", "completionTokens",
+    # "totalTokens", "cached"}); "cached" when the judgement came from the judge cache.
+    usage: dict | None = json_column(nullable=True)
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 
@@ -306,6 +316,11 @@ class GitHubConnection(SQLModel, table=True):
     metric_ids: list = json_column()
     system_version_id: str | None = None
     fail_under: str = ""
+    # The rest of the commit status's gate (gate.GatePolicy): the same rule as the Action's inputs.
+    fail_under_mode: str = Field(default="point", sa_column_kwargs={"server_default": "point"})
+    fail_on_regression: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
+    regression_margin: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    alpha: float = Field(default=0.01, sa_column_kwargs={"server_default": "0.01"})
     # token | app | default (the service's own SCORECARD_GITHUB_* credentials)
     auth: str = "default"
     token: str | None = None
@@ -387,4 +402,15 @@ class AttachmentContent(SQLModel, table=True):
     attachment_id: str = parent("attachment", type_=String)
     sha256: str
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = timestamp()
+
+
+class JudgeCacheEntry(SQLModel, table=True):
+    """A judgement kept by what determines it (judge model, temperature, rendered prompt, output
+    type), hashed into ``key``: asking the same again reuses it instead of calling the judge."""
+
+    __tablename__ = "judge_cache"
+    key: str = Field(primary_key=True)
+    score: dict = json_column()
+    usage: dict | None = json_column(nullable=True)
     created_at: datetime = timestamp()
