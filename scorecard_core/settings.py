@@ -20,7 +20,8 @@ from typing import Annotated, Any, ClassVar
 from pydantic import AliasChoices, BeforeValidator, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from .errors import ScorecardError
+from .errors import InvalidField, ScorecardError
+from .prices import DEFAULT_PRICES, ModelPrice, parse_prices
 
 PREFIX = "SCORECARD_"
 # Where a Flask app keeps its Settings (the server's and the standalone webhook service's).
@@ -93,6 +94,17 @@ def _positive(raw: Any) -> float:
     return value
 
 
+def _prices(raw: Any) -> dict[str, ModelPrice]:
+    """JSON text as the variable holds it, or (an app factory's override) a table; both go over
+    the defaults. ``_explain`` names the variable before the problem."""
+    if not isinstance(raw, str):
+        return {**DEFAULT_PRICES, **raw}
+    try:
+        return parse_prices(raw)
+    except InvalidField as exc:
+        raise ValueError(exc.problem) from None
+
+
 def _comma_separated(raw: Any) -> tuple[str, ...]:
     parts = raw.split(",") if isinstance(raw, str) else raw
     return tuple(part.strip() for part in parts if part.strip())
@@ -135,6 +147,10 @@ class Settings(BaseSettings):
     scoring_concurrency: Annotated[int, _whole_number(1, 1024)] = 32
     scoring_lease_seconds: PositiveNumber = 60.0
     scoring_max_attempts: Annotated[int, _whole_number(1, 100)] = 3
+    # What tokens cost, for a run's cost: JSON of USD per million tokens over the defaults.
+    model_prices: Annotated[dict[str, ModelPrice], NoDecode, BeforeValidator(_prices)] = Field(
+        default_factory=lambda: dict(DEFAULT_PRICES)
+    )
     # The judge: any OpenAI-compatible server (OpenAI, Azure, vLLM, Ollama).
     openai_base_url: str = Field(
         "https://api.openai.com/v1", validation_alias=read_from("SCORECARD_OPENAI_BASE_URL", "OPENAI_BASE_URL")
