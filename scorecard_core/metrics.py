@@ -59,7 +59,11 @@ def apply_rules(metric: Metric) -> None:
 
 
 def metric_config(metric: Metric) -> dict[str, Any]:
-    return {name: getattr(metric, name) for name in VERSIONED_FIELDS}
+    config = {name: getattr(metric, name) for name in VERSIONED_FIELDS}
+    # Only when off: the versions (and config hashes) of metrics at the default stay as they were.
+    if metric.judge_cache is False:
+        config["judge_cache"] = False
+    return config
 
 
 def snapshot(session: Session, metric: Metric) -> MetricVersion:

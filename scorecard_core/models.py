@@ -266,6 +266,9 @@ class Score(SQLModel, table=True):
     # The judge's token usage and model ({"model", "promptTokens", "completionTokens",
     # "totalTokens", "cached"}); "cached" when the judgement came from the judge cache.
     usage: dict | None = json_column(nullable=True)
+    # Set by a re-score asked `fresh`: the judge is asked again even if the judge cache holds
+    # the judgement (and the entry is replaced).
+    fresh: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 

@@ -73,6 +73,7 @@ def metric(m: Metric) -> dict[str, Any]:
             promptTemplate=m.prompt_template or "",
             evalModelName=m.eval_model_name,
             temperature=m.temperature,
+            judgeCache=m.judge_cache,
         )
     if m.heuristic is not None:
         body["heuristic"] = m.heuristic
@@ -155,6 +156,8 @@ def score(s: Score) -> dict[str, Any]:
         body["validationErrors"] = s.validation_errors
     if s.error:
         body["error"] = s.error
+    if s.usage is not None:
+        body["usage"] = s.usage
     return body
 
 

@@ -2,6 +2,7 @@
 
 - Heuristic scores are cheap: they are computed on the dispatcher thread in large batches.
 - AI scores go to background jobs (bounded concurrency, default 32); the judge retries 429/5xx.
+  A judgement asked for before is answered by the judge cache (judge_cache.py).
 - One writer thread stores results in batches and refreshes the runs they belong to. A batch
   the database refuses is stored row by row, and a row it still refuses is stored as an error
   saying why: one bad score never holds back the others.
@@ -34,6 +35,7 @@ from ..db import session_scope
 from ..jobs import Jobs, ThreadJobs
 from ..models import MetricVersion, Record, Run, Score, id_of, utcnow
 from ..storable import storable_text
+from .judge_cache import JudgeCache
 from .lifecycle import finished_runs, refresh_run
 from .one_record import Judge, score_record
 
@@ -53,6 +55,7 @@ class Claim:
     record_id: int
     metric_version_id: str
     scored_by: str
+    fresh: bool  # ask the judge even when the judge cache holds the judgement
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Result:
     run_id: int
     score: dict[str, Any] | None
     error: str | None
+    usage: dict[str, Any] | None = None
 
 
 class ScoringEngine:
@@ -74,6 +78,7 @@ class ScoringEngine:
         jobs: Jobs | None = None,
         on_run_finished: Callable[[int], None] | None = None,
         max_attempts: int = 3,
+        judge_cache: bool = True,
     ):
         self.engine = engine
         self.concurrency = concurrency
@@ -82,6 +87,7 @@ class ScoringEngine:
         self.poll_seconds = poll_seconds
         self.on_run_finished = on_run_finished
         self._judge = judge
+        self._cache = JudgeCache(engine) if judge_cache else None
         self._jobs = jobs or ThreadJobs(concurrency, name="scorecard-judge")
         self._results: queue.Queue[Result | None] = queue.Queue()
         self._wake = threading.Event()
@@ -140,6 +146,7 @@ class ScoringEngine:
                 col(Score.record_id),
                 col(Score.metric_version_id),
                 col(Score.scored_by),
+                col(Score.fresh),
             )
         )
         with session_scope(self.engine) as session:
@@ -233,14 +240,15 @@ class ScoringEngine:
     def _scored(self, claim: Claim, record: Record | None, versions: dict) -> Result:
         if record is None:
             return Result(claim.score_id, claim.run_id, None, "the record was deleted")
+        judge = self._cache.judging(self._judge, fresh=claim.fresh) if self._cache else self._judge
         scored = score_record(
             versions[claim.metric_version_id],
             inputs=record.inputs,
             outputs=record.outputs,
             expected=record.expected,
-            judge=self._judge,
+            judge=judge,
         )
-        return Result(claim.score_id, claim.run_id, scored.score, scored.error)
+        return Result(claim.score_id, claim.run_id, scored.score, scored.error, scored.usage)
 
     def _dispatch_ai(self) -> None:
         while not self._stopping.is_set():
@@ -348,6 +356,7 @@ class ScoringEngine:
                 "new_status": "scored" if r.error is None else "error",
                 "new_score": r.score,
                 "new_error": r.error,
+                "new_usage": r.usage,
                 "now": now,
             }
             for r in sorted(batch, key=lambda r: r.score_id)  # ID order, as rescoring locks them
@@ -373,6 +382,7 @@ _STORE_RESULT = (
         status=bindparam("new_status"),
         score=bindparam("new_score"),
         error=bindparam("new_error"),
+        usage=bindparam("new_usage"),
         lease_until=None,
         updated_at=bindparam("now"),
     )

@@ -63,11 +63,37 @@ CODE_FENCE = re.compile(r"```[a-zA-Z]*\s*(.*?)```", re.DOTALL)
 @dataclass(frozen=True)
 class JudgeResult:
     """``score`` in Scorecard's shape ({"binaryScore"|"intScore"|"floatScore": v, "reasoning": str})
-    or ``error``; ``raw`` keeps the judge's last answer text when it could not be used."""
+    or ``error``; ``raw`` keeps the judge's last answer text when it could not be used. ``usage``
+    is what the judge was paid for, summed over re-asks (see :func:`usage_of`); None when it was
+    never asked."""
 
     score: dict[str, Any] | None
     error: str | None = None
     raw: str | None = None
+    usage: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What the judge is asked for one record: everything that determines its answer."""
+
+    model: str
+    temperature: float
+    output_type: str
+    system_prompt: str
+    prompt: str
+
+
+def usage_of(model: str, prompt_tokens: int = 0, completion_tokens: int = 0, cached: bool = False) -> dict[str, Any]:
+    """A score's usage on the wire: the model asked and its tokens; ``cached`` when the judgement
+    came from the judge cache (the tokens are then those the first asking paid for)."""
+    return {
+        "model": model,
+        "promptTokens": prompt_tokens,
+        "completionTokens": completion_tokens,
+        "totalTokens": prompt_tokens + completion_tokens,
+        "cached": cached,
+    }
 
 
 class MalformedAnswer(ScorecardError):
@@ -96,6 +122,22 @@ def judge_record(
     at the OpenAI-compatible ``base_url`` (the settings' ``openai_base_url`` and
     ``openai_api_key``). ``max_retries`` bounds the transport retries.
     """
+    judgement = prepare(metric, inputs=inputs, outputs=outputs, expected=expected)
+    if isinstance(judgement, JudgeResult):
+        return judgement
+    if not api_key:
+        return JudgeResult(None, NO_API_KEY)
+    return _ask_until_usable(client_for(base_url, api_key, max_retries), judgement)
+
+
+def prepare(
+    metric: Mapping[str, Any],
+    *,
+    inputs: Mapping[str, Any] | None,
+    outputs: Mapping[str, Any] | None,
+    expected: Mapping[str, Any] | None,
+) -> Judgement | JudgeResult:
+    """The judgement to ask for, or a result with the error that prevents asking."""
     name = metric.get("name")
     output_type = metric.get("output_type")
     if output_type not in SCORE_SCHEMAS:
@@ -110,43 +152,44 @@ def judge_record(
         )
     except Exception as exc:  # noqa: BLE001  (user-written template code can raise anything)
         return JudgeResult(None, f"promptTemplate of metric {name!r} could not be rendered: {exc}")
-    if not api_key:
-        return JudgeResult(None, NO_API_KEY)
-    model = metric.get("eval_model_name") or DEFAULT_EVAL_MODEL
     temperature = metric.get("temperature")
-    return _ask_until_usable(
-        client_for(base_url, api_key, max_retries),
-        model=model,
+    return Judgement(
+        model=metric.get("eval_model_name") or DEFAULT_EVAL_MODEL,
         temperature=0.0 if temperature is None else temperature,
         output_type=output_type,
+        system_prompt=system_prompt(output_type),
         prompt=prompt,
     )
 
 
-def _ask_until_usable(
-    client: openai.OpenAI, *, model: str, temperature: float, output_type: str, prompt: str
-) -> JudgeResult:
-    messages = [{"role": "system", "content": system_prompt(output_type)}, {"role": "user", "content": prompt}]
+def _ask_until_usable(client: openai.OpenAI, judgement: Judgement) -> JudgeResult:
+    model, output_type = judgement.model, judgement.output_type
+    messages = [{"role": "system", "content": judgement.system_prompt}, {"role": "user", "content": judgement.prompt}]
     correction: list[dict[str, str]] = []
     problem = raw = ""
+    prompt_tokens = completion_tokens = 0
     attempts = 1 + MALFORMED_ANSWER_RETRIES
-    for _ in range(attempts):
+    for attempt in range(attempts):
         try:
             completion = _complete(
                 client,
                 model=model,
-                temperature=temperature,
+                temperature=judgement.temperature,
                 messages=messages + correction,
                 response_format=response_format(output_type),
             )
-        except openai.OpenAIError as exc:
-            return JudgeResult(None, storable_text(describe_api_error(exc, client, model)))
-        except UnreadableBody as exc:
-            return JudgeResult(None, storable_text(str(exc)))
+        except (openai.OpenAIError, UnreadableBody) as exc:
+            error = describe_api_error(exc, client, model) if isinstance(exc, openai.OpenAIError) else str(exc)
+            # Earlier answers of this score were paid for even though none was usable.
+            paid = usage_of(model, prompt_tokens, completion_tokens) if attempt else None
+            return JudgeResult(None, storable_text(error), usage=paid)
+        prompt_tokens += _tokens(completion, "prompt_tokens")
+        completion_tokens += _tokens(completion, "completion_tokens")
+        usage = usage_of(model, prompt_tokens, completion_tokens)
         raw = storable_text(_answer_text(completion))
         try:
             # The answer's JSON can spell a NUL or a lone surrogate as an escape (\u0000).
-            return JudgeResult(storable_json(parse_score(raw, output_type)))
+            return JudgeResult(storable_json(parse_score(raw, output_type)), usage=usage)
         except MalformedAnswer as exc:
             problem = str(exc)
             correction = [
@@ -154,7 +197,13 @@ def _ask_until_usable(
                 {"role": "user", "content": correction_prompt(output_type, problem)},
             ]
     error = f"the judge ({model}) gave no usable {output_type} score in {attempts} answers; last problem: {problem}"
-    return JudgeResult(None, error, raw)
+    return JudgeResult(None, error, raw, usage)
+
+
+def _tokens(completion: ChatCompletion, field: str) -> int:
+    """Tokens the endpoint reports (0 when it reports none, as some OpenAI-compatible servers do)."""
+    value = getattr(completion.usage, field, None) if completion.usage is not None else None
+    return value if isinstance(value, int) else 0
 
 
 # -- the openai client -----------------------------------------------------------------------

@@ -39,9 +39,11 @@ def run_versions(session: Session, run: Run) -> list[MetricVersion]:
     return [by_id[i] for i in run.metric_version_ids if i in by_id]
 
 
-def add_pending_scores(session: Session, run_id: int, records: Iterable[Record], versions: list[MetricVersion]) -> int:
+def add_pending_scores(
+    session: Session, run_id: int, records: Iterable[Record], versions: list[MetricVersion], fresh: bool = False
+) -> int:
     """One pending score per (record, metric version); records whose system call failed are not
-    scored (they count as record errors instead)."""
+    scored (they count as record errors instead). ``fresh`` scores skip the judge cache."""
     now = utcnow()
     rows = [
         {
@@ -50,6 +52,7 @@ def add_pending_scores(session: Session, run_id: int, records: Iterable[Record],
             "metric_version_id": version.id,
             "scored_by": scored_by(version.config),
             "status": "pending",
+            "fresh": fresh,
             "user_id": "background-job",
             "created_at": now,
             "updated_at": now,
@@ -61,6 +64,13 @@ def add_pending_scores(session: Session, run_id: int, records: Iterable[Record],
     if rows:
         session.execute(insert(Score), rows)
     return len(rows)
+
+
+def _judge_cache_hits(session: Session, run_id: int) -> int:
+    """The run's scores the judge cache answered (their usage says so)."""
+    cached = col(Score.usage)["cached"].as_boolean()
+    statement = select(func.count()).where(col(Score.run_id) == run_id, cached.is_(True))
+    return session.exec(statement).one()
 
 
 def _score_counts(session: Session, run_id: int) -> dict[str, dict[str, int]]:
@@ -133,6 +143,7 @@ def refresh_run(session: Session, run: Run) -> str:
     run.status_detail = {
         "records": {"created": run.num_records, "expected": run.num_expected_records, "errored": record_errors},
         "metrics": metrics,
+        "judgeCacheHits": _judge_cache_hits(session, id_of(run)),
     }
     run.num_scores = sum(m["scored"] for m in metrics)
     run.error = _error_summary(metrics, record_errors)
@@ -176,12 +187,12 @@ def _error_summary(metrics: list[dict[str, Any]], record_errors: int) -> str | N
     return "; ".join(parts) or None
 
 
-def rescore(session: Session, run: Run, metrics: list) -> None:
+def rescore(session: Session, run: Run, metrics: list, fresh: bool = False) -> None:
     """Score the run's existing records again with the metrics' current versions.
 
     Automatic scores of those metrics are replaced; completed human scores are kept (moved to the
     new version); metrics new to the run are added. ``metric_ids`` and ``metric_version_ids``
-    stay parallel lists.
+    stay parallel lists. ``fresh`` asks the judge again instead of the judge cache.
     """
     # Rescores of a run take turns (the run's lock), so one never inserts the scores another is
     # replacing; and the run's scores are locked in ID order, the order the scoring engine writes
@@ -217,7 +228,7 @@ def rescore(session: Session, run: Run, metrics: list) -> None:
             add_pending_scores(session, id_of(run), [r for r in records if r.id not in done], [version])
         else:
             session.execute(delete(Score).where(*replaced))
-            add_pending_scores(session, id_of(run), records, [version])
+            add_pending_scores(session, id_of(run), records, [version], fresh=fresh)
     run.metric_ids = metric_ids
     run.metric_version_ids = version_ids
     if run.status not in EXECUTING:

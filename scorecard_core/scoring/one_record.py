@@ -22,10 +22,12 @@ Judge = Callable[..., JudgeResult]
 
 @dataclass(frozen=True)
 class Scored:
-    """A score in Scorecard's shape ({"binaryScore"|"intScore"|"floatScore": v, "reasoning"}) or why not."""
+    """A score in Scorecard's shape ({"binaryScore"|"intScore"|"floatScore": v, "reasoning"}) or why
+    not; ``usage`` is the judge's (see ``judge.usage_of``), None for scores no judge gave."""
 
     score: dict[str, Any] | None
     error: str | None = None
+    usage: dict[str, Any] | None = None
 
 
 def scorable(config: Mapping[str, Any]) -> bool:
@@ -53,5 +55,5 @@ def score_record(
         error = outcome.error
         if error and outcome.raw:
             error += f"; the judge's answer: {outcome.raw[:RAW_ANSWER_CHARS]}"
-        return Scored(outcome.score, error)
+        return Scored(outcome.score, error, outcome.usage)
     return Scored(None, f"metric {config.get('name')!r} is scored by people, not automatically")

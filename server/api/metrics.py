@@ -34,6 +34,8 @@ class MetricFields(Body):
     temperature: float | None = None
     passing_threshold: float | None = None
     heuristic: dict[str, Any] | None = None
+    # Our extension: reuse the judge's stored answers at temperature 0 (see judge_cache.py).
+    judge_cache: bool = True
 
 
 class MetricCreate(MetricFields):

@@ -83,6 +83,9 @@ class Metric(TypedDict):
     promptTemplate: NotRequired[Annotated[str, Field(description="AI metrics only")]]
     evalModelName: NotRequired[str | None]
     temperature: NotRequired[float | None]
+    judgeCache: NotRequired[
+        Annotated[bool, Field(description="our extension, AI metrics only: reuse the judge's answers at temperature 0")]
+    ]
     heuristic: NotRequired[Annotated[dict[str, Any], Field(description="our extension: a built-in heuristic")]]
 
 
@@ -137,6 +140,7 @@ class StatusDetail(TypedDict):
 
     records: RecordCounts
     metrics: list[MetricCounts]
+    judgeCacheHits: NotRequired[Annotated[int, Field(description="scores the judge cache answered")]]
 
 
 class Run(TypedDict):
@@ -163,6 +167,17 @@ class Run(TypedDict):
     updatedAt: datetime
 
 
+class JudgeUsage(TypedDict):
+    """Tokens summed over the judge's re-asks of one score; `cached` when the judge cache answered
+    (the tokens are then those the first asking paid for)."""
+
+    model: str
+    promptTokens: int
+    completionTokens: int
+    totalTokens: int
+    cached: bool
+
+
 class Score(TypedDict):
     """`score` is `{binaryScore | intScore | floatScore, reasoning?}`; one that does not fit its
     metric is stored with `validationErrors`."""
@@ -174,6 +189,7 @@ class Score(TypedDict):
     status: Literal["pending", "running", "scored", "error"]
     validationErrors: NotRequired[list[ValidationError]]
     error: NotRequired[str]
+    usage: NotRequired[Annotated[JudgeUsage, Field(description="our extension: the judge's, for AI scores")]]
 
 
 class Record(TypedDict):

@@ -25,6 +25,8 @@ MAX_HISTORY_RUNS = 100
 
 class Rescore(Body):
     metric_ids: list[NumericId] = Field(min_length=1)
+    # Ask the judge again instead of reusing the judge cache's answers (and replace them).
+    fresh: bool = False
 
 
 @bp.post("/runs/<run_id>/rescore")
@@ -32,7 +34,7 @@ def rescore_run(run_id: str):
     run = load_run(run_id)
     body = parse(Rescore)
     session = database.session()
-    rescore(session, run, load_metrics(session, run.project_id, body.metric_ids))
+    rescore(session, run, load_metrics(session, run.project_id, body.metric_ids), fresh=body.fresh)
     session.commit()
     scoring.stored(session)
     return wire.run(run)

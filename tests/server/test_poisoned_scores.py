@@ -43,7 +43,10 @@ def server(database_url, fake_openai) -> Iterator[LiveServer]:
 
 def ai_run(client: ScorecardClient, cases: int, prompt: str) -> tuple[dict, dict, list[dict]]:
     project, testset, testcases = make_project(client, cases=cases)
-    judge = metric(client, project, name="Judge", evalType="ai", outputType="int", promptTemplate=prompt)
+    # No judge cache: records with the same output each take the next scripted answer.
+    judge = metric(
+        client, project, name="Judge", evalType="ai", outputType="int", promptTemplate=prompt, judgeCache=False
+    )
     run = client.post(f"/projects/{project['id']}/runs", {"testsetId": testset["id"], "metricIds": [judge["id"]]})
     return run, judge, testcases
 

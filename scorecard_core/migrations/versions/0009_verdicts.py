@@ -23,6 +23,7 @@ JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgres
 def upgrade() -> None:
     op.add_column("record", sa.Column("duration_ms", sa.Float(), nullable=True))
     op.add_column("score", sa.Column("usage", JSON, nullable=True))
+    op.add_column("score", sa.Column("fresh", sa.Boolean(), server_default=sa.false(), nullable=False))
     op.add_column("metric", sa.Column("judge_cache", sa.Boolean(), server_default=sa.true(), nullable=False))
     op.add_column(
         "github_connection", sa.Column("fail_under_mode", TEXT(), server_default="point", nullable=False)
@@ -47,5 +48,6 @@ def downgrade() -> None:
     for column in ("alpha", "regression_margin", "fail_on_regression", "fail_under_mode"):
         op.drop_column("github_connection", column)
     op.drop_column("metric", "judge_cache")
+    op.drop_column("score", "fresh")
     op.drop_column("score", "usage")
     op.drop_column("record", "duration_ms")
