@@ -151,7 +151,10 @@ def wilson(successes: float, n: float, level: float = LEVEL) -> Interval | None:
     denominator = 1.0 + z * z / n
     center = (p + z * z / (2.0 * n)) / denominator
     half = z * math.sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n)) / denominator
-    return Interval(max(0.0, center - half), min(1.0, center + half), level)
+    # At p = 0 (or 1) the bound is exactly 0 (or 1); rounding would leave the estimate outside.
+    low = 0.0 if p == 0.0 else max(0.0, center - half)
+    high = 1.0 if p == 1.0 else min(1.0, center + half)
+    return Interval(low, high, level)
 
 
 def proportion(clusters: Sequence[Cluster], level: float = LEVEL) -> Estimate | None:
