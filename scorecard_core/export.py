@@ -1,4 +1,5 @@
-"""CSV export of a run: one row per record, with every metric's score, verdict and reasoning.
+"""CSV export of a run: one row per record, with its call's duration and token usage and every
+metric's score, verdict and reasoning.
 
 Cells are capped at 128,000 characters and cells a spreadsheet would read as a formula are
 neutralised, because outputs and testcase data are untrusted text.
@@ -20,6 +21,7 @@ from .metrics import passes
 from .models import Record, Run, Score, id_of
 from .scoring.lifecycle import run_versions
 from .scoring.shapes import SCORE_KEYS
+from .usage import system_tokens
 
 MAX_CELL_CHARS = 128_000
 TRUNCATION_MARK = "…[truncated]"
@@ -43,9 +45,30 @@ def _score_cell(score: Score | None) -> str:
     return safe_cell(next((body[k] for k in SCORE_KEYS.values() if k in body), ""))
 
 
+def _call_cells(record: Record) -> list[str]:
+    """The call's duration and the system's prompt and completion tokens; blank when unreported."""
+    tokens = system_tokens(record.call_metadata)
+    cells = [
+        "" if record.duration_ms is None else record.duration_ms,
+        "" if tokens is None else tokens.prompt,
+        "" if tokens is None else tokens.completion,
+    ]
+    return [safe_cell(cell) for cell in cells]
+
+
 def rows(session: Session, run: Run) -> Iterator[list[str]]:
     versions = run_versions(session, run)
-    header = ["recordId", "testcaseId", "inputs", "expected", "outputs", "error"]
+    header = [
+        "recordId",
+        "testcaseId",
+        "inputs",
+        "expected",
+        "outputs",
+        "error",
+        "durationMs",
+        "promptTokens",
+        "completionTokens",
+    ]
     for version in versions:
         name = version.config["name"]
         header += [f"{name} score", f"{name} passed", f"{name} reasoning", f"{name} error"]
@@ -73,6 +96,7 @@ def rows(session: Session, run: Run) -> Iterator[list[str]]:
                 safe_cell(record.expected),
                 safe_cell(record.outputs),
                 safe_cell(record.error or ""),
+                *_call_cells(record),
             ]
             for version in versions:
                 score = by_record[id_of(record)].get(version.id)

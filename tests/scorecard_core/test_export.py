@@ -65,6 +65,9 @@ def test_a_run_exports_one_row_per_record_with_each_metrics_columns(world):
         "expected",
         "outputs",
         "error",
+        "durationMs",
+        "promptTokens",
+        "completionTokens",
         "Exact score",
         "Exact passed",
         "Exact reasoning",
@@ -82,6 +85,7 @@ def test_a_run_exports_one_row_per_record_with_each_metrics_columns(world):
             '{"answer": "a0"}',
             '{"answer": "a0"}',
             "",
+            *["", "", ""],  # no duration or usage reported
             "true",
             "true",
             "'@same answer",
@@ -92,9 +96,9 @@ def test_a_run_exports_one_row_per_record_with_each_metrics_columns(world):
             "",
         ],
         # A failed call: no scores, its error neutralised.
-        [str(records[1].id), str(testcase.id), "{}", "{}", "{}", '\'=HYPERLINK("http://x")', *[""] * 8],
+        [str(records[1].id), str(testcase.id), "{}", "{}", "{}", '\'=HYPERLINK("http://x")', *[""] * 11],
         # An errored score and a pending one: no value, no verdict.
-        [str(records[2].id), "", "{}", "{}", '{"answer": "-"}', "", "", "", "", "'=judge down", "", "", "", ""],
+        [str(records[2].id), "", "{}", "{}", '{"answer": "-"}', *[""] * 4, "", "", "", "'=judge down", *[""] * 4],
     ]
 
 
@@ -106,7 +110,7 @@ def test_a_large_run_streams_in_chunks_across_pages_of_records(world):
     chunks = list(stream_csv(world.engine, run.id))
     assert len(chunks) == 3  # 502 rows, written out every 200
     header, *rows = list(csv.reader(io.StringIO("".join(chunks))))
-    assert header == ["recordId", "testcaseId", "inputs", "expected", "outputs", "error"]
+    assert header[:6] == ["recordId", "testcaseId", "inputs", "expected", "outputs", "error"]
     assert [row[2] for row in rows] == [f'{{"n": {n}}}' for n in range(501)]
     assert [int(row[0]) for row in rows] == sorted(int(row[0]) for row in rows)
 
@@ -119,4 +123,19 @@ def test_a_score_that_does_not_fit_its_metric_gets_no_verdict(world):
     with session_scope(world.engine) as session:
         put_score(session, session.get(Record, record.id), run.metric_version_ids[0], {"intScore": 9}, None)
     _header, row = exported(world, run)
-    assert row[6:8] == ["9", ""]
+    assert row[9:11] == ["9", ""]
+
+
+def test_each_row_has_its_calls_duration_and_system_tokens(world):
+    run = world.run([world.metric("Exact")], with_testset=False)
+    usage = {"prompt_tokens": 12, "completion_tokens": 3, "total_tokens": 15}
+    items = [
+        RecordInput(inputs={}, expected={}, outputs={}, duration_ms=1234.5, metadata={"model": "m", "usage": usage}),
+        RecordInput(inputs={}, expected={}, outputs={}, duration_ms=0.0),
+        RecordInput(inputs={}, expected={}, outputs={}, metadata={"usage": "not counts"}),
+    ]
+    with session_scope(world.engine) as session:
+        runs.add_records(session, run.id, items)
+    header, *rows = exported(world, run)
+    assert header[6:9] == ["durationMs", "promptTokens", "completionTokens"]
+    assert [row[6:9] for row in rows] == [["1234.5", "12", "3"], ["0.0", "", ""], ["", "", ""]]
