@@ -30,12 +30,13 @@ class RecordItem:
     expected: dict[str, Any]
     outputs: dict[str, Any]
     error: str | None = None
-    # What the call reported besides outputs (token usage, model): kept by the server's own
-    # runs; the Action's uploads leave it out, as before.
+    # What the call reported besides outputs (``{"model", "usage"}``) and how long it took: our
+    # server stores both; hosted Scorecard has no place for them (see ``Uploader.call_facts``).
     metadata: dict[str, Any] | None = None
+    duration_ms: float | None = None
 
     def batch_item(self) -> dict[str, Any]:
-        item = {
+        item: dict[str, Any] = {
             "testcaseId": self.testcase_id,
             "trial": self.trial,
             "inputs": self.inputs,
@@ -44,7 +45,15 @@ class RecordItem:
         }
         if self.error:
             item["error"] = self.error
+        if self.metadata is not None:
+            item["metadata"] = self.metadata
+        if self.duration_ms is not None:
+            item["durationMs"] = self.duration_ms
         return item
+
+    def facts(self) -> dict[str, Any]:
+        """What ``Uploader.call_facts`` keeps of the call."""
+        return {"durationMs": self.duration_ms, "metadata": self.metadata}
 
     def hosted_body(self) -> dict[str, Any]:
         """Hosted Scorecard has no record error field: the error goes into the outputs."""
@@ -134,6 +143,9 @@ class Uploader(BatchingSink):
         # Hosted Scorecard keeps no record error: the IDs of the records whose call failed are
         # how the report still counts them as failed calls.
         self.failed_record_ids: set[str] = set()
+        # Uploaded record ID -> {"durationMs", "metadata"} of its call: hosted Scorecard stores
+        # neither, so the report's latency and tokens come from here.
+        self.call_facts: dict[str, dict[str, Any]] = {}
 
     def add(self, item: RecordItem) -> None:
         if not self.batches:
@@ -142,10 +154,16 @@ class Uploader(BatchingSink):
         super().add(item)
 
     def write_batch(self, batch: list[RecordItem]) -> None:
-        self.client.post(f"/runs/{self.run_id}/records/batch", {"items": [item.batch_item() for item in batch]})
+        created = self.client.post(
+            f"/runs/{self.run_id}/records/batch", {"items": [item.batch_item() for item in batch]}
+        )
+        # The answer holds one record per item, in the order sent.
+        for item, record in zip(batch, created["items"]):
+            self.call_facts[str(record["id"])] = item.facts()
 
     async def _post_one(self, item: RecordItem) -> None:
         async with self._single_slots:
             created = await asyncio.to_thread(self.client.post, f"/runs/{self.run_id}/records", item.hosted_body())
+        self.call_facts[str(created["id"])] = item.facts()
         if item.error:
             self.failed_record_ids.add(str(created["id"]))

@@ -35,6 +35,7 @@ class RecordInput:
     otel_link_id: str | None = None
     session_id: str | None = None
     metadata: dict[str, Any] | None = None
+    duration_ms: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -196,6 +197,7 @@ def _row(run_id: int, item: RecordInput) -> dict[str, Any]:
         "otel_link_id": item.otel_link_id,
         "session_id": item.session_id,
         "call_metadata": item.metadata,
+        "duration_ms": item.duration_ms,
         "created_at": utcnow(),
     }
 

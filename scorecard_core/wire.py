@@ -172,8 +172,10 @@ def record(r: Record, scores: Iterable[Score] | None = None) -> dict[str, Any]:
         "error": r.error,
         "createdAt": _iso(r.created_at),
     }
-    if r.call_metadata is not None:  # only records whose system call reported any (a server run's)
+    if r.call_metadata is not None:  # only records whose system call reported any
         body["metadata"] = r.call_metadata
+    if r.duration_ms is not None:  # only records whose caller measured the call
+        body["durationMs"] = r.duration_ms
     if scores is not None:
         body["scores"] = [score(s) for s in scores]
     return body

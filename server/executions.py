@@ -114,6 +114,7 @@ class RunRecords(BatchingSink):
                 idempotency_key=trial_key(item.testcase_id, item.trial),
                 error=item.error,
                 metadata=item.metadata,
+                duration_ms=item.duration_ms,
             )
             for item in batch
         ]

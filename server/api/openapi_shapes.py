@@ -203,8 +203,11 @@ class Record(TypedDict):
     metadata: NotRequired[
         Annotated[
             dict[str, Any],
-            Field(description="our extension: what a server-executed call reported, e.g. `model` and token `usage`"),
+            Field(description="our extension: what the system call reported, e.g. `model` and token `usage`"),
         ]
+    ]
+    durationMs: NotRequired[
+        Annotated[float, Field(ge=0, description="our extension: how long the system call took, in milliseconds")]
     ]
     createdAt: datetime
     scores: NotRequired[Annotated[list[Score], Field(description="in lists of a run's records")]]

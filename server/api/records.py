@@ -36,6 +36,10 @@ class RecordCreate(Body):
     otel_link_id: str | None = None
     session_id: str | None = None
     error: str | None = None
+    # Our extensions: what the call reported besides outputs (`model`, token `usage`), and how
+    # long it took in milliseconds.
+    metadata: dict[str, Any] | None = None
+    duration_ms: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
 
 class BatchItem(RecordCreate):
@@ -69,6 +73,8 @@ def _record_input(item: RecordCreate, key: str | None) -> run_logic.RecordInput:
         error=item.error,
         otel_link_id=item.otel_link_id,
         session_id=item.session_id,
+        metadata=item.metadata,
+        duration_ms=item.duration_ms,
     )
 
 
