@@ -98,7 +98,8 @@ class JudgeCache:
         statement = dialect.insert(table_of(JudgeCacheEntry)).values(row)
         if replace:
             statement = statement.on_conflict_do_update(
-                index_elements=["key"], set_={name: statement.excluded[name] for name in ("score", "usage", "created_at")}
+                index_elements=["key"],
+                set_={name: statement.excluded[name] for name in ("score", "usage", "created_at")},
             )
         else:
             statement = statement.on_conflict_do_nothing(index_elements=["key"])
