@@ -7,11 +7,16 @@ from __future__ import annotations
 import pytest
 
 from scorecard_core.client import ApiError
+from scorecard_core.db import session_scope
+from scorecard_core.models import Run
+from scorecard_core.prices import DEFAULT_PRICES
+from scorecard_core.usage import usage_from_wire
+from scorecard_core.usage_queries import usage_of_run
 from server import executions
 from tests.conftest import wait_for_run
 from tests.server.test_export_and_history import fetch_csv
-from tests.server.test_scoring_lifecycle import EXACT, make_project, metric
-from tests.server.test_server_runs import PROMPT, SYSTEM_MODEL, kickoff, version_of
+from tests.server.test_scoring_lifecycle import make_project
+from tests.server.test_server_runs import PROMPT, SYSTEM_MODEL, judged_metric, kickoff, version_of
 
 USAGE = {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150}
 
@@ -70,14 +75,24 @@ def test_the_csv_export_has_each_records_duration_and_system_tokens(client):
 
 def test_a_run_the_server_executes_measures_each_call(server, client, fake_openai):
     project, testset, _testcases = make_project(client, cases=3)
-    exact = metric(client, project, name="Exact", evalType="heuristic", outputType="boolean", heuristic=EXACT)
+    judge = judged_metric(client, project)
     fake_openai.delay = 0.2
     try:
-        run = kickoff(client, project, testset, [exact["id"]], version_of(client, project, PROMPT))
+        run = kickoff(client, project, testset, [judge["id"]], version_of(client, project, PROMPT))
         finished = wait_for_run(client, run["id"], timeout=60)
     finally:
         executions.stop(server.app)
-    assert finished["numRecords"] == 3
-    for record in client.paginate(f"/runs/{run['id']}/records"):
+    assert (finished["numRecords"], finished["numScores"]) == (3, 3)
+    records = list(client.paginate(f"/runs/{run['id']}/records"))
+    for record in records:
         assert 200 <= record["durationMs"] < 10_000
         assert record["metadata"]["model"] == SYSTEM_MODEL and record["metadata"]["usage"]["total_tokens"] > 0
+
+    # The run's figures are the same from the API's listing and from the database.
+    listed = usage_from_wire(records, DEFAULT_PRICES)
+    with session_scope(server.app.extensions["scorecard.engine"]) as session:
+        stored = usage_of_run(session, session.get_one(Run, int(run["id"])), DEFAULT_PRICES)
+    assert stored == listed
+    assert listed.calls_timed == 3 and listed.latency_p50_ms is not None and listed.latency_p50_ms >= 200
+    assert listed.system_tokens.total > 0 and listed.judge_tokens.total > 0
+    assert listed.cost_usd is None and SYSTEM_MODEL in listed.unknown_models  # the fake model has no price
