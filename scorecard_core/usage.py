@@ -103,7 +103,7 @@ class UsageTally:
 
     def add_record(self, duration_ms: Any, metadata: Any) -> None:
         """A record's ``durationMs`` and ``metadata`` (``{"model", "usage"}``), as stored."""
-        if isinstance(duration_ms, (int, float)) and not isinstance(duration_ms, bool) and duration_ms >= 0:
+        if isinstance(duration_ms, (int, float)) and not isinstance(duration_ms, bool) and 0 <= duration_ms < math.inf:
             self._durations.append(float(duration_ms))
         tokens = system_tokens(metadata)
         if tokens is not None:

@@ -99,6 +99,7 @@ def test_what_is_not_a_count_counts_as_none_and_a_missing_total_is_the_sum():
     records = [
         record("slow", "gpt-4o", {"prompt_tokens": "12", "completion_tokens": True, "total_tokens": None}),
         record(-5, "gpt-4o", {"prompt_tokens": 30, "completion_tokens": 6}),
+        record(float("inf")),
         record(None, "gpt-4o", {"prompt_tokens": None, "completion_tokens": None, "total_tokens": None}),
         {"metadata": "not an object", "scores": [{"usage": ["not", "an", "object"]}]},
     ]
