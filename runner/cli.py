@@ -19,7 +19,7 @@ from typing import Any
 from scorecard_core import links
 from scorecard_core.client import ScorecardClient
 from scorecard_core.errors import ScorecardError
-from scorecard_core.gate import GateResult, Thresholds, parse_fail_under
+from scorecard_core.gate import GatePolicy, GateResult, parse_policy
 from scorecard_core.markdown import ReportContext, render, report_context, sticky_marker
 
 from . import workflow
@@ -90,7 +90,7 @@ def build_report(
     api: RunnerApi,
     run: dict[str, Any],
     url: str,
-    thresholds: Thresholds,
+    policy: GatePolicy,
     failed_record_ids: Collection[str] = (),
 ) -> tuple[ReportContext, dict]:
     baseline = api.baseline_for(config, run)
@@ -102,7 +102,7 @@ def build_report(
         run,
         api.metrics([str(m) for m in run.get("metricIds", [])]),
         records,
-        thresholds,
+        policy,
         config.testset_id,
         baseline=(baseline, api.records(str(baseline["id"]))) if baseline is not None else None,
         run_url=url,
@@ -117,10 +117,17 @@ def build_report(
         "status": run["status"],
         "passed": gate.passed,
         "failures": gate.failures,
+        "regressions": gate.regressions,
         "summary": context.summary.as_dict(),
         "comparison": context.comparison,
     }
     return context, results
+
+
+def gate_policy(config: RunnerConfig) -> GatePolicy:
+    return parse_policy(
+        config.fail_under, config.fail_under_mode, config.fail_on_regression, config.regression_margin, config.alpha
+    )
 
 
 def gate_of(context: ReportContext) -> GateResult:
@@ -156,7 +163,7 @@ def publish(config: RunnerConfig, context: ReportContext, results: dict) -> None
 def main() -> int:
     try:
         config = load()
-        thresholds = parse_fail_under(config.fail_under)  # a typo fails now, not after the whole run
+        policy = gate_policy(config)  # a typo fails now, not after the whole run
         workflow.add_mask(config.api_key)
         api = RunnerApi(ScorecardClient(config.api_url, config.api_key))
         with workflow.group("Scorecard: prepare the run"):
@@ -181,7 +188,7 @@ def main() -> int:
             return 0
         with workflow.group("Scorecard: wait for scores"), workflow.untrusted_output():
             run = wait_for_scores(api, str(run["id"]), config.score_timeout)
-        context, results = build_report(config, api, run, url, thresholds, failed_record_ids)
+        context, results = build_report(config, api, run, url, policy, failed_record_ids)
         publish(config, context, results)
     except ScoresTimedOut as exc:
         workflow.error(f"{exc}; raise the `score-timeout` input or check the run's scoring")
@@ -190,9 +197,12 @@ def main() -> int:
         workflow.error(exc.message)
         return 1
     gate = gate_of(context)
+    for note in gate.notes:
+        workflow.notice(note)
     if not gate.passed:
         for failure in gate.failures:
-            workflow.error(failure, title="Scorecard threshold missed")
+            title = "Scorecard: regression" if failure in gate.regressions else "Scorecard threshold missed"
+            workflow.error(failure, title=title)
         return 1
     print(f"Scorecard: {'all thresholds met' if gate.failures == [] else 'passed'} — {url}")
     return 0

@@ -47,6 +47,12 @@ class RunnerConfig:
     timeout: float = 300.0
     trials: int = 1
     fail_under: str = ""
+    # The rest of the gate, parsed by gate.parse_policy (which names a bad input).
+    fail_under_mode: str = "point"
+    fail_on_regression: bool = False
+    regression_margin: str = ""
+    alpha: str = ""
+    model_prices: str = ""  # JSON price table over the defaults (prices.parse_prices)
     wait_for_scores: bool = True
     score_timeout: float = 1800.0
     comment: bool = True
@@ -193,6 +199,11 @@ def load(env: Mapping[str, str] | None = None) -> RunnerConfig:
         timeout=_positive("timeout", value("timeout"), 300.0, float),
         trials=_positive("trials", value("trials"), 1),
         fail_under=value("fail-under"),
+        fail_under_mode=value("fail-under-mode") or "point",
+        fail_on_regression=_flag("fail-on-regression", value("fail-on-regression"), False),
+        regression_margin=value("regression-margin"),
+        alpha=value("alpha"),
+        model_prices=value("model-prices"),
         wait_for_scores=_flag("wait-for-scores", value("wait-for-scores"), True),
         score_timeout=_positive("score-timeout", value("score-timeout"), 1800.0, float),
         comment=_flag("comment", value("comment"), True),

@@ -14,8 +14,9 @@ from pydantic import Field, ValidationError
 from sqlmodel import Session, select
 
 from .bodies import Body, NumericId
+from .comparison import DEFAULT_ALPHA
 from .errors import InvalidField, NotFound
-from .gate import parse_fail_under
+from .gate import parse_fail_under, parse_margin
 from .ids import MAX_ID, parse_id
 from .models import GitHubConnection, Project, utcnow
 from .runs import load_metrics
@@ -37,6 +38,11 @@ class ConnectionUpsert(Body):
     metric_ids: list[NumericId] = []
     system_version_id: str | None = None
     fail_under: str = ""
+    # The rest of the commit status's gate, as the Action's inputs of the same names.
+    fail_under_mode: Literal["point", "lower-bound"] = "point"
+    fail_on_regression: bool = False
+    regression_margin: str = Field(default="", max_length=100)
+    alpha: float = Field(default=DEFAULT_ALPHA, gt=0, le=0.2)
     auth: Literal["default", "token", "app"] = "default"
     token: str | None = Field(default=None, min_length=1)
     app_id: str | None = Field(default=None, pattern=r"^\d+$")
@@ -61,6 +67,10 @@ def wire(connection: GitHubConnection) -> dict[str, Any]:
         "metricIds": [str(i) for i in connection.metric_ids or []],
         "systemVersionId": connection.system_version_id,
         "failUnder": connection.fail_under,
+        "failUnderMode": connection.fail_under_mode,
+        "failOnRegression": connection.fail_on_regression,
+        "regressionMargin": connection.regression_margin or "",
+        "alpha": connection.alpha,
         "auth": connection.auth,
         "appId": connection.app_id,
         "installationId": connection.installation_id,
@@ -93,10 +103,14 @@ def save_connection(session: Session, project_id: int, body: ConnectionUpsert) -
         raise InvalidField("token", "is required when `auth` is `token`")
     if connection.auth == "app" and not (connection.app_id and connection.private_key):
         raise InvalidField("appId", "and `privateKey` are required when `auth` is `app`")
-    try:
+    try:  # the same rules as the Action's inputs
         parse_fail_under(connection.fail_under)
-    except InvalidField as exc:  # the same rules as the Action's `fail-under` input
+    except InvalidField as exc:
         raise InvalidField("failUnder", exc.problem) from None
+    try:
+        parse_margin(connection.regression_margin)
+    except InvalidField as exc:
+        raise InvalidField("regressionMargin", exc.problem) from None
     if (connection.on_pull_request or connection.on_merge) and not (connection.testset_id and connection.metric_ids):
         raise InvalidField("testsetId", "and `metricIds` are required for pull-request and merge triggers")
     connection.updated_at = utcnow()

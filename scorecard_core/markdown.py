@@ -14,17 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from .gate import GateResult, Thresholds, evaluate, meets, no_successful_call, percent
-from .report import (
-    FailingCase,
-    MetricSummary,
-    RunSummary,
-    compare_summaries,
-    failing_cases,
-    summarize_wire,
-    wire_outcomes,
-)
+from . import stats, wording
+from .comparison import compare_summaries
+from .gate import GatePolicy, GateResult, Thresholds, evaluate, meets, no_successful_call
+from .report import FailingCase, RunSummary, failing_cases, summarize_wire
 from .run_status import FINISHED, IN_PROGRESS, RunStatus
+from .wording import percent
 
 GITHUB_COMMENT_LIMIT = 65_536
 # Below this even the verdict and the "see the full run" note may not fit.
@@ -32,6 +27,7 @@ MIN_CHARS = 1_000
 CELL_LIMIT = 120
 SNIPPET_LIMIT = 160
 REASON_LIMIT = 300
+LISTED_TESTCASES = 10  # flaky or unpaired testcases named before "and N more"
 
 _ZWSP = "\u200b"
 # Control characters and bidi overrides can garble or disguise the text around them.
@@ -111,6 +107,7 @@ class ReportContext:
     event: str | None = None  # what started the run, e.g. "pull request #12" or "schedule"
     failing: list[FailingCase] = field(default_factory=list)
     marker: str | None = None  # e.g. "<!-- scorecard-eval testset=12 -->"
+    alpha: float | None = None  # the significance level of the comparison and the planning figures
 
     def __post_init__(self) -> None:
         if self.marker is not None and not re.fullmatch(r"<!--[^\n]*-->", self.marker):
@@ -126,7 +123,7 @@ def report_context(
     run: dict[str, Any],
     metrics: dict[str, dict[str, Any]],
     records: list[dict[str, Any]],
-    thresholds: Thresholds,
+    policy: GatePolicy | Thresholds,
     testset_id: str | None,
     baseline: tuple[dict[str, Any], list[dict[str, Any]]] | None = None,
     run_url: str | None = None,
@@ -135,21 +132,22 @@ def report_context(
     event: str | None = None,
 ) -> ReportContext:
     """A run's report from any Scorecard API's wire JSON (the run, its metrics by ID, its records
-    with scores), gated by ``thresholds`` and compared with ``baseline`` (a run and its records):
+    with scores), gated by ``policy`` and compared with ``baseline`` (a run and its records):
     what the Action and the webhook service both render."""
+    if isinstance(policy, Thresholds):
+        policy = GatePolicy(policy)
     summary = summarize_wire(run, metrics, records)
     comparison = None
     if baseline is not None:
         base_run, base_records = baseline
         base_summary = summarize_wire(base_run, metrics, base_records)
-        comparison = compare_summaries(
-            summary, base_summary, wire_outcomes(summary, records), wire_outcomes(base_summary, base_records)
-        )
+        comparison = compare_summaries(summary, base_summary, policy.alpha, policy.margins, baseline_label(base_run))
     return ReportContext(
         title=f"Scorecard eval: testset {testset_id}",
         summary=summary,
         comparison=comparison,
-        gate=evaluate(summary, thresholds),
+        gate=evaluate(summary, policy, comparison),
+        alpha=policy.alpha,
         run_url=run_url,
         actions_url=actions_url,
         commit_sha=commit_sha,
@@ -157,6 +155,12 @@ def report_context(
         failing=failing_cases(summary, records),
         marker=sticky_marker(testset_id),
     )
+
+
+def baseline_label(run: dict[str, Any]) -> str:
+    """How the plain sentence names a baseline: its ID and, when known, its branch."""
+    branch = (run.get("git") or {}).get("branch")
+    return f"run {run.get('id')} ({branch})" if branch else f"run {run.get('id')}"
 
 
 def render(context: ReportContext, max_chars: int | None = None) -> str:
@@ -168,9 +172,12 @@ def render(context: ReportContext, max_chars: int | None = None) -> str:
         for part in (
             _verdict(context),
             _problems(context.summary),
+            _comparison_sentence(context),
             _links(context),
             _metrics_table(context),
+            _evidence_notes(context),
             _changed_testcases(context.comparison),
+            _flaky_testcases(context.summary),
         )
         if part
     )
@@ -196,7 +203,10 @@ def _verdict(context: ReportContext) -> str:
         return f"### ❌ {title}: no system call succeeded"
     if gate is not None and not gate.passed:
         reasons = "\n".join(f"- {escape_text(failure, limit=REASON_LIMIT)}" for failure in gate.failures)
-        return f"### ❌ {title}: {_plural(len(gate.failures), 'threshold')} not met\n\n{reasons}"
+        missed = len(gate.failures) - len(gate.regressions)
+        what = [f"{_plural(missed, 'threshold')} not met"] if missed else []
+        what += [f"{_plural(len(gate.regressions), 'metric')} regressed"] if gate.regressions else []
+        return f"### ❌ {title}: {' and '.join(what)}\n\n{reasons}"
     overall = f"overall pass rate {percent(summary.pass_rate)}" if summary.pass_rate is not None else "no scores"
     if gate is not None and (gate.thresholds_by_metric or gate.overall_threshold is not None):
         return f"### ✅ {title}: all thresholds met, {overall}"
@@ -232,7 +242,7 @@ def _links(context: ReportContext) -> str:
 def _metrics_table(context: ReportContext) -> str:
     summary, gate, comparison = context.summary, context.gate, context.comparison
     by_metric = {str(m["metricId"]): m for m in (comparison or {}).get("metrics", [])}
-    header = ["Metric", "Pass rate / average", "Threshold", "Scored", "Errored"]
+    header = ["Metric", "Pass rate / average (95% CI)", "Threshold", "Scored", "Errored"]
     if comparison is not None:
         header.insert(3, "vs baseline")
     rows = [header, ["---:" if name in ("Scored", "Errored") else "---" for name in header]]
@@ -240,9 +250,9 @@ def _metrics_table(context: ReportContext) -> str:
     rows.append(
         _row(
             "**Overall**",
-            _rate(summary.pass_rate),
-            _threshold(summary.pass_rate, overall_threshold),
-            _delta(comparison.get("passRateDelta"), None) if comparison is not None else None,
+            wording.rate_with_interval(summary.pass_rate, summary.pass_rate_estimate),
+            _threshold(_judged(summary.pass_rate, summary.pass_rate_estimate, gate), overall_threshold, gate),
+            _overall_delta(comparison.get("passRateDelta")) if comparison is not None else None,
             sum(m.scored for m in summary.metrics),
             sum(m.pending for m in summary.metrics),
             sum(m.errored for m in summary.metrics),
@@ -253,9 +263,13 @@ def _metrics_table(context: ReportContext) -> str:
         rows.append(
             _row(
                 escape_cell(metric.name),
-                _result(metric),
-                _threshold(metric.pass_rate, gate.thresholds_by_metric.get(metric.metric_id) if gate else None),
-                _delta(change.get("passRateDelta"), change.get("averageDelta")) if comparison is not None else None,
+                wording.metric_result(metric),
+                _threshold(
+                    _judged(metric.pass_rate, metric.pass_rate_estimate, gate),
+                    gate.thresholds_by_metric.get(metric.metric_id) if gate else None,
+                    gate,
+                ),
+                wording.change(change) if change else "—" if comparison is not None else None,
                 metric.scored,
                 metric.pending,
                 metric.errored,
@@ -271,30 +285,85 @@ def _row(
     return [name, result, threshold] + ([delta] if delta is not None else []) + counts
 
 
-def _rate(rate: float | None) -> str:
-    return percent(rate) if rate is not None else "—"
+def _judged(rate: float | None, estimate: stats.Estimate | None, gate: GateResult | None) -> float | None:
+    """What the gate compared with the threshold: the rate, or its interval's lower bound."""
+    lower = gate is not None and gate.mode == "lower-bound"
+    return estimate.interval.low if lower and estimate is not None and estimate.interval is not None else rate
 
 
-def _result(metric: MetricSummary) -> str:
-    if metric.average is None:
-        return _rate(metric.pass_rate)
-    return f"avg {metric.average:.2f} · {_rate(metric.pass_rate)} pass"
-
-
-def _threshold(rate: float | None, threshold: float | None) -> str:
+def _threshold(judged: float | None, threshold: float | None, gate: GateResult | None) -> str:
     if threshold is None:
         return "—"
-    mark = "✅" if rate is not None and meets(rate, threshold) else "❌"
-    return f"≥ {percent(threshold)} {mark}"
+    mark = "✅" if judged is not None and meets(judged, threshold) else "❌"
+    bound = " (lower bound)" if gate is not None and gate.mode == "lower-bound" else ""
+    return f"≥ {percent(threshold)}{bound} {mark}"
 
 
-def _delta(pass_rate_delta: float | None, average_delta: float | None) -> str:
-    if pass_rate_delta is None:
-        return "—" if average_delta is None else f"avg {average_delta:+.2f}"
-    points = pass_rate_delta * 100
-    arrow = "▲ " if points >= 0.05 else "▼ " if points <= -0.05 else ""
-    text = f"{arrow}{points:+.1f} pp"
-    return text if average_delta is None else f"{text} · avg {average_delta:+.2f}"
+def _overall_delta(pass_rate_delta: float | None) -> str:
+    return "—" if pass_rate_delta is None else f"{pass_rate_delta * 100:+.1f} pp"
+
+
+def _comparison_sentence(context: ReportContext) -> str:
+    if context.comparison is None or context.summary.status not in FINISHED:
+        return ""
+    return f"**{escape_text(context.comparison['sentence'], limit=REASON_LIMIT)}**"
+
+
+def _evidence_notes(context: ReportContext) -> str:
+    """How sure the figures are: the intervals' levels, the smallest change the run could
+    detect, testcases that could not be paired, and the gate's notes."""
+    summary, comparison, alpha = context.summary, context.comparison, context.alpha
+    notes = []
+    if comparison is not None:
+        tested = sum(1 for m in comparison["metrics"] if m.get("pValue") is not None)
+        corrected = f", Holm-corrected across {tested} metrics" if tested > 1 else ""
+        notes.append(
+            f"Intervals are 95% for the figures and {comparison['level'] * 100:g}% for the changes "
+            f"(one-sided α = {comparison['alpha']:g} each way{corrected})."
+        )
+        unpaired = [
+            f"{len(ids)} only in {where} ({_testcase_list(ids)})"
+            for where, ids in (
+                ("this run", comparison["onlyInRunTestcaseIds"]),
+                ("the baseline", comparison["onlyInBaselineTestcaseIds"]),
+            )
+            if ids
+        ]
+        if unpaired:
+            notes.append("Testcases not compared: " + "; ".join(unpaired) + ".")
+    if alpha is not None and summary.status in FINISHED:
+        by_metric = {m["metricId"]: m for m in (comparison or {}).get("metrics", [])}
+        sizes = [
+            f"{escape_text(m.name, limit=CELL_LIMIT)} {wording.detectable(m, _detectable_of(m, by_metric, alpha))}"
+            for m in summary.metrics
+        ]
+        if sizes:
+            notes.append(f"Smallest change this run could detect (80% power, α = {alpha:g}): {', '.join(sizes)}.")
+    if context.gate is not None:
+        notes += [escape_text(note, limit=REASON_LIMIT) for note in context.gate.notes]
+    return "<br>".join(notes)
+
+
+def _detectable_of(metric: Any, by_metric: dict[str, dict[str, Any]], alpha: float) -> float | None:
+    compared = by_metric.get(metric.metric_id)
+    return compared["detectableChange"] if compared else metric.detectable_change(alpha)
+
+
+def _testcase_list(ids: list[str]) -> str:
+    shown = ", ".join(inline_code(i) for i in ids[:LISTED_TESTCASES])
+    more = len(ids) - LISTED_TESTCASES
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def _flaky_testcases(summary: RunSummary) -> str:
+    lines = [
+        f"- {escape_text(m.name, limit=CELL_LIMIT)}: {_testcase_list(m.flaky_testcase_ids)}"
+        for m in summary.metrics
+        if m.flaky_testcase_ids
+    ]
+    if not lines:
+        return ""
+    return "Flaky testcases (their trials disagree):\n" + "\n".join(lines)
 
 
 def _changed_testcases(comparison: dict[str, Any] | None) -> str:

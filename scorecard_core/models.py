@@ -24,9 +24,9 @@ from sqlalchemy import (
     Table,
     TypeDecorator,
     UniqueConstraint,
-    false as sa_false,
+    false,
     inspect,
-    true as sa_true,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
@@ -145,7 +145,7 @@ class Metric(SQLModel, table=True):
     heuristic: dict | None = json_column(nullable=True)
     # Our extension: reuse a stored judgement when the same one is asked again (judge_cache.py);
     # it applies only at temperature 0.
-    judge_cache: bool = Field(default=True, sa_column_kwargs={"server_default": sa_true()})
+    judge_cache: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 
@@ -268,7 +268,7 @@ class Score(SQLModel, table=True):
     usage: dict | None = json_column(nullable=True)
     # Set by a re-score asked `fresh`: the judge is asked again even if the judge cache holds
     # the judgement (and the entry is replaced).
-    fresh: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
+    fresh: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 
@@ -321,8 +321,8 @@ class GitHubConnection(SQLModel, table=True):
     fail_under: str = ""
     # The rest of the commit status's gate (gate.GatePolicy): the same rule as the Action's inputs.
     fail_under_mode: str = Field(default="point", sa_column_kwargs={"server_default": "point"})
-    fail_on_regression: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
-    regression_margin: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    fail_on_regression: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    regression_margin: str | None = None
     alpha: float = Field(default=0.01, sa_column_kwargs={"server_default": "0.01"})
     # token | app | default (the service's own SCORECARD_GITHUB_* credentials)
     auth: str = "default"

@@ -11,19 +11,36 @@ errored, like a score the judge could not produce."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import partial
 from typing import Any
 
+from . import stats
 from .scoring.shapes import passes, score_value
 
-# (metric version ID, score status, score JSON); the status as ``score_status`` gives it
-ScoreRow = tuple[str, str, "dict[str, Any] | None"]
+# (unit, metric version ID, score status, score JSON); the status as ``score_status`` gives it.
+# The unit is the testcase (its trials are one unit), or the record when it has no testcase.
+ScoreRow = tuple[str, str, str, "dict[str, Any] | None"]
 
 
 def score_status(status: str | None, validation_errors: Any) -> str:
     """A stored score's status for the figures: a score with validation errors is an error."""
     return "error" if status == "scored" and validation_errors else (status or "pending")
+
+
+def unit_of(testcase_id: Any, record_id: Any) -> str:
+    """What a record counts towards: its testcase (all trials together), else itself."""
+    return str(testcase_id) if testcase_id is not None else f"record:{record_id}"
+
+
+@dataclass
+class UnitTally:
+    """One testcase's trials for one metric."""
+
+    passed: int = 0
+    graded: int = 0  # trials with a pass/fail: scored ones and failed calls
+    value_total: float = 0.0
+    valued: int = 0  # trials with a score value
 
 
 @dataclass
@@ -40,6 +57,7 @@ class MetricSummary:
     passed: int = 0
     total: float = 0.0
     failed_calls: int = 0  # records whose system call failed: failing, with no score
+    units: dict[str, UnitTally] = field(default_factory=dict, repr=False)
 
     @property
     def pass_rate(self) -> float | None:
@@ -57,21 +75,100 @@ class MetricSummary:
         """What a chart shows: pass rate for boolean metrics, the average otherwise."""
         return self.pass_rate if self.output_type == "boolean" else self.average
 
-    def tally(self, status: str, score: dict[str, Any] | None) -> None:
+    @property
+    def pass_rate_estimate(self) -> stats.Estimate | None:
+        """The pass rate with its 95% interval, testcases as the unit."""
+        return stats.proportion([stats.Cluster(u.passed, u.graded) for u in self.units.values()])
+
+    @property
+    def average_estimate(self) -> stats.Estimate | None:
+        if self.output_type == "boolean":
+            return None
+        return stats.mean([stats.Cluster(u.value_total, u.valued) for u in self.units.values()])
+
+    @property
+    def headline_estimate(self) -> stats.Estimate | None:
+        return self.pass_rate_estimate if self.output_type == "boolean" else self.average_estimate
+
+    def headline_clusters(self) -> dict[str, stats.Cluster]:
+        """Per testcase, what the headline averages: passes over trials, or values over trials."""
+        if self.output_type == "boolean":
+            return {k: stats.Cluster(u.passed, u.graded) for k, u in self.units.items() if u.graded}
+        return {k: stats.Cluster(u.value_total, u.valued) for k, u in self.units.items() if u.valued}
+
+    @property
+    def trials(self) -> int:
+        """The most trials any testcase had (1 for a run without repeats)."""
+        return max((u.graded for u in self.units.values()), default=0)
+
+    @property
+    def pass_all_trials(self) -> float | None:
+        """pass^k with trials: the share of testcases whose every trial passed."""
+        repeated = [u for u in self.units.values() if u.graded]
+        if self.trials < 2 or not repeated:
+            return None
+        return sum(stats.pass_hat_k(u.passed, u.graded, u.graded) for u in repeated) / len(repeated)
+
+    @property
+    def flaky_testcase_ids(self) -> list[str]:
+        """Testcases whose trials disagree: some passed, some failed."""
+        return sorted((k for k, u in self.units.items() if 0 < u.passed < u.graded), key=natural_order)
+
+    def detectable_change(self, alpha: float) -> float | None:
+        """The smallest change of the headline a comparison with a rerun of the same size could
+        detect at 80% power (one-sided at ``alpha``, as verdicts are): the change's standard error
+        taken as sqrt(2) times this run's, as if the runs were not paired (pairing only helps)."""
+        estimate = self.headline_estimate
+        if estimate is None or estimate.standard_error is None:
+            return None
+        standard_error = estimate.standard_error
+        if standard_error == 0 and self.output_type == "boolean" and estimate.interval is not None:
+            # 0% or 100%: plan with the nearest rate the interval still allows.
+            edge = estimate.interval.low if estimate.value else estimate.interval.high
+            standard_error = (edge * (1 - edge) / estimate.n) ** 0.5
+        return stats.minimum_detectable_change(standard_error * 2**0.5, alpha, two_sided=False)
+
+    def unit(self, key: str | None) -> UnitTally:
+        return self.units.setdefault(key if key is not None else f"#{len(self.units)}", UnitTally())
+
+    def tally(self, status: str, score: dict[str, Any] | None, unit: str | None = None) -> None:
         if status == "error":
             self.errored += 1
         elif status != "scored":
             self.pending += 1
         else:
             self.scored += 1
-            self.total += score_value(score) or 0.0
-            if passes(self.output_type, self.passing_threshold, score):
-                self.passed += 1
+            value = score_value(score)
+            self.total += value or 0.0
+            ok = passes(self.output_type, self.passing_threshold, score) is True
+            self.passed += ok
+            tally = self.unit(unit)
+            tally.graded += 1
+            tally.passed += ok
+            if value is not None:
+                tally.value_total += value
+                tally.valued += 1
 
-    def as_dict(self) -> dict[str, Any]:
-        body = asdict(self)
-        body.pop("total")
-        body.update(pass_rate=self.pass_rate, average=self.average)
+    def fail_call(self, unit: str | None) -> None:
+        """A failed system call: a failing trial with no score."""
+        self.failed_calls += 1
+        self.unit(unit).graded += 1
+
+    def as_dict(self, alpha: float = stats.DEFAULT_ALPHA) -> dict[str, Any]:
+        # Not asdict: it would deep-copy every testcase's tally.
+        body = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("total", "units")}
+        rate, headline = self.pass_rate_estimate, self.headline_estimate
+        body.update(
+            pass_rate=self.pass_rate,
+            average=self.average,
+            n=headline.n if headline else 0,
+            interval=_interval(headline),
+            pass_rate_interval=_interval(rate),
+            trials=self.trials,
+            pass_all_trials=self.pass_all_trials,
+            flaky_testcase_ids=self.flaky_testcase_ids,
+            detectable_change=self.detectable_change(alpha),
+        )
         return _camel(body)
 
 
@@ -91,21 +188,45 @@ class RunSummary:
         return sum(m.passed for m in self.metrics) / graded if graded else None
 
     @property
+    def pass_rate_estimate(self) -> stats.Estimate | None:
+        """The overall pass rate's interval, each testcase's verdicts on every metric one unit."""
+        units: dict[str, UnitTally] = {}
+        for metric in self.metrics:
+            for key, tally in metric.units.items():
+                combined = units.setdefault(key, UnitTally())
+                combined.passed += tally.passed
+                combined.graded += tally.graded
+        return stats.proportion([stats.Cluster(u.passed, u.graded) for u in units.values()])
+
+    @property
     def successful_calls(self) -> int:
         return self.records - self.failed_calls
 
     def metric(self, metric_id: str) -> MetricSummary | None:
         return next((m for m in self.metrics if m.metric_id == metric_id), None)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, alpha: float = stats.DEFAULT_ALPHA) -> dict[str, Any]:
+        overall = self.pass_rate_estimate
         return {
             "runId": self.run_id,
             "status": self.status,
             "records": self.records,
             "failedCalls": self.failed_calls,
             "passRate": self.pass_rate,
-            "metrics": [m.as_dict() for m in self.metrics],
+            "passRateInterval": _interval(overall),
+            "n": overall.n if overall else 0,
+            "alpha": alpha,
+            "metrics": [m.as_dict(alpha) for m in self.metrics],
         }
+
+
+def _interval(estimate: stats.Estimate | None) -> dict[str, float] | None:
+    return estimate.interval.as_dict() if estimate is not None and estimate.interval is not None else None
+
+
+def natural_order(key: str) -> tuple[int, int | str]:
+    """Numeric testcase IDs in numeric order, others after them."""
+    return (0, int(key)) if key.isdigit() else (1, key)
 
 
 def _camel(body: dict[str, Any]) -> dict[str, Any]:
@@ -134,68 +255,21 @@ def summarize_rows(
     records: int,
     metrics: list[MetricSummary],
     rows: Iterable[ScoreRow],
-    failed_calls: int = 0,
+    failed_units: Iterable[str] = (),
     error: str | None = None,
 ) -> RunSummary:
+    """``failed_units``: the unit of each record whose system call failed."""
     by_version = {m.metric_version_id: m for m in metrics}
-    for version_id, status_of_score, score in rows:
+    for unit, version_id, status_of_score, score in rows:
         summary = by_version.get(version_id)
         if summary is not None:
-            summary.tally(status_of_score, score)
-    for summary in metrics:
-        summary.failed_calls = failed_calls
+            summary.tally(status_of_score, score, unit)
+    failed_calls = 0
+    for unit in failed_units:
+        failed_calls += 1
+        for summary in metrics:
+            summary.fail_call(unit)
     return RunSummary(str(run_id), status, records, metrics, failed_calls, error)
-
-
-def compare_summaries(
-    current: RunSummary,
-    previous: RunSummary,
-    outcomes_now: dict[tuple[str, str], bool],
-    outcomes_then: dict[tuple[str, str], bool],
-) -> dict[str, Any]:
-    """Per-metric deltas and per-testcase improvements and regressions of a run vs its baseline.
-    Outcomes map (testcase ID, metric ID) to passed."""
-    metrics = []
-    for summary in current.metrics:
-        before = previous.metric(summary.metric_id)
-        metrics.append(
-            {
-                "metricId": summary.metric_id,
-                "name": summary.name,
-                "passRate": summary.pass_rate,
-                "baselinePassRate": before.pass_rate if before else None,
-                "passRateDelta": _delta(summary.pass_rate, before.pass_rate if before else None),
-                "average": summary.average,
-                "baselineAverage": before.average if before else None,
-                "averageDelta": _delta(summary.average, before.average if before else None),
-            }
-        )
-    improved = sorted(k for k, ok in outcomes_now.items() if ok and outcomes_then.get(k) is False)
-    regressed = sorted(k for k, ok in outcomes_now.items() if not ok and outcomes_then.get(k) is True)
-    return {
-        "runId": current.run_id,
-        "baselineRunId": previous.run_id,
-        "passRateDelta": _delta(current.pass_rate, previous.pass_rate),
-        "metrics": metrics,
-        "improvements": [{"testcaseId": t, "metricId": m} for t, m in improved],
-        "regressions": [{"testcaseId": t, "metricId": m} for t, m in regressed],
-    }
-
-
-def _delta(now: float | None, then: float | None) -> float | None:
-    return None if now is None or then is None else now - then
-
-
-def add_outcome(outcomes: dict[tuple[str, str], bool], testcase_id: str, metric_id: str, verdict: bool) -> None:
-    # With several trials, a testcase passes only if every trial passed.
-    key = (str(testcase_id), str(metric_id))
-    outcomes[key] = outcomes.get(key, True) and verdict
-
-
-def add_failed_call(outcomes: dict[tuple[str, str], bool], testcase_id: str, metric_ids: Iterable[str]) -> None:
-    """A failed system call fails its testcase on every metric."""
-    for metric_id in metric_ids:
-        add_outcome(outcomes, testcase_id, metric_id, False)
 
 
 def history_point(run_id: str, created_at: str, status: str, summary: MetricSummary) -> dict[str, Any]:
@@ -250,37 +324,20 @@ def summarize_wire(
         for metric_id, version_id in zip(run.get("metricIds", []), run.get("metricVersionIds", []))
     ]
     rows: list[ScoreRow] = []
+    failed_units = []
     for record in records:
+        unit = unit_of(record.get("testcaseId"), record.get("id"))
         if record.get("error"):
-            continue  # a failed call fails every metric, whatever a judge made of it
+            failed_units.append(unit)  # a failed call fails every metric, whatever a judge made of it
+            continue
         seen = set()
         for score in record.get("scores") or []:
             seen.add(score.get("metricConfigId"))
-            rows.append((score.get("metricConfigId"), _wire_status(score), score.get("score")))
-        rows += [(m.metric_version_id, "pending", None) for m in summaries if m.metric_version_id not in seen]
-    failed_calls = sum(1 for record in records if record.get("error"))
+            rows.append((unit, score.get("metricConfigId"), _wire_status(score), score.get("score")))
+        rows += [(unit, m.metric_version_id, "pending", None) for m in summaries if m.metric_version_id not in seen]
     return summarize_rows(
-        str(run["id"]), run.get("status", ""), len(records), summaries, rows, failed_calls, run.get("error")
+        str(run["id"]), run.get("status", ""), len(records), summaries, rows, failed_units, run.get("error")
     )
-
-
-def wire_outcomes(summary: RunSummary, records: list[dict[str, Any]]) -> dict[tuple[str, str], bool]:
-    by_version = {m.metric_version_id: m for m in summary.metrics}
-    outcomes: dict[tuple[str, str], bool] = {}
-    for record in records:
-        if not record.get("testcaseId"):
-            continue
-        if record.get("error"):
-            add_failed_call(outcomes, record["testcaseId"], [m.metric_id for m in summary.metrics])
-            continue
-        for score in record.get("scores") or []:
-            metric = by_version.get(score.get("metricConfigId"))
-            if metric is None or _wire_status(score) != "scored":
-                continue
-            verdict = passes(metric.output_type, metric.passing_threshold, score.get("score"))
-            if verdict is not None:
-                add_outcome(outcomes, record["testcaseId"], metric.metric_id, verdict)
-    return outcomes
 
 
 @dataclass(frozen=True)

@@ -5,69 +5,47 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from .metrics import passes
+from .comparison import DEFAULT_ALPHA, NO_MARGIN, Margins, compare_summaries
 from .models import Record, Run, Score, id_of
-from .report import (
-    RunSummary,
-    add_failed_call,
-    add_outcome,
-    compare_summaries,
-    history_point,
-    metric_summary,
-    score_status,
-    summarize_rows,
-)
+from .report import RunSummary, history_point, metric_summary, score_status, summarize_rows, unit_of
 from .scoring.lifecycle import run_versions
 
 
 def summarize(session: Session, run: Run) -> RunSummary:
     metrics = [metric_summary(str(v.metric_id), v.id, v.config) for v in run_versions(session, run)]
-    scores = session.exec(
-        select(col(Score.metric_version_id), col(Score.status), col(Score.score), col(Score.validation_errors)).where(
-            col(Score.run_id) == run.id
+    # SQLAlchemy's own select: sqlmodel's is typed for at most four columns.
+    scores = session.execute(
+        sa.select(
+            col(Record.testcase_id),
+            col(Score.record_id),
+            col(Score.metric_version_id),
+            col(Score.status),
+            col(Score.score),
+            col(Score.validation_errors),
+        )
+        .join(Record, col(Record.id) == col(Score.record_id))
+        .where(col(Score.run_id) == run.id)
+    )
+    rows = (
+        (unit_of(testcase_id, record_id), version_id, score_status(status, problems), score)
+        for testcase_id, record_id, version_id, status, score, problems in scores
+    )
+    crashed = session.exec(
+        select(col(Record.testcase_id), col(Record.id)).where(
+            col(Record.run_id) == run.id, col(Record.error).is_not(None)
         )
     )
-    rows = ((version_id, score_status(status, problems), score) for version_id, status, score, problems in scores)
-    failed_calls = session.exec(
-        select(func.count()).where(col(Record.run_id) == run.id, col(Record.error).is_not(None))
-    ).one()
-    return summarize_rows(str(run.id), run.status, run.num_records, metrics, rows, failed_calls, run.error)
+    failed_units = [unit_of(testcase_id, record_id) for testcase_id, record_id in crashed]
+    return summarize_rows(str(run.id), run.status, run.num_records, metrics, rows, failed_units, run.error)
 
 
-def testcase_outcomes(session: Session, run: Run) -> dict[tuple[str, str], bool]:
-    """(testcase ID, metric ID) -> passed, for a run's scored records and failed calls."""
-    versions = {v.id: v for v in run_versions(session, run)}
-    outcomes: dict[tuple[str, str], bool] = {}
-    crashed = select(col(Record.testcase_id)).where(
-        col(Record.run_id) == run.id, col(Record.error).is_not(None), col(Record.testcase_id).is_not(None)
-    )
-    for testcase_id in session.exec(crashed):
-        add_failed_call(outcomes, str(testcase_id), [str(v.metric_id) for v in versions.values()])
-    statement = (
-        select(col(Record.testcase_id), col(Score.metric_version_id), col(Score.score), col(Score.validation_errors))
-        .join(Score, col(Score.record_id) == col(Record.id))
-        .where(col(Record.run_id) == run.id, col(Score.status) == "scored", col(Record.testcase_id).is_not(None))
-    )
-    for testcase_id, version_id, score, problems in session.exec(statement):
-        version = versions.get(version_id)
-        if version is None or problems:  # a score that does not fit its metric is an error, not a verdict
-            continue
-        verdict = passes(version.config["output_type"], version.config.get("passing_threshold"), score)
-        if verdict is not None:
-            add_outcome(outcomes, str(testcase_id), str(version.metric_id), verdict)
-    return outcomes
-
-
-def compare(session: Session, run: Run, baseline: Run) -> dict[str, Any]:
-    return compare_summaries(
-        summarize(session, run),
-        summarize(session, baseline),
-        testcase_outcomes(session, run),
-        testcase_outcomes(session, baseline),
-    )
+def compare(
+    session: Session, run: Run, baseline: Run, alpha: float = DEFAULT_ALPHA, margins: Margins = NO_MARGIN
+) -> dict[str, Any]:
+    return compare_summaries(summarize(session, run), summarize(session, baseline), alpha, margins)
 
 
 def history(session: Session, runs: Iterable[Run], metric_ids: set[int] | None) -> list[dict[str, Any]]:

@@ -17,6 +17,8 @@ from statistics import NormalDist
 
 LEVEL = 0.95
 POWER = 0.8
+# The default significance level of comparisons: a false alarm in at most 1 check in 100.
+DEFAULT_ALPHA = 0.01
 # Continued fractions converge in a few dozen steps for the arguments we meet; this is a bound.
 _MAX_ITERATIONS = 500
 _EPSILON = 1e-15
@@ -265,9 +267,18 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return adjusted
 
 
+def directional_p(comparison: PairedComparison) -> float:
+    """The one-sided p-value in the direction the change went: how often a change at least this
+    large, this way, would appear if nothing had changed. Half the two-sided value of both tests
+    (t is symmetric; exact McNemar doubles its smaller tail); 1 when nothing moved."""
+    return 1.0 if comparison.delta == 0 else min(1.0, comparison.p_value / 2.0)
+
+
 def verdict(comparison: PairedComparison, adjusted_p: float, alpha: float, margin: float = 0.0) -> str:
-    """``regressed`` when the change is significant (adjusted p < alpha) and the whole interval
-    lies below -margin; ``improved`` symmetrically above +margin; else ``unchanged``."""
+    """``regressed`` when the change is significant (``adjusted_p``, a one-sided p-value after
+    correction, below alpha) and the whole interval lies below -margin; ``improved``
+    symmetrically above +margin; else ``unchanged``. With one-sided tests at alpha, the interval
+    to pass is at level 1 - 2 alpha."""
     interval = comparison.interval
     if interval is None or adjusted_p >= alpha:
         return "unchanged"
@@ -278,10 +289,13 @@ def verdict(comparison: PairedComparison, adjusted_p: float, alpha: float, margi
     return "unchanged"
 
 
-def minimum_detectable_change(standard_error: float, alpha: float, power: float = POWER) -> float:
-    """The smallest true change a two-sided test at ``alpha`` detects with ``power``, given the
-    standard error of the change."""
-    return (normal_quantile(1.0 - alpha / 2.0) + normal_quantile(power)) * standard_error
+def minimum_detectable_change(
+    standard_error: float, alpha: float, power: float = POWER, two_sided: bool = True
+) -> float:
+    """The smallest true change a test at ``alpha`` (two-sided, or one-sided as the regression
+    gate's) detects with ``power``, given the standard error of the change."""
+    critical = normal_quantile(1.0 - alpha / 2.0 if two_sided else 1.0 - alpha)
+    return (critical + normal_quantile(power)) * standard_error
 
 
 def compare_clusters(

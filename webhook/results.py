@@ -18,7 +18,7 @@ from github.Repository import Repository
 
 from runner.comment import upsert_sticky_comment
 from scorecard_core.errors import InvalidField
-from scorecard_core.gate import Thresholds, parse_fail_under, percent
+from scorecard_core.gate import GatePolicy, parse_policy
 from scorecard_core.git import GitContext
 from scorecard_core.github_errors import github_message
 from scorecard_core.markdown import (
@@ -29,6 +29,7 @@ from scorecard_core.markdown import (
 )
 from scorecard_core.models import GitHubConnection
 from scorecard_core.run_status import FINISHED, RunStatus
+from scorecard_core.wording import percent
 
 from .github_client import GitHubNotConfigured
 from .service import WebhookService
@@ -58,14 +59,14 @@ def publish_results(service: WebhookService, project_id: str | None, run_id: str
     repo_name, sha = git.repo, git.sha
     repo = github.get_repo(repo_name)  # lazy, as the service's client is: no request yet
     pull = _attempt(f"find the pull request of {repo_name}@{sha[:7]}", "pull-requests: read", _find_pull, repo, git)
-    thresholds, threshold_problem = _thresholds(connection.fail_under, project_id)
+    policy, policy_problem = _policy(connection, project_id)
     run, metrics, records = service.scorecard.report_data(run_id)
     baseline = service.scorecard.baseline_run(run, pull.base.ref) if pull is not None else None
     context = report_context(
         run,
         metrics,
         records,
-        thresholds,
+        policy,
         run.get("testsetId"),
         baseline=(baseline, service.scorecard.report_data(baseline["id"])[2]) if baseline is not None else None,
         run_url=service.run_url(project_id, run_id),
@@ -85,7 +86,7 @@ def publish_results(service: WebhookService, project_id: str | None, run_id: str
             context.marker,
             body,
         )
-    state, description = commit_status(context, run.get("error"), threshold_problem)
+    state, description = commit_status(context, run.get("error"), policy_problem)
     # By testset ID, not name: branch protection may require this context, and names change.
     _attempt(
         f"set the commit status of {repo_name}@{sha[:7]}",
@@ -119,19 +120,19 @@ def _connection_for(service: WebhookService, project_id: str, run_id: str, git: 
     return connection
 
 
-def commit_status(context: ReportContext, run_error: str | None, threshold_problem: str | None) -> tuple[str, str]:
-    """The state and the (at most 140 characters) description of the run's commit status."""
+def commit_status(context: ReportContext, run_error: str | None, policy_problem: str | None) -> tuple[str, str]:
+    """The state and the (at most 140 characters) description of the run's commit status: the
+    same gate as the Action's (thresholds, and regressions on evidence when asked for)."""
     summary, gate = context.summary, context.gate
     rate = f"Pass rate {percent(summary.pass_rate)}" if summary.pass_rate is not None else "No scores"
     if summary.status == RunStatus.ERROR:
         state, description = "error", f"{rate}; the run ended with an error: {run_error or 'see the run'}"
     elif summary.status not in FINISHED:
         state, description = "pending", f"{rate} so far; scoring in progress"
-    elif threshold_problem:
-        state, description = "error", f"{rate}; the connection's failUnder is invalid: {threshold_problem}"
+    elif policy_problem:
+        state, description = "error", f"{rate}; the connection's gate is invalid: {policy_problem}"
     elif gate is not None and not gate.passed:
-        missed = len(gate.failures)
-        state, description = "failure", f"{rate}; {missed} threshold{'' if missed == 1 else 's'} not met"
+        state, description = "failure", f"{rate}; {_missed(gate.failures, gate.regressions)}"
     elif gate is not None and (gate.overall_threshold is not None or gate.thresholds_by_metric):
         state, description = "success", f"{rate}; all thresholds met"
     else:
@@ -141,19 +142,34 @@ def commit_status(context: ReportContext, run_error: str | None, threshold_probl
     return state, description
 
 
-def _thresholds(fail_under: str, project_id: str) -> tuple[Thresholds, str | None]:
-    """The connection's thresholds, or none and the problem when they do not parse (the
-    commit status then says so rather than passing silently)."""
+def _missed(failures: list[str], regressions: list[str]) -> str:
+    missed = len(failures) - len(regressions)
+    parts = [f"{missed} threshold{'' if missed == 1 else 's'} not met"] if missed else []
+    if regressions:
+        parts.append(f"regression in {len(regressions)} metric{'' if len(regressions) == 1 else 's'}")
+    return " and ".join(parts)
+
+
+def _policy(connection: GitHubConnection, project_id: str) -> tuple[GatePolicy, str | None]:
+    """The connection's gate, or no gate and the problem when it does not parse (the commit
+    status then says so rather than passing silently)."""
     try:
-        return parse_fail_under(fail_under), None
+        policy = parse_policy(
+            connection.fail_under,
+            connection.fail_under_mode,
+            connection.fail_on_regression,
+            connection.regression_margin,
+            connection.alpha,
+        )
     except InvalidField as exc:
         log.warning(
-            "project %s: the GitHub connection's failUnder is invalid (%s); fix it with PUT /api/v2/projects/%s/github",
+            "project %s: the GitHub connection's gate is invalid (%s); fix it with PUT /api/v2/projects/%s/github",
             project_id,
             exc.message,
             project_id,
         )
-        return Thresholds(), exc.message
+        return GatePolicy(), exc.message
+    return policy, None
 
 
 def _find_pull(repo: Repository, git: GitContext) -> PullRequest | None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import Blueprint, Response, request
 from pydantic import Field
 from sqlmodel import select
 
 from scorecard_core import export, report_queries, wire
 from scorecard_core.errors import InvalidField
+from scorecard_core.gate import parse_alpha, parse_margin
 from scorecard_core.ids import MAX_ID, parse_id
 from scorecard_core.models import Run
 from scorecard_core.runs import get_run, load_metrics
@@ -21,6 +25,7 @@ from .runs import load_run
 bp = Blueprint("results", __name__)
 
 MAX_HISTORY_RUNS = 100
+T = TypeVar("T")
 
 
 class Rescore(Body):
@@ -42,7 +47,7 @@ def rescore_run(run_id: str):
 
 @bp.get("/runs/<run_id>/summary")
 def run_summary(run_id: str):
-    return report_queries.summarize(database.session(), load_run(run_id)).as_dict()
+    return report_queries.summarize(database.session(), load_run(run_id)).as_dict(_alpha())
 
 
 @bp.get("/runs/<run_id>/compare")
@@ -52,7 +57,20 @@ def compare_runs(run_id: str):
     if baseline_id is None:
         raise InvalidField("baselineRunId", "is required: the numeric ID of the run to compare against")
     baseline = get_run(database.session(), baseline_id)
-    return report_queries.compare(database.session(), run, baseline)
+    margins = _query_value("regressionMargin", parse_margin)
+    return report_queries.compare(database.session(), run, baseline, _alpha(), margins)
+
+
+def _alpha() -> float:
+    return _query_value("alpha", parse_alpha)
+
+
+def _query_value(name: str, parse: Callable[[str | None], T]) -> T:
+    """A query parameter through the gate's own parser, its errors naming the parameter."""
+    try:
+        return parse(request.args.get(name))
+    except InvalidField as exc:
+        raise InvalidField(name, exc.problem) from None
 
 
 @bp.get("/runs/<run_id>/export.csv")

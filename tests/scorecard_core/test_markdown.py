@@ -10,8 +10,10 @@ from html.parser import HTMLParser
 import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
+from scipy import stats as scipy_stats
 
-from scorecard_core.gate import evaluate, parse_fail_under
+from scorecard_core.comparison import compare_summaries
+from scorecard_core.gate import evaluate, parse_fail_under, parse_policy
 from scorecard_core.markdown import (
     GITHUB_COMMENT_LIMIT,
     ReportContext,
@@ -21,7 +23,7 @@ from scorecard_core.markdown import (
     link,
     render,
 )
-from scorecard_core.report import FailingCase, MetricSummary, RunSummary
+from scorecard_core.report import FailingCase, MetricSummary, RunSummary, metric_summary, summarize_rows
 
 ZWSP = "\u200b"
 RUN_URL = "https://scorecard.example/projects/1/runs/r2"
@@ -203,30 +205,40 @@ def metric(metric_id, name, output_type="boolean", **counts) -> MetricSummary:
     )
 
 
+def graded_run(run_id: str, status: str, exact: dict, helpful: dict) -> RunSummary:
+    """25 testcases t1..t25: Exact answer's outcomes (None: an error), Helpfulness's int scores
+    (None: pending)."""
+    metrics = [
+        metric_summary("12", "v12", {"name": "Exact answer", "output_type": "boolean"}),
+        metric_summary("13", "v13", {"name": "Helpfulness", "output_type": "int", "passing_threshold": 4}),
+    ]
+    rows = [
+        (f"t{n}", "v12", "error" if ok is None else "scored", None if ok is None else {"binaryScore": ok})
+        for n, ok in exact.items()
+    ] + [
+        (f"t{n}", "v13", "pending" if value is None else "scored", None if value is None else {"intScore": value})
+        for n, value in helpful.items()
+    ]
+    return summarize_rows(run_id, status, 25, metrics, rows)
+
+
 def summary(status="completed", *metrics: MetricSummary) -> RunSummary:
-    return RunSummary(
-        "r2",
-        status,
-        20,
-        list(metrics)
-        or [
-            metric("12", "Exact answer", scored=25, passed=18, errored=2),
-            metric("13", "Helpfulness", "int", scored=20, passed=14, total=76.0),
-        ],
-    )
+    """Exact answer: 18 pass, 5 fail, 2 errors; Helpfulness: 12 fours, 2 fives, 6 threes, 5 pending."""
+    if metrics:
+        return RunSummary("r2", status, 20, list(metrics))
+    exact = {n: True if n <= 18 else False if n <= 23 else None for n in range(1, 26)}
+    helpful = {n: 4 if n <= 12 else 5 if n <= 14 else 3 if n <= 20 else None for n in range(1, 26)}
+    return graded_run("r2", status, exact, helpful)
 
 
-COMPARISON = {
-    "runId": "r2",
-    "baselineRunId": "r1",
-    "passRateDelta": -0.031,
-    "metrics": [
-        {"metricId": "12", "name": "Exact answer", "passRateDelta": -0.08, "averageDelta": None},
-        {"metricId": "13", "name": "Helpfulness", "passRateDelta": 0.05, "averageDelta": 0.25},
-    ],
-    "improvements": [{"testcaseId": "t1", "metricId": "13"}],
-    "regressions": [{"testcaseId": "t2", "metricId": "12"}, {"testcaseId": "t3", "metricId": "12"}],
-}
+def baseline() -> RunSummary:
+    """t19 and t20 passed Exact answer here; t1 had a 3 for Helpfulness."""
+    exact = {n: n <= 20 for n in range(1, 26)}
+    helpful = {n: 3 if n == 1 else 4 if n <= 12 else 5 if n <= 14 else 3 for n in range(1, 21)}
+    return graded_run("r1", "completed", exact, helpful)
+
+
+COMPARISON = compare_summaries(summary(), baseline(), baseline_label="run r1 (main)")
 
 
 def case(n: int, text: str = "x", metric_name: str = "Exact answer") -> FailingCase:
@@ -246,17 +258,24 @@ def context(**overrides) -> ReportContext:
         event="pull request #12",
         failing=[case(1)],
         marker=MARKER,
+        alpha=0.01,
     )
     values.update(overrides)
     return ReportContext(**values)
 
 
+def wilson(passed: int, n: int) -> str:
+    interval = scipy_stats.binomtest(passed, n).proportion_ci(method="wilson")
+    return f"{passed / n * 100:.1f}% ({interval.low * 100:.1f}-{interval.high * 100:.1f}%)"
+
+
 def test_report_layout():
-    gate = evaluate(summary(), parse_fail_under("0.7, Exact answer=90%"))
+    gate = evaluate(summary(), parse_fail_under("0.7, Exact answer=90%"), COMPARISON)
     report = render(context(gate=gate))
     lines = report.splitlines()
     assert lines[0] == "### ❌ Support bot: 1 threshold not met"
-    assert "- Exact answer: pass rate 72.0% is below the 90.0% threshold." in lines
+    assert "- Exact answer: pass rate 78.3% is below the 90.0% threshold." in lines
+    assert "**No evidence of a change against run r1 (main).**" in lines
     assert (
         f"[Scorecard run]({RUN_URL}) · [Actions run]({ACTIONS_URL}) · commit `0123456` · "
         "pull request #\u200b12 · compared with run `r1`"
@@ -264,15 +283,82 @@ def test_report_layout():
     assert report.endswith(f"\n\n{MARKER}\n")
     parsed = Parsed(report)
     rows = [parsed.cells[i : i + 6] for i in range(0, len(parsed.cells), 6)]
+    # Every interval as scipy computes it: Wilson for pass rates, t for the mean, paired t for changes.
+    helpful_mean = scipy_stats.ttest_1samp([4] * 12 + [5] * 2 + [3] * 6, 0).confidence_interval()
+    exact_change = scipy_stats.ttest_rel([1] * 18 + [0] * 5, [1] * 20 + [0] * 3).confidence_interval(0.98)
     assert rows == [
-        ["Metric", "Pass rate / average", "Threshold", "vs baseline", "Scored", "Errored"],
-        ["Overall", "71.1%", "≥ 70.0% ✅", "▼ -3.1 pp", "45", "2"],
-        ["Exact answer", "72.0%", "≥ 90.0% ❌", "▼ -8.0 pp", "25", "2"],
-        ["Helpfulness", "avg 3.80 · 70.0% pass", "—", "▲ +5.0 pp · avg +0.25", "20", "0"],
+        ["Metric", "Pass rate / average (95% CI)", "Threshold", "vs baseline", "Scored", "Errored"],
+        ["Overall", "74.4% (57.5-86.2%)", "≥ 70.0% ✅", "+1.1 pp", "43 (+5 pending)", "2"],
+        [
+            "Exact answer",
+            wilson(18, 23),
+            "≥ 90.0% ❌",
+            f"-8.7 pp ({exact_change.low * 100:+.1f} to {exact_change.high * 100:+.1f}) · no significant change",
+            "23",
+            "2",
+        ],
+        [
+            "Helpfulness",
+            f"avg 3.80 ({helpful_mean.low:.2f} to {helpful_mean.high:.2f}) · {wilson(14, 20)} pass",
+            "—",
+            "+0.05 (-0.08 to +0.18) · no significant change",
+            "20 (+5 pending)",
+            "0",
+        ],
     ]
+    assert (
+        "Intervals are 95% for the figures and 98% for the changes (one-sided α = 0.01 each way, "
+        "Holm-corrected across 2 metrics).<br>Testcases not compared: 2 only in the baseline (`t24`, `t25`).<br>"
+        "Smallest change this run could detect (80% power, α = 0.01): Exact answer 19.0 pp, Helpfulness 0.16."
+    ) in lines
     assert "Since the baseline: 2 testcase results regressed, 1 improved." in lines
     assert [href for tag, attrs in parsed.tags if tag == "a" for href in [attrs["href"]]] == [RUN_URL, ACTIONS_URL]
     assert parsed.comments == [" scorecard-eval testset=12 "]
+
+
+def test_a_regression_on_evidence_fails_the_check_and_says_so():
+    exact = {n: n <= 10 for n in range(1, 26)}  # 8 testcases that passed in the baseline now fail
+    worse = graded_run("r2", "completed", exact, {n: 4 for n in range(1, 21)})
+    policy = parse_policy("", "point", True, "2pp", 0.01)
+    comparison = compare_summaries(worse, baseline(), policy.alpha, policy.margins, "run r1 (main)")
+    gate = evaluate(worse, policy, comparison)
+    lines = render(context(summary=worse, comparison=comparison, gate=gate)).splitlines()
+    assert lines[0] == "### ❌ Support bot: 1 metric regressed"
+    # McNemar: 10 worse, 0 better, one-sided p = 0.5^10.
+    p_value = scipy_stats.binomtest(0, 10, 0.5, alternative="less").pvalue
+    assert p_value == pytest.approx(0.5**10)
+    exact_change = scipy_stats.ttest_rel([1] * 10 + [0] * 15, [1] * 20 + [0] * 5).confidence_interval(0.98)
+    assert lines[2] == (
+        f"- Exact answer: regressed by 40.0 pp ({exact_change.low * 100:+.1f} to {exact_change.high * 100:+.1f}, "
+        "p = 0.002, beyond the 2.0 pp margin)."
+    )
+    assert "**Regression in Exact answer: 10 testcases got worse, 0 better.**" in lines
+    assert not gate.passed and gate.regressions == gate.failures
+
+
+def test_without_a_baseline_the_regression_check_notes_it_has_nothing_to_check():
+    gate = evaluate(summary(), parse_policy("", "point", True, "", 0.01), None)
+    report = render(context(gate=gate, comparison=None))
+    assert gate.passed and report.splitlines()[0].startswith("### ✅")
+    assert "No baseline run to compare with: the regression check had nothing to check." in report
+
+
+def test_a_lower_bound_threshold_compares_the_intervals_low_end():
+    policy = parse_policy("Exact answer=60%", "lower-bound")
+    gate = evaluate(summary(), policy)  # 78.3% but its 95% interval starts at 58.1%
+    assert gate.failures == ["Exact answer: pass rate 78.3% has a 95% lower bound of 58.1%, below the 60.0% threshold."]
+    assert "| Exact answer | 78.3% (58.1-90.3%) | ≥ 60.0% (lower bound) ❌ |" in render(context(gate=gate))
+    assert evaluate(summary(), parse_policy("Exact answer=58%", "lower-bound")).passed
+
+
+def test_trials_show_pass_all_trials_and_flaky_testcases():
+    metrics = [metric_summary("12", "v12", {"name": "Exact answer", "output_type": "boolean"})]
+    trials = {"t1": [True, True, True], "t2": [True, False, True], "t3": [False, False, False], "t4": [True] * 3}
+    rows = [(unit, "v12", "scored", {"binaryScore": ok}) for unit, oks in trials.items() for ok in oks]
+    run = summarize_rows("r2", "completed", 12, metrics, rows)
+    report = render(context(summary=run, comparison=None, failing=[]))
+    assert "| Exact answer | 66.7% (" in report and " · pass^3 50.0% |" in report
+    assert "Flaky testcases (their trials disagree):\n- Exact answer: `t2`" in report
 
 
 def test_failing_cases_are_collapsed_with_snippets():
@@ -307,8 +393,8 @@ def test_failing_cases_are_collapsed_with_snippets():
 @pytest.mark.parametrize(
     "gate_text, first_line",
     [
-        ("0.7", "### ✅ Support bot: all thresholds met, overall pass rate 71.1%"),
-        ("", "### ✅ Support bot: scoring finished, overall pass rate 71.1%"),
+        ("0.7", "### ✅ Support bot: all thresholds met, overall pass rate 74.4%"),
+        ("", "### ✅ Support bot: scoring finished, overall pass rate 74.4%"),
         ("0.9, Nope=0.5", "### ❌ Support bot: 2 thresholds not met"),
     ],
 )
@@ -319,7 +405,7 @@ def test_verdict_from_the_gate(gate_text, first_line):
 
 def test_verdict_without_gate_or_comparison():
     report = render(context(gate=None, comparison=None))
-    assert report.splitlines()[0] == "### ✅ Support bot: scoring finished, overall pass rate 71.1%"
+    assert report.splitlines()[0] == "### ✅ Support bot: scoring finished, overall pass rate 74.4%"
     assert "vs baseline" not in report and "Since the baseline" not in report
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from scorecard_core import report_queries, wire
+from scorecard_core import wire
 from scorecard_core.db import session_scope
 from scorecard_core.models import Record, Run, Score
-from scorecard_core.report import add_outcome, summarize_wire, wire_outcomes
+from scorecard_core.report import summarize_wire
 from scorecard_core.report_queries import compare, history, summarize
 from scorecard_core.run_status import RunStatus
 from scorecard_core.scores import put_score
@@ -88,6 +88,17 @@ def test_a_summary_in_wire_form_is_camel_case(world, current, metrics):
         "failedCalls": 1,
         "passRate": 1 / 3,
         "average": 4.0,
+        "n": 2,  # testcases with a value: tc2's is a misfit, tc3's call failed
+        "interval": {"low": pytest.approx(-8.706, abs=1e-3), "high": pytest.approx(16.706, abs=1e-3), "level": 0.95},
+        "passRateInterval": {
+            "low": pytest.approx(0.0615, abs=1e-4),
+            "high": pytest.approx(0.7923, abs=1e-4),
+            "level": 0.95,
+        },
+        "trials": 1,
+        "passAllTrials": None,
+        "flakyTestcaseIds": [],
+        "detectableChange": pytest.approx((2.3263 + 0.8416) * 2**0.5, abs=1e-3),  # SE 1, one-sided alpha 0.01
     }
 
 
@@ -99,21 +110,20 @@ def test_a_run_with_nothing_graded_has_no_pass_rate(world, metrics):
     assert [m.pending for m in summary.metrics] == [1, 1, 1]
 
 
-def test_outcomes_per_testcase_and_metric(world, current, metrics):
-    correct, helpful, tone = (str(m.id) for m in metrics)
+def test_each_testcase_is_one_unit_per_metric(world, current, metrics):
     tc = [str(t.id) for t in world.testcases]
     with session_scope(world.engine) as session:
-        outcomes = report_queries.testcase_outcomes(session, session.get(Run, current.id))
-    assert outcomes == {
-        (tc[0], correct): True,
-        (tc[1], correct): False,
-        (tc[2], correct): True,
-        (tc[0], helpful): True,
-        (tc[1], helpful): False,  # 3 is under the threshold; tc2's misfit 9 is no verdict
-        (tc[3], correct): False,  # the failed call fails every metric
-        (tc[3], helpful): False,
-        (tc[3], tone): False,
+        correct, helpful, tone = summarize(session, session.get(Run, current.id)).metrics
+    passes = {k: (u.passed, u.graded) for k, u in correct.units.items()}
+    assert passes == {tc[0]: (1, 1), tc[1]: (0, 1), tc[2]: (1, 1), tc[3]: (0, 1)}  # tc3: the failed call
+    # Helpful: tc2's misfit 9 is an error, no verdict and no value; the failed call has no value either.
+    assert {k: (u.passed, u.graded, u.valued) for k, u in helpful.units.items()} == {
+        tc[0]: (1, 1, 1),
+        tc[1]: (0, 1, 1),
+        tc[3]: (0, 1, 0),
     }
+    assert helpful.headline_clusters().keys() == {tc[0], tc[1]}
+    assert {k: (u.passed, u.graded) for k, u in tone.units.items()} == {tc[3]: (0, 1)}
 
 
 def test_a_comparison_with_the_baseline_lists_improvements_and_regressions(world, metrics):
@@ -133,15 +143,15 @@ def test_a_comparison_with_the_baseline_lists_improvements_and_regressions(world
     assert by_metric[correct]["passRate"] == 2 / 4 and by_metric[correct]["baselinePassRate"] == 3 / 4
     assert by_metric[correct]["passRateDelta"] == pytest.approx(-1 / 4)
     assert by_metric[helpful]["baselinePassRate"] is None and by_metric[helpful]["passRateDelta"] is None
-
-
-def test_a_testcase_passes_only_if_every_trial_passed():
-    outcomes: dict = {}
-    add_outcome(outcomes, "1", "m", True)
-    add_outcome(outcomes, "1", "m", False)
-    add_outcome(outcomes, "1", "m", True)
-    add_outcome(outcomes, "2", "m", True)
-    assert outcomes == {("1", "m"): False, ("2", "m"): True}
+    # Paired on the 4 testcases; 1 better, 2 worse is no evidence of anything.
+    assert by_metric[correct]["pairs"] == 4 and by_metric[correct]["delta"] == pytest.approx(-1 / 4)
+    assert by_metric[correct]["pValue"] == pytest.approx(0.5) and by_metric[correct]["verdict"] == "unchanged"
+    assert by_metric[correct]["deltaInterval"]["level"] == pytest.approx(0.98)
+    # Helpful is not in the baseline (and has no scores yet): nothing to pair.
+    assert (by_metric[helpful]["pairs"], by_metric[helpful]["onlyInRun"]) == (0, 0)
+    assert by_metric[helpful]["verdict"] == "unchanged" and by_metric[helpful]["delta"] is None
+    assert body["onlyInRunTestcaseIds"] == [] and body["onlyInBaselineTestcaseIds"] == []
+    assert body["sentence"] == f"No evidence of a change against run {baseline.id}."
 
 
 def test_history_has_one_point_per_run_oldest_first(world, metrics):
@@ -170,9 +180,9 @@ def test_the_figures_from_the_database_match_those_from_the_apis_json(world, cur
         records = session.exec(select(Record).where(Record.run_id == run.id).order_by(Record.id)).all()
         scores = session.exec(select(Score).where(Score.run_id == run.id)).all()
         from_database = summarize(session, run)
-        outcomes = report_queries.testcase_outcomes(session, run)
     wire_records = [wire.record(r, [s for s in scores if s.record_id == r.id]) for r in records]
     wire_metrics = {str(m.id): wire.metric(m) for m in metrics}
     from_json = summarize_wire(wire.run(run), wire_metrics, wire_records)
     assert from_json.as_dict() == from_database.as_dict()
-    assert wire_outcomes(from_json, wire_records) == outcomes
+    for json_metric, database_metric in zip(from_json.metrics, from_database.metrics):
+        assert json_metric.units == database_metric.units

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from scorecard_core.gate import evaluate, parse_fail_under
-from scorecard_core.report import failing_cases, summarize_wire, wire_outcomes
+from scorecard_core.report import failing_cases, summarize_wire
 
 METRICS = {
     "1": {"id": "1", "name": "Correct", "evalType": "ai", "outputType": "boolean", "passingThreshold": None},
@@ -87,16 +87,17 @@ def test_pass_rates_match_a_recount(seed):
 def test_a_testcase_with_a_failed_call_fails_every_metric(seed):
     records = random_records(seed)
     run = {"id": "r", "status": "completed", "metricIds": list(VERSIONS), "metricVersionIds": list(VERSIONS.values())}
-    outcomes = wire_outcomes(summarize_wire(run, METRICS, records), records)
+    summary = summarize_wire(run, METRICS, records)
     for record in records:
+        units = [m.units.get(record["testcaseId"]) for m in summary.metrics]
         if record.get("error"):
-            assert all(outcomes[(record["testcaseId"], m)] is False for m in METRICS)
+            assert all(u is not None and u.passed < u.graded for u in units)
         for score in record["scores"]:
             if score["kind"] in ("error", "misfit"):
                 continue  # no verdict of its own
-            metric_id = next(m for m, v in VERSIONS.items() if v == score["metricConfigId"])
+            metric = next(m for m in summary.metrics if m.metric_version_id == score["metricConfigId"])
             if score["kind"] == "fail":
-                assert outcomes[(record["testcaseId"], metric_id)] is False
+                assert metric.units[record["testcaseId"]].passed < metric.units[record["testcaseId"]].graded
 
 
 def test_a_misfit_score_is_listed_as_an_error_with_its_validation_errors():
@@ -122,4 +123,4 @@ def test_a_misfit_score_is_listed_as_an_error_with_its_validation_errors():
     (case,) = failing_cases(summary, records)
     assert case.value is None and case.metric_name == "Correct"
     assert case.reason == "the score does not fit the metric: /binaryScore a boolean metric's score needs `binaryScore`"
-    assert wire_outcomes(summary, records) == {}
+    assert summary.metrics[0].units == {}  # a misfit is no verdict

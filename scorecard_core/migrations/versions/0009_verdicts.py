@@ -25,13 +25,11 @@ def upgrade() -> None:
     op.add_column("score", sa.Column("usage", JSON, nullable=True))
     op.add_column("score", sa.Column("fresh", sa.Boolean(), server_default=sa.false(), nullable=False))
     op.add_column("metric", sa.Column("judge_cache", sa.Boolean(), server_default=sa.true(), nullable=False))
-    op.add_column(
-        "github_connection", sa.Column("fail_under_mode", TEXT(), server_default="point", nullable=False)
-    )
+    op.add_column("github_connection", sa.Column("fail_under_mode", TEXT(), server_default="point", nullable=False))
     op.add_column(
         "github_connection", sa.Column("fail_on_regression", sa.Boolean(), server_default=sa.false(), nullable=False)
     )
-    op.add_column("github_connection", sa.Column("regression_margin", TEXT(), server_default="", nullable=False))
+    op.add_column("github_connection", sa.Column("regression_margin", TEXT(), nullable=True))
     op.add_column("github_connection", sa.Column("alpha", sa.Float(), server_default="0.01", nullable=False))
     op.create_table(
         "judge_cache",
