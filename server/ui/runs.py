@@ -1,5 +1,6 @@
-"""A run's page: status explanation, per-metric figures, git context, system version, notes,
-re-run scoring, CSV export and the records table."""
+"""A run's page: status explanation, per-metric figures with their intervals, the comparison with
+a baseline run, latency, tokens and cost, git context, system version, notes, re-run scoring, CSV
+export and the records table."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from scorecard_core.scoring.lifecycle import rescore
 
 from .. import database, scoring
 from ..api import results
+from .evidence import evidence
 from .git import git_links
 from .loading import load_run, picked_metrics
 from .paging import cursor_arg
@@ -64,11 +66,14 @@ def rescore_run(project_id: str, run_id: str):
         metrics = picked_metrics(project, picked, "re-score")
     except BadRequest as exc:
         return _run_page(project, run, status=400, problem=exc.message, picked=picked)
-    rescore(session, run, metrics)
+    # A ticked "ask the judge again" box: judge every record anew rather than reuse cached answers.
+    fresh = bool(request.form.get("fresh"))
+    rescore(session, run, metrics, fresh=fresh)
     session.commit()
     scoring.stored(session)
     names = ", ".join(m.name for m in metrics)
-    flash(f"Re-scoring started with {len(metrics)} metric(s): {names}.", "ok")
+    asking = ", asking the judge again" if fresh else ""
+    flash(f"Re-scoring started with {len(metrics)} metric(s){asking}: {names}.", "ok")
     return redirect(url_for("ui.runs.run", project_id=project.id, run_id=run.id))
 
 
@@ -96,6 +101,8 @@ def _run_page(
         "project": project,
         "run": run,
         "summary": summary,
+        "evidence": evidence(session, project, run, summary, request.args.get("baseline")),
+        "baseline_arg": request.args.get("baseline") or None,
         "problem": problem,
         "rows": record_rows(session, summary.metrics, records),
         "next_cursor": next_cursor,
@@ -110,6 +117,7 @@ def _run_page(
         "details_open": notes_draft is not None,
         "picked": set(map(parse_id, picked)) if picked is not None else set(run.metric_ids),
         "rescore_open": picked is not None,
+        "fresh": picked is not None and bool(request.form.get("fresh")),
         "project_metrics": session.exec(
             select(Metric).where(Metric.project_id == project.id).order_by(Metric.id)
         ).all(),

@@ -221,7 +221,7 @@ def test_pages_render_and_escape_untrusted_text(server, browser, seeded):
     assert_escaped(run.text)
     page = html.unescape(run.text)
     assert "🟢 Completed" in page and "4 created of 4 expected" in page
-    assert f"Exact {HOSTILE}" in page and "50%" in page  # 2 of 4 answers are exact
+    assert f"Exact {HOSTILE}" in page and "50.0% (" in page  # 2 of 4 answers are exact
     assert f"note {HOSTILE}" in page and '"prompt": "' + HOSTILE in page
     assert 'href="https://github.com/octo/app/pull/7"' in run.text
     assert f'href="https://github.com/octo/app/commit/{"a" * 40}"' in run.text
