@@ -162,3 +162,32 @@ def test_rescore_can_ask_the_judge_again(server, browser, client, fake_openai):
 
     refused = browser.post(f"{url}/rescore", data={"fresh": "1", "csrf_token": csrf_token(page)})
     assert refused.status_code == 400 and 'name="fresh" value="1" checked' in refused.text
+
+
+def test_trials_show_pass_all_trials_and_the_flaky_testcases(server, browser, client):
+    project, testset, testcases = make_project(client, cases=14)
+    exact = metric(client, project, name="Exact", evalType="heuristic", outputType="boolean", heuristic=EXACT)
+    run = client.post(f"/projects/{project['id']}/runs", {"testsetId": testset["id"], "metricIds": [exact["id"]]})
+    # Two trials of each testcase in one batch: every first trial right, the second right for two
+    # testcases and wrong for twelve (flaky ones).
+    trials = [(tc, 0, tc["expected"]["answer"]) for tc in testcases]
+    trials += [(tc, 1, tc["expected"]["answer"] if tc in testcases[:2] else "wrong") for tc in testcases]
+    items = [
+        {
+            "testcaseId": tc["id"],
+            "trial": trial,
+            "inputs": tc["inputs"],
+            "expected": tc["expected"],
+            "outputs": {"answer": answer},
+        }
+        for tc, trial, answer in trials
+    ]
+    client.post(f"/runs/{run['id']}/records/batch", {"items": items})
+    wait_for_run(client, run["id"])
+    page = browser.get(run_url(server, project, run)).text
+    shown = text_of(page)
+    (figures,) = wire_summary(client, run).metrics
+    assert figures.trials == 2 and wording.metric_result(figures) in shown and "pass^2 14.3%" in shown
+    flaky = figures.flaky_testcase_ids
+    listed = ", ".join(f"<code>{html.escape(i)}</code>" for i in flaky[:10])
+    assert f"Exact: {listed} and 2 more" in re.sub(r"\s+", " ", page)
