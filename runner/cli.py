@@ -12,7 +12,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from scorecard_core.client import ScorecardClient
 from scorecard_core.errors import ScorecardError
 from scorecard_core.gate import GatePolicy, GateResult, parse_policy
 from scorecard_core.markdown import ReportContext, render, report_context, sticky_marker
+from scorecard_core.prices import ModelPrice, parse_prices
 
 from . import workflow
 from .config import RunnerConfig, load
@@ -60,14 +61,15 @@ def plan_work(config: RunnerConfig, api: RunnerApi, run: dict[str, Any]) -> tupl
     return work, api.system_config(config.system_version_id)
 
 
-def run_system(config: RunnerConfig, api: RunnerApi, run: dict[str, Any]) -> tuple[Progress, set[str]]:
-    """Run the system over what is left; the progress, and the IDs of records whose call failed
-    when the API cannot store a record's error (hosted Scorecard)."""
+def run_system(config: RunnerConfig, api: RunnerApi, run: dict[str, Any]) -> tuple[Progress, Uploader]:
+    """Run the system over what is left; the progress, and the uploader, which knows the IDs of
+    records whose call failed when the API cannot store a record's error (hosted Scorecard) and
+    each call's duration and usage, which hosted Scorecard does not keep."""
     system = make_system(
         config.system, working_directory=config.working_directory, python=config.python, concurrency=config.concurrency
     )
 
-    async def go() -> tuple[Progress, set[str]]:
+    async def go() -> tuple[Progress, Uploader]:
         starting = asyncio.create_task(system.start())  # the user's imports overlap our fetching
         try:
             work, system_config = await asyncio.to_thread(plan_work, config, api, run)
@@ -77,7 +79,7 @@ def run_system(config: RunnerConfig, api: RunnerApi, run: dict[str, Any]) -> tup
             began = time.monotonic()
             await execute(system, work, system_config, config.concurrency, config.timeout, uploader, progress)
             print(f"Ran {len(work)} system calls and uploaded their records in {time.monotonic() - began:.3f} s")
-            return progress, uploader.failed_record_ids
+            return progress, uploader
         finally:
             await asyncio.gather(starting, return_exceptions=True)  # a failed fetch still lets it finish
             await system.close()
@@ -92,12 +94,19 @@ def build_report(
     url: str,
     policy: GatePolicy,
     failed_record_ids: Collection[str] = (),
+    call_facts: Mapping[str, dict[str, Any]] | None = None,
+    prices: Mapping[str, ModelPrice] | None = None,
 ) -> tuple[ReportContext, dict]:
     baseline = api.baseline_for(config, run)
     records = api.records(str(run["id"]))
-    for record in records:  # hosted Scorecard: its judge scored our error text; it is a failed call
-        if str(record["id"]) in failed_record_ids and not record.get("error"):
+    for record in records:
+        record_id = str(record["id"])
+        if record_id in failed_record_ids and not record.get("error"):
+            # Hosted Scorecard: its judge scored our error text; it is a failed call.
             record["error"] = str((record.get("outputs") or {}).get("error") or "the system call failed")
+        for name, value in (call_facts or {}).get(record_id, {}).items():
+            if value is not None and record.get(name) is None:  # what hosted Scorecard does not keep
+                record[name] = value
     context = report_context(
         run,
         api.metrics([str(m) for m in run.get("metricIds", [])]),
@@ -109,6 +118,7 @@ def build_report(
         actions_url=config.git.actions_run_url,
         commit_sha=config.git.sha,
         event=_event_description(config),
+        prices=prices,
     )
     gate = gate_of(context)
     results = {
@@ -120,6 +130,7 @@ def build_report(
         "regressions": gate.regressions,
         "summary": context.summary.as_dict(),
         "comparison": context.comparison,
+        "usage": context.usage.as_dict() if context.usage else None,
     }
     return context, results
 
@@ -163,7 +174,9 @@ def publish(config: RunnerConfig, context: ReportContext, results: dict) -> None
 def main() -> int:
     try:
         config = load()
-        policy = gate_policy(config)  # a typo fails now, not after the whole run
+        # A typo fails now, not after the whole run.
+        policy = gate_policy(config)
+        prices = parse_prices(config.model_prices) if config.model_prices else None
         workflow.add_mask(config.api_key)
         api = RunnerApi(ScorecardClient(config.api_url, config.api_key))
         with workflow.group("Scorecard: prepare the run"):
@@ -173,7 +186,7 @@ def main() -> int:
             workflow.set_output("run-url", url)
             print(f"Run {run['id']}: {url}")
         with workflow.group("Scorecard: run the system over the testset"):
-            progress, failed_record_ids = run_system(config, api, run)
+            progress, uploader = run_system(config, api, run)
             api.end_execution(str(run["id"]))
         if progress.failed:
             workflow.warning(
@@ -188,7 +201,9 @@ def main() -> int:
             return 0
         with workflow.group("Scorecard: wait for scores"), workflow.untrusted_output():
             run = wait_for_scores(api, str(run["id"]), config.score_timeout)
-        context, results = build_report(config, api, run, url, policy, failed_record_ids)
+        context, results = build_report(
+            config, api, run, url, policy, uploader.failed_record_ids, uploader.call_facts, prices
+        )
         publish(config, context, results)
     except ScoresTimedOut as exc:
         workflow.error(f"{exc}; raise the `score-timeout` input or check the run's scoring")

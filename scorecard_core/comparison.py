@@ -103,7 +103,7 @@ def _compare_metric(
         "baselineAverage": then.average if then else None,
         "averageDelta": _delta(now.average, then.average if then else None),
         "delta": test.delta if test else None,
-        "deltaInterval": test.interval.as_dict() if test and test.interval else None,
+        "deltaInterval": _bounded(test.interval, now.output_type).as_dict() if test and test.interval else None,
         "pValue": stats.directional_p(test) if test else None,
         "pairs": len(shared),
         "onlyInRun": len(run_units.keys() - base_units.keys()),
@@ -112,6 +112,13 @@ def _compare_metric(
         "regressedTestcaseIds": [k for k in shared if change[k] < 0],
     }
     return entry, test
+
+
+def _bounded(interval: stats.Interval, output_type: str) -> stats.Interval:
+    """A pass rate cannot change by more than 100 points either way."""
+    if output_type != "boolean":
+        return interval
+    return stats.Interval(max(interval.low, -1.0), min(interval.high, 1.0), interval.level)
 
 
 def _detectable(test: stats.PairedComparison | None, summary: MetricSummary, alpha: float) -> float | None:

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from .bodies import Body, NumericId
 from .comparison import DEFAULT_ALPHA
 from .errors import InvalidField, NotFound
-from .gate import parse_fail_under, parse_margin
+from .gate import MAX_ALPHA, MIN_ALPHA, parse_fail_under, parse_margin
 from .ids import MAX_ID, parse_id
 from .models import GitHubConnection, Project, utcnow
 from .runs import load_metrics
@@ -42,7 +42,7 @@ class ConnectionUpsert(Body):
     fail_under_mode: Literal["point", "lower-bound"] = "point"
     fail_on_regression: bool = False
     regression_margin: str = Field(default="", max_length=100)
-    alpha: float = Field(default=DEFAULT_ALPHA, gt=0, le=0.2)
+    alpha: float = Field(default=DEFAULT_ALPHA, ge=MIN_ALPHA, le=MAX_ALPHA)
     auth: Literal["default", "token", "app"] = "default"
     token: str | None = Field(default=None, min_length=1)
     app_id: str | None = Field(default=None, pattern=r"^\d+$")

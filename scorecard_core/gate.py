@@ -28,6 +28,8 @@ from .wording import change_text, p_text, percent
 
 FIELD = "fail-under"
 MODES = ("point", "lower-bound")
+# Below this the normal quantiles of the intervals run out of floating-point precision.
+MIN_ALPHA, MAX_ALPHA = 0.0001, 0.2
 EXAMPLE = "e.g. `0.8, Exact answer=0.9, 12=75%`"
 # Pass rates are ratios of small integers; a threshold typed as 70% must accept 7 of 10.
 _TOLERANCE = 1e-9
@@ -130,8 +132,10 @@ def parse_alpha(value: str | float | None) -> float:
         alpha = float(text)
     except ValueError:
         alpha = math.nan
-    if not 0 < alpha <= 0.2:
-        raise InvalidField("alpha", f"is `{text}`; use a significance level above 0 and at most 0.2, e.g. 0.01")
+    if not MIN_ALPHA <= alpha <= MAX_ALPHA:
+        raise InvalidField(
+            "alpha", f"is `{text}`; use a significance level from {MIN_ALPHA:g} to {MAX_ALPHA:g}, e.g. 0.01"
+        )
     return alpha
 
 
@@ -232,7 +236,7 @@ def _regressed(metric: dict[str, Any]) -> str:
     return (
         f"{metric['name']}: regressed by {change_text(metric, -metric['delta'], signed=False)} "
         f"({change_text(metric, interval.get('low'), unit=False)} to {change_text(metric, interval.get('high'), unit=False)}, "
-        f"p = {p_text(metric['adjustedPValue'])}{margin})."
+        f"{p_text(metric['adjustedPValue'])}{margin})."
     )
 
 

@@ -2,97 +2,32 @@
 webhook service's PR comment, so all three always agree.
 
 Everything that comes from users or their systems (testset and metric names, inputs, outputs,
-expected values, judge reasons) goes through ``escape_text``, ``escape_cell`` or ``inline_code``:
-it must not break the layout, inject HTML or links, notify people with @mentions, or fake the
-hidden marker that identifies our sticky comment."""
+expected values, judge reasons) goes through ``escape_text``, ``escape_cell`` or ``inline_code``
+(``markdown_escape``, where the threats are named): it must not break the layout, inject HTML or
+links, notify people with @mentions, or fake the hidden marker that identifies our sticky comment."""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 from . import stats, wording
 from .comparison import compare_summaries
 from .gate import GatePolicy, GateResult, Thresholds, evaluate, meets, no_successful_call
+from .markdown_escape import CELL_LIMIT, SNIPPET_LIMIT, escape_cell, escape_text, inline_code, link
+from .markdown_evidence import REASON_LIMIT, comparison_sentence, evidence_notes, flaky_testcases, usage_line
+from .prices import ModelPrice
 from .report import FailingCase, RunSummary, failing_cases, summarize_wire
 from .run_status import FINISHED, IN_PROGRESS, RunStatus
+from .usage import RunUsage, usage_from_wire
 from .wording import percent
 
 GITHUB_COMMENT_LIMIT = 65_536
 # Below this even the verdict and the "see the full run" note may not fit.
 MIN_CHARS = 1_000
-CELL_LIMIT = 120
-SNIPPET_LIMIT = 160
-REASON_LIMIT = 300
-LISTED_TESTCASES = 10  # flaky or unpaired testcases named before "and N more"
-
-_ZWSP = "\u200b"
-# Control characters and bidi overrides can garble or disguise the text around them.
-_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
-# GitHub links these even after Markdown escaping (it scans the rendered text): mentions notify
-# people, issue references post to other threads, bare URLs become links.
-_AUTOLINKED = re.compile(r"(?<=@)(?=[\w-])|(?<=#)(?=\d)|(?<=GH-)(?=\d)|(?<=:)(?=//)|(?<=www)(?=\.)", re.IGNORECASE)
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]|~^$])")
-# At the start of a line these begin headings, lists or quotes.
-_LEADING_BLOCK_MARKER = re.compile(r"^(\d*)([#+\-=.)])")
-_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
-
-
-# -- escaping untrusted text ---------------------------------------------------------------------
-
-
-def _defuse(text: str) -> str:
-    return _AUTOLINKED.sub(_ZWSP, _INVISIBLE.sub("", text))
-
-
-def _escape_line(line: str) -> str:
-    line = _MARKDOWN_PUNCTUATION.sub(r"\\\1", _defuse(line.strip()))
-    line = _LEADING_BLOCK_MARKER.sub(r"\1\\\2", line)
-    return "".join(_HTML.get(char, char) for char in line)
-
-
-def _shorten(text: str, limit: int | None) -> str:
-    return text if limit is None or len(text) <= limit else text[: limit - 1] + "…"
-
-
-def escape_text(text: str, limit: int | None = None) -> str:
-    """Untrusted text as inline Markdown for a paragraph or list item: shows literally, on one
-    source line (line breaks become ``<br>``) so it can never start a block of its own."""
-    lines = [_escape_line(line) for line in _LINE_BREAK.split(_shorten(str(text), limit))]
-    return "<br>".join(line for line in lines if line)
-
-
-def escape_cell(text: str, limit: int | None = CELL_LIMIT) -> str:
-    """Untrusted text for a table cell: one short line, pipes escaped so cells stay put."""
-    return _escape_line(" ".join(_shorten(str(text), limit).split()))
-
-
-def inline_code(text: str, limit: int | None = SNIPPET_LIMIT) -> str:
-    """Untrusted text as a code span. Not for table cells: GitHub splits cells on pipes even
-    inside code. The fence is longer than any backtick run inside, so the text cannot close it."""
-    text = _INVISIBLE.sub("", _LINE_BREAK.sub("↵", _shorten(str(text), limit)))
-    # Code shows verbatim, so a raw ``<!--`` would survive into the comment body and could fake our marker.
-    text = text.replace("<!--", "<" + _ZWSP + "!--")
-    if not text:
-        return "` `"
-    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
-    # CommonMark strips one space from each end of a span that is not all spaces; pad to keep them.
-    pad = " " if text.strip() and (text[0] in "` " or text[-1] in "` ") else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def link(label: str, url: str | None) -> str:
-    """A Markdown link to one of our own URLs (run, Actions run); just the label without one."""
-    if not url or not re.match(r"https?://", url):
-        return label
-    return f"[{label}]({quote(url, safe=':/?#[]@!$&*+,;=%~')})"
-
-
-# -- the report ----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -108,6 +43,8 @@ class ReportContext:
     failing: list[FailingCase] = field(default_factory=list)
     marker: str | None = None  # e.g. "<!-- scorecard-eval testset=12 -->"
     alpha: float | None = None  # the significance level of the comparison and the planning figures
+    usage: RunUsage | None = None  # latency, tokens and cost, and the baseline's
+    baseline_usage: RunUsage | None = None
 
     def __post_init__(self) -> None:
         if self.marker is not None and not re.fullmatch(r"<!--[^\n]*-->", self.marker):
@@ -130,6 +67,7 @@ def report_context(
     actions_url: str | None = None,
     commit_sha: str | None = None,
     event: str | None = None,
+    prices: Mapping[str, ModelPrice] | None = None,
 ) -> ReportContext:
     """A run's report from any Scorecard API's wire JSON (the run, its metrics by ID, its records
     with scores), gated by ``policy`` and compared with ``baseline`` (a run and its records):
@@ -137,17 +75,20 @@ def report_context(
     if isinstance(policy, Thresholds):
         policy = GatePolicy(policy)
     summary = summarize_wire(run, metrics, records)
-    comparison = None
+    comparison, baseline_usage = None, None
     if baseline is not None:
         base_run, base_records = baseline
         base_summary = summarize_wire(base_run, metrics, base_records)
         comparison = compare_summaries(summary, base_summary, policy.alpha, policy.margins, baseline_label(base_run))
+        baseline_usage = usage_from_wire(base_records, prices)
     return ReportContext(
         title=f"Scorecard eval: testset {testset_id}",
         summary=summary,
         comparison=comparison,
         gate=evaluate(summary, policy, comparison),
         alpha=policy.alpha,
+        usage=usage_from_wire(records, prices),
+        baseline_usage=baseline_usage,
         run_url=run_url,
         actions_url=actions_url,
         commit_sha=commit_sha,
@@ -172,12 +113,13 @@ def render(context: ReportContext, max_chars: int | None = None) -> str:
         for part in (
             _verdict(context),
             _problems(context.summary),
-            _comparison_sentence(context),
+            comparison_sentence(context.comparison, context.summary.status),
             _links(context),
             _metrics_table(context),
-            _evidence_notes(context),
+            usage_line(context.usage, context.baseline_usage),
+            evidence_notes(context.summary, context.comparison, context.gate, context.alpha),
             _changed_testcases(context.comparison),
-            _flaky_testcases(context.summary),
+            flaky_testcases(context.summary),
         )
         if part
     )
@@ -301,69 +243,6 @@ def _threshold(judged: float | None, threshold: float | None, gate: GateResult |
 
 def _overall_delta(pass_rate_delta: float | None) -> str:
     return "—" if pass_rate_delta is None else f"{pass_rate_delta * 100:+.1f} pp"
-
-
-def _comparison_sentence(context: ReportContext) -> str:
-    if context.comparison is None or context.summary.status not in FINISHED:
-        return ""
-    return f"**{escape_text(context.comparison['sentence'], limit=REASON_LIMIT)}**"
-
-
-def _evidence_notes(context: ReportContext) -> str:
-    """How sure the figures are: the intervals' levels, the smallest change the run could
-    detect, testcases that could not be paired, and the gate's notes."""
-    summary, comparison, alpha = context.summary, context.comparison, context.alpha
-    notes = []
-    if comparison is not None:
-        tested = sum(1 for m in comparison["metrics"] if m.get("pValue") is not None)
-        corrected = f", Holm-corrected across {tested} metrics" if tested > 1 else ""
-        notes.append(
-            f"Intervals are 95% for the figures and {comparison['level'] * 100:g}% for the changes "
-            f"(one-sided α = {comparison['alpha']:g} each way{corrected})."
-        )
-        unpaired = [
-            f"{len(ids)} only in {where} ({_testcase_list(ids)})"
-            for where, ids in (
-                ("this run", comparison["onlyInRunTestcaseIds"]),
-                ("the baseline", comparison["onlyInBaselineTestcaseIds"]),
-            )
-            if ids
-        ]
-        if unpaired:
-            notes.append("Testcases not compared: " + "; ".join(unpaired) + ".")
-    if alpha is not None and summary.status in FINISHED:
-        by_metric = {m["metricId"]: m for m in (comparison or {}).get("metrics", [])}
-        sizes = [
-            f"{escape_text(m.name, limit=CELL_LIMIT)} {wording.detectable(m, _detectable_of(m, by_metric, alpha))}"
-            for m in summary.metrics
-        ]
-        if sizes:
-            notes.append(f"Smallest change this run could detect (80% power, α = {alpha:g}): {', '.join(sizes)}.")
-    if context.gate is not None:
-        notes += [escape_text(note, limit=REASON_LIMIT) for note in context.gate.notes]
-    return "<br>".join(notes)
-
-
-def _detectable_of(metric: Any, by_metric: dict[str, dict[str, Any]], alpha: float) -> float | None:
-    compared = by_metric.get(metric.metric_id)
-    return compared["detectableChange"] if compared else metric.detectable_change(alpha)
-
-
-def _testcase_list(ids: list[str]) -> str:
-    shown = ", ".join(inline_code(i) for i in ids[:LISTED_TESTCASES])
-    more = len(ids) - LISTED_TESTCASES
-    return shown + (f" and {more} more" if more > 0 else "")
-
-
-def _flaky_testcases(summary: RunSummary) -> str:
-    lines = [
-        f"- {escape_text(m.name, limit=CELL_LIMIT)}: {_testcase_list(m.flaky_testcase_ids)}"
-        for m in summary.metrics
-        if m.flaky_testcase_ids
-    ]
-    if not lines:
-        return ""
-    return "Flaky testcases (their trials disagree):\n" + "\n".join(lines)
 
 
 def _changed_testcases(comparison: dict[str, Any] | None) -> str:

@@ -11,6 +11,7 @@ from typing import Any
 
 from . import stats
 from .report import MetricSummary
+from .usage import RunUsage
 
 
 def percent(rate: float) -> str:
@@ -56,9 +57,10 @@ def change_text(metric: dict[str, Any], value: float | None, signed: bool = True
 
 
 def p_text(p: float | None) -> str:
+    """``p = 0.004``, or ``p < 0.001`` rather than a string of zeros."""
     if p is None:
-        return "—"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
+        return "p = —"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}" if p < 0.01 else f"p = {p:.2f}"
 
 
 def change(metric: dict[str, Any]) -> str:
@@ -73,7 +75,17 @@ def change(metric: dict[str, Any]) -> str:
     verdict = metric["verdict"]
     if verdict == "unchanged":
         return f"{text} · no significant change"
-    return f"{text} · {verdict} (p = {p_text(metric.get('adjustedPValue'))})"
+    return f"{text} · {verdict} ({p_text(metric.get('adjustedPValue'))})"
+
+
+def levels_note(comparison: dict[str, Any]) -> str:
+    """What the intervals of a report with a comparison mean."""
+    tested = sum(1 for m in comparison["metrics"] if m.get("pValue") is not None)
+    corrected = f", Holm-corrected across {tested} metrics" if tested > 1 else ""
+    return (
+        f"Intervals are 95% for the figures and {comparison['level'] * 100:g}% for the changes "
+        f"(one-sided α = {comparison['alpha']:g} each way{corrected})."
+    )
 
 
 def detectable(metric: dict[str, Any] | MetricSummary, value: float | None) -> str:
@@ -81,3 +93,32 @@ def detectable(metric: dict[str, Any] | MetricSummary, value: float | None) -> s
     if value is None:
         return "—"
     return f"{value * 100:.1f} pp" if output_type == "boolean" else f"{value:.2f}"
+
+
+def seconds(milliseconds: float) -> str:
+    return f"{milliseconds:.0f} ms" if milliseconds < 1000 else f"{milliseconds / 1000:.2f} s"
+
+
+def cost(usage: RunUsage) -> str:
+    """Dollars, or why not: an unknown price is never shown as $0."""
+    if usage.cost_usd is not None:
+        return f"${usage.cost_usd:.4f}" if usage.cost_usd < 0.01 else f"${usage.cost_usd:,.2f}"
+    if usage.unknown_models:
+        return f"unknown (no price for {', '.join(usage.unknown_models)})"
+    return "unknown (no token usage reported)"
+
+
+def usage(usage: RunUsage) -> str:
+    """One line: latency percentiles, tokens, estimated cost, judge cache hits; empty when the run
+    reported none of them."""
+    parts = []
+    if usage.latency_p50_ms is not None and usage.latency_p95_ms is not None:
+        parts.append(f"latency p50 {seconds(usage.latency_p50_ms)}, p95 {seconds(usage.latency_p95_ms)}")
+    spent = usage.system_tokens.total + usage.judge_tokens.total
+    if spent:
+        parts.append(f"tokens {usage.system_tokens.total:,} system + {usage.judge_tokens.total:,} judge")
+    if spent or usage.unknown_models:
+        parts.append(f"est. cost {cost(usage)}")
+    if usage.judge_cache_hits:
+        parts.append(f"{usage.judge_cache_hits:,} judge cache hits")
+    return " · ".join(parts).capitalize() if parts else ""

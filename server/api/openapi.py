@@ -18,8 +18,10 @@ from pydantic import TypeAdapter
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import GenerateJsonSchema
 
+from scorecard_core.gate import MAX_ALPHA, MIN_ALPHA
 from scorecard_core.ids import ID_PATTERN
 from scorecard_core.record_tags import MAX_FILTER_TAGS
+from scorecard_core.stats import DEFAULT_ALPHA
 
 from .assignees import AssigneeCreate
 from .attachments import AttachmentInitiate
@@ -85,6 +87,11 @@ def query_parameter(name: str, schema: dict[str, Any], description: str, require
 
 CREATED = (201,)
 NUMERIC_ID = {"type": "string", "pattern": ID_PATTERN}
+ALPHA_QUERY = query_parameter(
+    "alpha",
+    {"type": "number", "minimum": MIN_ALPHA, "maximum": MAX_ALPHA, "default": DEFAULT_ALPHA},
+    "significance level of verdicts and planning figures, each direction one-sided",
+)
 HISTORY_QUERY = (
     query_parameter("metricIds", {"type": "string"}, "comma-separated metric IDs to keep, e.g. `12,34`"),
     query_parameter("testsetId", NUMERIC_ID, "only runs over this testset"),
@@ -211,11 +218,21 @@ OPERATIONS: dict[str, Operation] = {
     "api.records.delete_record": Operation("Delete a record", Success),
     "api.records.upsert_score": Operation("Create or replace a record's score for one metric", Score, ScoreUpsert),
     "api.results.rescore_run": Operation("Re-run scoring of some metrics (our extension)", Run, Rescore),
-    "api.results.run_summary": Operation("Pass rates and averages per metric (our extension)", RunSummary),
+    "api.results.run_summary": Operation(
+        "Pass rates and averages per metric with their intervals, latency and cost (our extension)",
+        RunSummary,
+        query=(ALPHA_QUERY,),
+    ),
     "api.results.compare_runs": Operation(
-        "Compare a run with a baseline run (our extension)",
+        "Compare a run with a baseline run: paired changes, intervals, p-values and verdicts (our extension)",
         RunComparison,
-        query=(query_parameter("baselineRunId", NUMERIC_ID, "the run to compare against", required=True),),
+        query=(
+            query_parameter("baselineRunId", NUMERIC_ID, "the run to compare against", required=True),
+            ALPHA_QUERY,
+            query_parameter(
+                "regressionMargin", {"type": "string"}, "drops tolerated before a regression, e.g. `2pp, 0.25`"
+            ),
+        ),
     ),
     "api.results.export_run": Operation(
         "Records and scores as CSV, one row per record (our extension)", str, media_type="text/csv"

@@ -302,6 +302,35 @@ class Error(TypedDict):
     details: Annotated[dict[str, Any], Field(description="e.g. the offending `field`")]
 
 
+class Interval(TypedDict):
+    low: float
+    high: float
+    level: Annotated[float, Field(description="the confidence level, e.g. 0.95")]
+
+
+class TokenCount(TypedDict):
+    prompt: int
+    completion: int
+    total: int
+
+
+class LatencyPercentiles(TypedDict):
+    p50: float | None
+    p95: float | None
+    n: Annotated[int, Field(description="records with a measured duration")]
+
+
+class RunUsage(TypedDict):
+    """A run's system-call latency, tokens and estimated cost."""
+
+    latencyMs: LatencyPercentiles
+    systemTokens: TokenCount
+    judgeTokens: Annotated[TokenCount, Field(description="tokens the judge spent (cache hits excluded)")]
+    costUsd: Annotated[float | None, Field(description="estimated at the price table; null when unknown")]
+    unknownPriceModels: list[str]
+    judgeCacheHits: int
+
+
 class MetricSummary(TypedDict):
     metricId: WireId
     metricVersionId: Uuid
@@ -318,6 +347,20 @@ class MetricSummary(TypedDict):
         float | None, Field(description="passed / (scored + failedCalls); null before any score or failed call")
     ]
     average: Annotated[float | None, Field(description="mean score of int and float metrics")]
+    n: Annotated[int, Field(description="testcases counted in the headline (each testcase's trials are one)")]
+    interval: Annotated[
+        Interval | None,
+        Field(description="95% interval of the headline: Wilson for a pass rate (fractions), t for a mean"),
+    ]
+    passRateInterval: Annotated[Interval | None, Field(description="95% Wilson interval of the pass rate")]
+    trials: Annotated[int, Field(description="the most trials any testcase had")]
+    passAllTrials: Annotated[
+        float | None, Field(description="pass^k: share of testcases whose every trial passed (trials > 1)")
+    ]
+    flakyTestcaseIds: Annotated[list[str], Field(description="testcases whose trials disagree")]
+    detectableChange: Annotated[
+        float | None, Field(description="smallest change a same-size rerun could detect at 80% power and alpha")
+    ]
 
 
 class RunSummary(TypedDict):
@@ -330,7 +373,11 @@ class RunSummary(TypedDict):
     passRate: Annotated[
         float | None, Field(description="passed over scored scores and failed calls, across all metrics")
     ]
+    passRateInterval: Annotated[Interval | None, Field(description="95% interval, testcases as the unit")]
+    n: Annotated[int, Field(description="testcases counted")]
+    alpha: float
     metrics: list[MetricSummary]
+    usage: RunUsage
 
 
 class MetricComparison(TypedDict):
@@ -342,10 +389,34 @@ class MetricComparison(TypedDict):
     average: float | None
     baselineAverage: float | None
     averageDelta: float | None
+    outputType: OutputType
+    delta: Annotated[
+        float | None, Field(description="paired change of the headline (pass rate fraction or mean), run - baseline")
+    ]
+    deltaInterval: Annotated[Interval | None, Field(description="interval of delta at level 1 - 2 alpha")]
+    pValue: Annotated[float | None, Field(description="one-sided, in the direction of the change")]
+    adjustedPValue: Annotated[float | None, Field(description="pValue after Holm's correction across metrics")]
+    verdict: Literal["regressed", "improved", "unchanged"]
+    margin: float
+    pairs: Annotated[int, Field(description="testcases in both runs")]
+    onlyInRun: int
+    onlyInBaseline: int
+    improvedTestcaseIds: list[str]
+    regressedTestcaseIds: list[str]
+    detectableChange: float | None
+
+
+class UsageComparison(TypedDict):
+    run: RunUsage
+    baseline: RunUsage
+    latencyP50MsDelta: float | None
+    latencyP95MsDelta: float | None
+    costUsdDelta: float | None
+    totalTokensDelta: int | None
 
 
 class TestcaseOutcome(TypedDict):
-    testcaseId: WireId
+    testcaseId: Annotated[str, Field(description="a testcase ID, or record:<id> for a record without one")]
     metricId: WireId
 
 
@@ -354,10 +425,16 @@ class RunComparison(TypedDict):
 
     runId: WireId
     baselineRunId: WireId
+    alpha: float
+    level: float
     passRateDelta: float | None
     metrics: list[MetricComparison]
+    onlyInRunTestcaseIds: list[str]
+    onlyInBaselineTestcaseIds: list[str]
     improvements: list[TestcaseOutcome]
     regressions: list[TestcaseOutcome]
+    sentence: Annotated[str, Field(description="the whole comparison in one plain sentence")]
+    usage: UsageComparison
 
 
 class HistoryPoint(TypedDict):

@@ -16,8 +16,11 @@ from scorecard_core.ids import MAX_ID, parse_id
 from scorecard_core.models import Run
 from scorecard_core.runs import get_run, load_metrics
 from scorecard_core.scoring.lifecycle import rescore
+from scorecard_core.usage import RunUsage, compare_usage
+from scorecard_core.usage_queries import usage_of_run
 
 from .. import database, scoring
+from ..settings import current_settings
 from .parsing import Body, NumericId, id_arg, parse
 from .projects import load_project
 from .runs import load_run
@@ -47,7 +50,10 @@ def rescore_run(run_id: str):
 
 @bp.get("/runs/<run_id>/summary")
 def run_summary(run_id: str):
-    return report_queries.summarize(database.session(), load_run(run_id)).as_dict(_alpha())
+    run = load_run(run_id)
+    body = report_queries.summarize(database.session(), run).as_dict(_alpha())
+    body["usage"] = _usage(run).as_dict()
+    return body
 
 
 @bp.get("/runs/<run_id>/compare")
@@ -58,7 +64,14 @@ def compare_runs(run_id: str):
         raise InvalidField("baselineRunId", "is required: the numeric ID of the run to compare against")
     baseline = get_run(database.session(), baseline_id)
     margins = _query_value("regressionMargin", parse_margin)
-    return report_queries.compare(database.session(), run, baseline, _alpha(), margins)
+    body = report_queries.compare(database.session(), run, baseline, _alpha(), margins)
+    now, then = _usage(run), _usage(baseline)
+    body["usage"] = {"run": now.as_dict(), "baseline": then.as_dict(), **compare_usage(now, then)}
+    return body
+
+
+def _usage(run: Run) -> RunUsage:
+    return usage_of_run(database.session(), run, current_settings().model_prices)
 
 
 def _alpha() -> float:

@@ -29,6 +29,9 @@ CONNECT_OPTIONS = {
     "metricIds": "--metrics",
     "systemVersionId": "--system-version",
     "failUnder": "--fail-under",
+    "failUnderMode": "--fail-under-mode",
+    "regressionMargin": "--regression-margin",
+    "alpha": "--alpha",
     "token": "--token-env",
     "appId": "--app-id",
     "installationId": "--installation-id",
@@ -80,6 +83,19 @@ def _read_private_key(path: Path) -> str:
 @click.option("--system-version", "system_version_id", default=None, help="System version for them.")
 @click.option("--fail-under", default="", help="Commit status thresholds, e.g. `0.8, Exact answer=0.9`.")
 @click.option(
+    "--fail-under-mode",
+    type=click.Choice(["point", "lower-bound"]),
+    default=None,
+    help="Compare thresholds with the pass rate or its 95% lower bound.  [default: point]",
+)
+@click.option(
+    "--fail-on-regression/--no-fail-on-regression",
+    default=False,
+    help="Fail the commit status when a metric regressed against the base branch's latest run on evidence.",
+)
+@click.option("--regression-margin", default=None, help="Drops tolerated before a regression, e.g. `2pp, 0.25`.")
+@click.option("--alpha", default=None, type=float, help="Significance level of the comparison.  [default: 0.01]")
+@click.option(
     "--token-env",
     metavar="VAR",
     default=None,
@@ -114,6 +130,10 @@ def github_connect(
     metrics: str,
     system_version_id: str | None,
     fail_under: str,
+    fail_under_mode: str | None,
+    fail_on_regression: bool,
+    regression_margin: str | None,
+    alpha: float | None,
     token_env: str | None,
     app_id: str | None,
     private_key_file: Path | None,
@@ -142,6 +162,10 @@ def github_connect(
         "metricIds": [m for m in metrics.replace(" ", ",").split(",") if m],
         "systemVersionId": system_version_id,
         "failUnder": fail_under,
+        "failUnderMode": fail_under_mode,
+        "failOnRegression": fail_on_regression,
+        "regressionMargin": regression_margin,
+        "alpha": alpha,
         "auth": "token" if token_env else "app" if app_id or private_key_file else "default",
         "token": token,
         "appId": app_id,

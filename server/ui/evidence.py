@@ -186,8 +186,6 @@ def _figures(metric: MetricSummary, compared: dict[str, Any] | None) -> MetricFi
 
 def _comparison(choice: BaselineChoice, body: dict[str, Any]) -> Comparison:
     assert choice.run is not None
-    tested = sum(1 for m in body["metrics"] if m.get("pValue") is not None)
-    corrected = f", Holm-corrected across {tested} metrics" if tested > 1 else ""
     return Comparison(
         baseline=choice.run,
         picked=choice.picked,
@@ -203,10 +201,7 @@ def _comparison(choice: BaselineChoice, body: dict[str, Any]) -> Comparison:
             )
             for m in body["metrics"]
         ],
-        level_note=(
-            f"Intervals are 95% for the figures and {body['level'] * 100:g}% for the changes "
-            f"(one-sided α = {body['alpha']:g} each way{corrected})."
-        ),
+        level_note=wording.levels_note(body),
         only_in_run=Listed.of(body["onlyInRunTestcaseIds"]),
         only_in_baseline=Listed.of(body["onlyInBaselineTestcaseIds"]),
     )

@@ -16,7 +16,7 @@ import pytest
 from runner.cli import build_report, run_system
 from runner.config import load
 from runner.scorecard_api import RunnerApi as ScorecardApi
-from scorecard_core.gate import parse_fail_under
+from scorecard_core.gate import parse_policy
 from scorecard_core.markdown import render
 from tests.conftest import wait_for_run
 from tests.fakes.github_server import ACTIONS_BOT, ACTIONS_TOKEN, READ_ONLY_TOKEN, FakeGitHub
@@ -225,16 +225,25 @@ def test_against_hosted_scorecard_failed_calls_count_too(client, workspace):
     api = ScorecardApi(client)
     api.extended = False  # speak to our server as to hosted Scorecard: one POST per record, no record errors
     run = api.start_run(config)
-    progress, failed_record_ids = run_system(config, api, run)
-    assert (progress.failed, len(failed_record_ids)) == (2, 2)
+    progress, uploader = run_system(config, api, run)
+    assert (progress.failed, len(uploader.failed_record_ids)) == (2, 2)
     for record in client.paginate(f"/runs/{run['id']}/records"):
         assert record["error"] is None
         client.put(f"/records/{record['id']}/scores/{run['metricVersionIds'][0]}", {"score": {"binaryScore": True}})
     run = wait_for_run(client, run["id"])
     context, results = build_report(
-        config, api, run, "http://scorecard.example/run", parse_fail_under("0.8"), failed_record_ids
+        config,
+        api,
+        run,
+        "http://scorecard.example/run",
+        parse_policy("0.8"),
+        uploader.failed_record_ids,
+        uploader.call_facts,
     )
     assert results["passed"] is False and context.summary.pass_rate == 0.5
+    # The server was spoken to as hosted Scorecard, which keeps no durations: the runner's own count.
+    assert context.usage is not None and context.usage.calls_timed == 4
+    assert results["usage"]["latencyMs"]["n"] == 4
     assert results["summary"]["failedCalls"] == 2 and "2 of 4 system calls failed" in render(context)
     assert sum(case.metric_name == "(system)" for case in context.failing) == 2
 
