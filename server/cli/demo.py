@@ -49,11 +49,15 @@ def demo(data_dir: Path | None, host: str, port: int, serve: bool | None) -> Non
     click.echo(f"Run status:   {run['status']} ({run['numRecords']} records, {run['numScores']} scores)")
     for metric in summary["metrics"]:
         rate = "n/a" if metric["passRate"] is None else f"{metric['passRate']:.1%}"
-        click.echo(f"  {metric['name']:<24} pass rate {rate:>6}  ({metric['passed']}/{metric['scored']} passed)")
+        click.echo(
+            f"  {metric['name']:<24} pass rate {rate:>6}  ({metric['passed']}/{metric['scored']} passed"
+            f"{_interval(metric['passRateInterval'])})"
+        )
     overall = summary["passRate"]
     verdict = "met" if gate_code == 0 else "missed"
     click.echo(
-        f"Overall pass rate {overall:.1%}; the fail-under threshold {demo_module.DEMO_FAIL_UNDER} was {verdict}."
+        f"Overall pass rate {overall:.1%}{_interval(summary['passRateInterval'])}; "
+        f"the fail-under threshold {demo_module.DEMO_FAIL_UNDER} was {verdict}."
     )
     click.echo(f"The job summary the Action would post: {data_dir / 'job-summary.md'}")
     if serve is None:
@@ -71,3 +75,9 @@ def demo(data_dir: Path | None, host: str, port: int, serve: bool | None) -> Non
         threading.Event().wait()
     except KeyboardInterrupt:
         server.stop()
+
+
+def _interval(interval: dict | None) -> str:
+    if not interval:
+        return ""
+    return f", 95% CI {interval['low']:.1%}-{interval['high']:.1%}"
