@@ -16,8 +16,8 @@ import argparse
 import time
 from typing import Any
 
+from bench import scoring
 from bench._server import ServerFailed, bench_server
-from bench.scoring import SCHEMA
 from scorecard_core.client import ScorecardClient
 from scorecard_core.polling import Backoff, poll
 from tests.fakes.openai_server import FakeOpenAI
@@ -37,21 +37,9 @@ METRIC = {
 
 
 def seed(client: ScorecardClient, records: int) -> tuple[dict, list[dict]]:
-    """A project with a testset of ``records`` testcases and the AI metric."""
-    project = client.post("/projects", {"name": "bench judge cache"})
-    testset = client.post(
-        f"/projects/{project['id']}/testsets",
-        {"name": "t", "jsonSchema": SCHEMA, "fieldMapping": {"inputs": ["question"], "expected": ["answer"]}},
-    )
-    testcases: list[dict] = []
-    for start in range(0, records, 100):
-        items = [
-            {"jsonData": {"question": f"q{i}", "answer": f"a{i}"}} for i in range(start, min(start + 100, records))
-        ]
-        testcases += client.post(f"/testsets/{testset['id']}/testcases", {"items": items})["items"]
-    metric = client.post(f"/projects/{project['id']}/metrics", METRIC)
-    run = {"projectId": project["id"], "testsetId": testset["id"], "metricIds": [metric["id"]]}
-    return run, testcases
+    """A project with a testset of ``records`` testcases and the AI metric: what a run is ``of``."""
+    run, testcases, metric_ids = scoring.seed(client, records, [METRIC])
+    return {"projectId": run["projectId"], "testsetId": run["testsetId"], "metricIds": metric_ids}, testcases
 
 
 def scored_run(client: ScorecardClient, of: dict, testcases: list[dict], outputs: list[str]) -> tuple[dict, float]:

@@ -159,6 +159,12 @@ def wilson(successes: float, n: float, level: float = LEVEL) -> Interval | None:
     return Interval(low, high, level)
 
 
+def _pooled(clusters: Sequence[Cluster]) -> tuple[list[Cluster], float, int] | None:
+    """The testcases with at least one trial, their values' sum and their trials; None if none."""
+    kept = [c for c in clusters if c.count > 0]
+    return (kept, sum(c.total for c in kept), sum(c.count for c in kept)) if kept else None
+
+
 def proportion(clusters: Sequence[Cluster], level: float = LEVEL) -> Estimate | None:
     """A pass rate (all passes over all graded trials) with its Wilson interval.
 
@@ -166,11 +172,10 @@ def proportion(clusters: Sequence[Cluster], level: float = LEVEL) -> Estimate | 
     size p(1-p) / SE^2, where SE is the clustered (ratio-estimator) standard error over testcases;
     it lies between the number of testcases (trials that always agree) and the number of trials
     (trials as independent as separate testcases)."""
-    clusters = [c for c in clusters if c.count > 0]
-    if not clusters:
+    pooled = _pooled(clusters)
+    if pooled is None:
         return None
-    passed = sum(c.total for c in clusters)
-    trials = sum(c.count for c in clusters)
+    clusters, passed, trials = pooled
     rate = passed / trials
     n = len(clusters)
     if trials == n:
@@ -187,11 +192,10 @@ def mean(clusters: Sequence[Cluster], level: float = LEVEL) -> Estimate | None:
     """A mean score (all values over all trials) with its t interval over testcases, using the
     clustered standard error (with its C/(C-1) small-sample factor, so one trial per testcase gives
     the textbook t interval). No interval from a single testcase."""
-    clusters = [c for c in clusters if c.count > 0]
-    if not clusters:
+    pooled = _pooled(clusters)
+    if pooled is None:
         return None
-    total = sum(c.total for c in clusters)
-    count = sum(c.count for c in clusters)
+    clusters, total, count = pooled
     value = total / count
     n = len(clusters)
     if n < 2:
