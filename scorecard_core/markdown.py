@@ -100,8 +100,8 @@ def report_context(
 
 def baseline_label(run: dict[str, Any]) -> str:
     """How the plain sentence names a baseline: its ID and, when known, its branch."""
-    branch = (run.get("git") or {}).get("branch")
-    return f"run {run.get('id')} ({branch})" if branch else f"run {run.get('id')}"
+    branch = (run.get("git") or {}).get("ref")
+    return f"run {run.get('id')} on {branch}" if branch else f"run {run.get('id')}"
 
 
 def render(context: ReportContext, max_chars: int | None = None) -> str:

@@ -17,6 +17,7 @@ from scorecard_core.gate import evaluate, parse_fail_under, parse_policy
 from scorecard_core.markdown import (
     GITHUB_COMMENT_LIMIT,
     ReportContext,
+    baseline_label,
     escape_cell,
     escape_text,
     inline_code,
@@ -238,7 +239,7 @@ def baseline() -> RunSummary:
     return graded_run("r1", "completed", exact, helpful)
 
 
-COMPARISON = compare_summaries(summary(), baseline(), baseline_label="run r1 (main)")
+COMPARISON = compare_summaries(summary(), baseline(), baseline_label="run r1 on main")
 
 
 def case(n: int, text: str = "x", metric_name: str = "Exact answer") -> FailingCase:
@@ -275,7 +276,7 @@ def test_report_layout():
     lines = report.splitlines()
     assert lines[0] == "### ❌ Support bot: 1 threshold not met"
     assert "- Exact answer: pass rate 78.3% is below the 90.0% threshold." in lines
-    assert "**No evidence of a change against run r1 (main).**" in lines
+    assert "**No evidence of a change against run r1 on main.**" in lines
     assert (
         f"[Scorecard run]({RUN_URL}) · [Actions run]({ACTIONS_URL}) · commit `0123456` · "
         "pull request #\u200b12 · compared with run `r1`"
@@ -316,11 +317,16 @@ def test_report_layout():
     assert parsed.comments == [" scorecard-eval testset=12 "]
 
 
+def test_the_sentence_names_the_baseline_by_id_and_branch():
+    assert baseline_label({"id": "41", "git": {"ref": "main", "sha": "abc"}}) == "run 41 on main"
+    assert baseline_label({"id": "41"}) == "run 41"
+
+
 def test_a_regression_on_evidence_fails_the_check_and_says_so():
     exact = {n: n <= 10 for n in range(1, 26)}  # 8 testcases that passed in the baseline now fail
     worse = graded_run("r2", "completed", exact, {n: 4 for n in range(1, 21)})
     policy = parse_policy("", "point", True, "2pp", 0.01)
-    comparison = compare_summaries(worse, baseline(), policy.alpha, policy.margins, "run r1 (main)")
+    comparison = compare_summaries(worse, baseline(), policy.alpha, policy.margins, "run r1 on main")
     gate = evaluate(worse, policy, comparison)
     lines = render(context(summary=worse, comparison=comparison, gate=gate)).splitlines()
     assert lines[0] == "### ❌ Support bot: 1 metric regressed"
