@@ -103,20 +103,26 @@ def save_connection(session: Session, project_id: int, body: ConnectionUpsert) -
         raise InvalidField("token", "is required when `auth` is `token`")
     if connection.auth == "app" and not (connection.app_id and connection.private_key):
         raise InvalidField("appId", "and `privateKey` are required when `auth` is `app`")
-    try:  # the same rules as the Action's inputs
-        parse_fail_under(connection.fail_under)
-    except InvalidField as exc:
-        raise InvalidField("failUnder", exc.problem) from None
-    try:
-        parse_margin(connection.regression_margin)
-    except InvalidField as exc:
-        raise InvalidField("regressionMargin", exc.problem) from None
+    check_gate(connection.fail_under, connection.regression_margin)
     if (connection.on_pull_request or connection.on_merge) and not (connection.testset_id and connection.metric_ids):
         raise InvalidField("testsetId", "and `metricIds` are required for pull-request and merge triggers")
     connection.updated_at = utcnow()
     session.add(connection)
     session.flush()
     return connection
+
+
+def check_gate(fail_under: str, regression_margin: str | None) -> None:
+    """The gate's free-text fields by the same rules as the Action's inputs, errors naming the
+    connection's fields (the schema checks the rest)."""
+    for name, parse, value in (
+        ("failUnder", parse_fail_under, fail_under),
+        ("regressionMargin", parse_margin, regression_margin),
+    ):
+        try:
+            parse(value)
+        except InvalidField as exc:
+            raise InvalidField(name, exc.problem) from None
 
 
 def replace_hosted_connections(session: Session, entries: list[Any]) -> None:
@@ -152,6 +158,10 @@ def _hosted_entry(index: int, entry: Any) -> tuple[int, dict[str, Any]]:
     except ValidationError as exc:
         problems = "; ".join(f"`{'.'.join(map(str, e['loc']))}` {e['msg']}" for e in exc.errors())
         raise InvalidSetting(f"connection {index} ({entry.get('repo')}): {problems}") from None
+    try:
+        check_gate(body.fail_under, body.regression_margin)
+    except InvalidField as exc:
+        raise InvalidSetting(f"connection {index} ({entry.get('repo')}): {exc.message}") from None
     values = body.model_dump()
     if body.installation_id is None:
         del values["installation_id"]  # keep what GitHub's installation webhooks told us

@@ -150,7 +150,8 @@ def parse_margin(text: str | None) -> Margins:
         if not part:
             continue
         points = part.endswith(("pp", "%"))
-        number = part.rstrip("p%").strip()
+        # Only a whole unit comes off: `2p` or `2%%` is a typo, not an average margin of 2.
+        number = part.removesuffix("pp").removesuffix("%").strip() if points else part
         try:
             value = float(number)
         except ValueError:

@@ -9,7 +9,10 @@ import sys
 
 import pytest
 
+from runner.cli import gate_policy
 from runner.config import ConfigError, load
+from scorecard_core.comparison import Margins
+from scorecard_core.gate import GatePolicy, Thresholds
 
 BASE = {
     "SCORECARD_API_KEY": "ak_test",
@@ -95,6 +98,7 @@ def test_pull_request_git_context_and_forks(tmp_path):
         ("SCORECARD_RUN_ID", "latest", "run-id"),
         ("SCORECARD_API_URL", "api2.scorecard.io", "api-url"),
         ("SCORECARD_WORKING_DIRECTORY", "/no/such/dir", "working-directory"),
+        ("SCORECARD_FAIL_ON_REGRESSION", "maybe", "fail-on-regression"),
     ],
 )
 def test_bad_values_name_the_input(name, value, needle):
@@ -115,9 +119,57 @@ def test_the_command_fails_fast_with_one_error_line(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_a_bad_fail_under_fails_before_running_anything(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "GITHUB_ACTIONS": "true", **BASE, "SCORECARD_FAIL_UNDER": "eighty"}
+def test_gate_inputs_and_their_defaults():
+    config = load(BASE)
+    assert (config.fail_under_mode, config.fail_on_regression, config.regression_margin, config.alpha) == (
+        "point",
+        False,
+        "",
+        "",
+    )
+    assert gate_policy(config) == GatePolicy()
+    config = load(
+        {
+            **BASE,
+            "SCORECARD_FAIL_UNDER_MODE": "lower-bound",
+            "SCORECARD_FAIL_ON_REGRESSION": "true",
+            "SCORECARD_REGRESSION_MARGIN": "2pp, 0.25",
+            "SCORECARD_ALPHA": "0.05",
+        }
+    )
+    assert gate_policy(config) == GatePolicy(Thresholds(), "lower-bound", True, Margins(0.02, 0.25), 0.05)
+
+
+# What main() checks before it starts a run: the gate's inputs and the price table.
+BAD_GATE_INPUTS = [
+    ("SCORECARD_FAIL_UNDER", "eighty", "fail-under"),
+    ("SCORECARD_FAIL_UNDER_MODE", "median", "fail-under-mode"),
+    ("SCORECARD_FAIL_ON_REGRESSION", "maybe", "fail-on-regression"),
+    ("SCORECARD_REGRESSION_MARGIN", "abc", "regression-margin"),
+    ("SCORECARD_REGRESSION_MARGIN", "2pp, 3pp", "regression-margin"),
+    ("SCORECARD_ALPHA", "0.5", "alpha"),
+    ("SCORECARD_ALPHA", "abc", "alpha"),
+    ("SCORECARD_MODEL_PRICES", "{not json", "model-prices"),
+    ("SCORECARD_MODEL_PRICES", '{"gpt-x": {"input": -1, "output": 2}}', "model-prices"),
+]
+
+
+@pytest.mark.parametrize("name, value, needle", BAD_GATE_INPUTS)
+def test_a_bad_gate_input_fails_before_running_anything(tmp_path, name, value, needle):
+    """The API URL is a closed port and the system a module that does not exist: any step past
+    the inputs' check would fail differently."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "GITHUB_ACTIONS": "true",
+        **BASE,
+        "SCORECARD_API_URL": "http://127.0.0.1:9/api/v2",
+        name: value,
+    }
     result = subprocess.run(
         [sys.executable, "-m", "runner"], env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path
     )
-    assert result.returncode == 1 and "::error::" in result.stdout and "fail-under" in result.stdout
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout.startswith("::error::"), result.stdout + result.stderr
+    [line] = result.stdout.splitlines()
+    assert line.startswith(f"::error::`{needle}` ") or line.startswith(f"::error::input `{needle}` "), line
+    assert "Traceback" not in result.stderr and "::group::" not in result.stdout

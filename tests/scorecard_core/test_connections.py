@@ -54,6 +54,8 @@ def test_a_saved_connection_never_shows_its_secrets(engine):
         ({"repo": "acme/bot", "auth": "token"}, "token"),
         ({"repo": "acme/bot", "auth": "app", "appId": "12"}, "appId"),
         ({"repo": "acme/bot", "failUnder": "lots"}, "failUnder"),
+        ({"repo": "acme/bot", "regressionMargin": "lots"}, "regressionMargin"),
+        ({"repo": "acme/bot", "failUnderMode": "median"}, "failUnderMode"),
         ({"repo": "acme/bot", "onPullRequest": True}, "testsetId"),
     ],
 )
@@ -87,6 +89,13 @@ def test_hosted_connections_replace_the_stored_ones_and_keep_learned_installatio
         ([{"repo": "acme/bot"}], "connection 0: `projectId` must be"),
         (["acme/bot"], "connection 0: `projectId` must be"),
         ([{"projectId": "1", "repo": "acme/bot"}, {"projectId": "2", "repo": "x"}], r"connection 1 \(x\): `repo`"),
+        # The gate's text fields are checked as the API checks them, not first when a status is due.
+        ([{"projectId": "1", "repo": "acme/bot", "failUnder": "eighty"}], r"connection 0 \(acme/bot\): `failUnder` "),
+        (
+            [{"projectId": "1", "repo": "acme/bot", "regressionMargin": "lots"}],
+            r"connection 0 \(acme/bot\): `regressionMargin` has `lots`",
+        ),
+        ([{"projectId": "1", "repo": "acme/bot", "alpha": 0.9}], r"connection 0 \(acme/bot\): `alpha` "),
     ],
 )
 def test_bad_hosted_connections_say_which_entry(engine, entries, message):

@@ -2,9 +2,18 @@ from __future__ import annotations
 
 import pytest
 
+from scorecard_core.comparison import Margins, compare_summaries
 from scorecard_core.errors import InvalidField
-from scorecard_core.gate import Thresholds, evaluate, parse_fail_under
-from scorecard_core.report import MetricSummary, RunSummary
+from scorecard_core.gate import (
+    GatePolicy,
+    Thresholds,
+    evaluate,
+    parse_alpha,
+    parse_fail_under,
+    parse_margin,
+    parse_policy,
+)
+from scorecard_core.report import MetricSummary, RunSummary, metric_summary, summarize_rows
 
 
 def metric(metric_id: str, name: str, scored: int, passed: int, output_type: str = "boolean") -> MetricSummary:
@@ -122,3 +131,153 @@ def test_metric_without_scores_fails_its_threshold():
         "Overall: no scores to compare with the 50.0% threshold.",
         "Judge: no scores to compare with the 0.0% threshold.",
     ]
+
+
+# -- the policy's other inputs: mode, regression margin, alpha ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (None, Margins()),
+        ("", Margins()),
+        ("2pp", Margins(0.02, 0.0)),
+        ("2%", Margins(0.02, 0.0)),
+        ("2 PP", Margins(0.02, 0.0)),
+        ("0.25", Margins(0.0, 0.25)),
+        ("2pp, 0.25", Margins(0.02, 0.25)),
+        ("0.25\n2%", Margins(0.02, 0.25)),
+        ("100pp", Margins(1.0, 0.0)),
+    ],
+)
+def test_parse_margin_formats(text, expected):
+    assert parse_margin(text) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("abc", "`abc`, which is not a non-negative number"),
+        ("-1pp", "`-1pp`, which is not a non-negative number"),
+        ("inf", "`inf`, which is not a non-negative number"),
+        ("2p", "`2p`, which is not a non-negative number"),  # not silently an average margin of 2
+        ("2pp, 3pp", "give one pass-rate margin from 0 to 100pp"),
+        ("150pp", "`150pp`; give one pass-rate margin from 0 to 100pp"),
+        ("0.25, 0.5", "two average margins"),
+    ],
+)
+def test_bad_margins_name_the_field(text, problem):
+    with pytest.raises(InvalidField) as caught:
+        parse_margin(text)
+    assert caught.value.field == "regression-margin"
+    assert problem in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "value, expected", [(None, 0.01), ("", 0.01), ("0.05", 0.05), (" 0.2 ", 0.2), (0.0001, 0.0001), (0.01, 0.01)]
+)
+def test_parse_alpha(value, expected):
+    assert parse_alpha(value) == expected
+
+
+@pytest.mark.parametrize("value", ["0", "0.5", "abc", "1e-9", "nan", "-0.01", 0.21])
+def test_bad_alpha_names_the_field_and_the_range(value):
+    with pytest.raises(InvalidField) as caught:
+        parse_alpha(value)
+    assert caught.value.field == "alpha"
+    assert f"is `{value}`; use a significance level from 0.0001 to 0.2" in caught.value.message
+
+
+def test_parse_policy_defaults_and_values():
+    assert parse_policy() == GatePolicy()
+    assert parse_policy(None, None, False, None, None) == GatePolicy()
+    policy = parse_policy("0.8", " Lower-Bound ", True, "2pp, 0.25", "0.05")
+    assert policy == GatePolicy(Thresholds(0.8), "lower-bound", True, Margins(0.02, 0.25), 0.05)
+
+
+@pytest.mark.parametrize(
+    "inputs, field",
+    [
+        ({"mode": "median"}, "fail-under-mode"),
+        ({"regression_margin": "abc"}, "regression-margin"),
+        ({"alpha": "0"}, "alpha"),
+        ({"fail_under": "lots"}, "fail-under"),
+    ],
+)
+def test_parse_policy_names_the_bad_input(inputs, field):
+    with pytest.raises(InvalidField) as caught:
+        parse_policy(**inputs)
+    assert caught.value.field == field and caught.value.message.startswith(f"`{field}` ")
+
+
+# -- the regression check, on real summaries and comparisons -------------------------------------
+
+CASES = 100
+
+
+def pass_fail_run(run_id: str, failing: int) -> RunSummary:
+    """One pass/fail metric over t1..t100, the first ``failing`` testcases failing."""
+    metrics = [metric_summary("12", "v12", {"name": "Exact answer", "output_type": "boolean"})]
+    rows = [(f"t{n}", "v12", "scored", {"binaryScore": n > failing}) for n in range(1, CASES + 1)]
+    return summarize_rows(run_id, "completed", CASES, metrics, rows)
+
+
+BASELINE = pass_fail_run("r1", failing=0)
+
+
+def regression_gate(failing: int, policy: GatePolicy):
+    now = pass_fail_run("r2", failing)
+    return evaluate(now, policy, compare_summaries(now, BASELINE, policy.alpha, policy.margins))
+
+
+def test_a_regression_fails_the_check_and_is_listed():
+    result = regression_gate(30, GatePolicy(fail_on_regression=True))
+    assert not result.passed and result.notes == []
+    assert result.failures == result.regressions
+    [regression] = result.regressions
+    assert regression.startswith("Exact answer: regressed by 30.0 pp (")
+    assert "p < 0.001" in regression or "p = " in regression
+
+
+def test_the_regression_check_is_off_unless_asked_for():
+    assert regression_gate(30, GatePolicy()).passed
+
+
+def test_an_unchanged_metric_passes_the_regression_check():
+    result = regression_gate(0, GatePolicy(fail_on_regression=True))
+    assert result.passed and result.regressions == [] and result.notes == []
+    # 2 of 100 worse is no evidence at alpha 0.01 (one-sided exact p = 0.25).
+    assert regression_gate(2, GatePolicy(fail_on_regression=True)).passed
+
+
+def test_without_a_baseline_the_regression_check_passes_with_a_note():
+    result = evaluate(pass_fail_run("r2", 30), GatePolicy(fail_on_regression=True), None)
+    assert result.passed and result.regressions == []
+    assert result.notes == ["No baseline run to compare with: the regression check had nothing to check."]
+
+
+def test_a_margin_tolerates_a_small_significant_drop_but_not_a_big_one():
+    """8 of 100 worse (one-sided exact p = 0.5^8 = 0.004): significant, but its 98% interval
+    (about -14.5 to -1.5 pp) reaches above -2 pp, so a 2 pp margin lets it pass."""
+    strict = GatePolicy(fail_on_regression=True)
+    tolerant = parse_policy(fail_on_regression=True, regression_margin="2pp")
+    assert not regression_gate(8, strict).passed
+    assert regression_gate(8, tolerant).passed
+    big = regression_gate(30, tolerant)
+    assert not big.passed
+    [regression] = big.regressions
+    assert regression.endswith(", beyond the 2.0 pp margin).")
+
+
+def test_thresholds_and_regressions_fail_together():
+    result = regression_gate(30, parse_policy("0.9", fail_on_regression=True))
+    assert result.failures[0] == "Overall: pass rate 70.0% is below the 90.0% threshold."
+    assert result.failures[1:] == result.regressions and len(result.regressions) == 1
+
+
+def test_lower_bound_mode_needs_the_interval_above_the_threshold():
+    """95 of 100 pass: the point passes 90%, the 95% Wilson lower bound (88.8%) does not."""
+    now = pass_fail_run("r2", 5)
+    assert evaluate(now, parse_policy("0.9")).passed
+    result = evaluate(now, parse_policy("0.9", "lower-bound"))
+    assert result.failures == ["Overall: pass rate 95.0% has a 95% lower bound of 88.8%, below the 90.0% threshold."]
