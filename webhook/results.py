@@ -37,6 +37,13 @@ from .service import WebhookService
 log = logging.getLogger(__name__)
 
 STATUS_DESCRIPTION_LIMIT = 140
+# The gate's inputs (as the Action names them) -> the connection's fields.
+CONNECTION_FIELDS = {
+    "fail-under": "failUnder",
+    "fail-under-mode": "failUnderMode",
+    "regression-margin": "regressionMargin",
+    "alpha": "alpha",
+}
 T = TypeVar("T")
 
 
@@ -162,13 +169,16 @@ def _policy(connection: GitHubConnection, project_id: str) -> tuple[GatePolicy, 
             connection.alpha,
         )
     except InvalidField as exc:
+        # Named as the connection names it: that is what the user edits.
+        field = CONNECTION_FIELDS.get(str(exc.details.get("field")), str(exc.details.get("field")))
+        problem = f"`{field}` {exc.problem}"
         log.warning(
             "project %s: the GitHub connection's gate is invalid (%s); fix it with PUT /api/v2/projects/%s/github",
             project_id,
-            exc.message,
+            problem,
             project_id,
         )
-        return GatePolicy(), exc.message
+        return GatePolicy(), problem
     return policy, None
 
 

@@ -83,5 +83,5 @@ def test_a_gate_stored_invalid_is_an_error_status_naming_the_problem(client, git
     [status] = statuses_after(github, PR_SHA, 1)
     assert status.state == "error"
     assert status.description.startswith(
-        "Pass rate 100.0%; the connection's gate is invalid: `regression-margin` has `lots`, which is not"
+        "Pass rate 100.0%; the connection's gate is invalid: `regressionMargin` has `lots`, which is not"
     )
