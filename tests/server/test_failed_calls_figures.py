@@ -7,6 +7,7 @@ import pytest
 
 from scorecard_core.client import ApiError
 from scorecard_core.report import summarize_wire
+from scorecard_core.usage import usage_from_wire
 from tests.conftest import wait_for_run
 from tests.server.test_scoring_lifecycle import EXACT, make_project, metric, upload
 from tests.server.test_ui import browser, data_dir, text_of  # noqa: F401 (fixtures)
@@ -37,7 +38,7 @@ def test_failed_calls_fail_every_metric_in_summary_history_and_comparison(client
     # The runner computes from the wire what the server computes from its tables.
     records = list(client.paginate(f"/runs/{run['id']}/records"))
     from_wire = summarize_wire(run, {exact["id"]: exact}, records)
-    assert from_wire.as_dict() == summary
+    assert {**from_wire.as_dict(), "usage": usage_from_wire(records).as_dict()} == summary
 
     history = client.get(f"/projects/{project['id']}/history")["metrics"][0]["points"]
     assert [point["passRate"] for point in history] == [1.0, 0.5]
@@ -49,7 +50,7 @@ def test_failed_calls_fail_every_metric_in_summary_history_and_comparison(client
 
     page = text_of(browser.get(f"{server.url}/projects/{project['id']}/runs/{run['id']}").text)
     assert "4 of 8 system calls failed; each counts as failing for every metric." in page
-    assert "Exact heuristic · boolean 50% — 4 0 0" in page  # was 100%
+    assert "Exact 50.0% (21.5-78.5%) 8 4 0 0 heuristic · boolean" in page  # was 100%
 
 
 def test_a_score_with_validation_errors_counts_as_errored(client):
