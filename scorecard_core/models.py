@@ -218,7 +218,11 @@ class Run(SQLModel, table=True):
 
 
 class Record(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("run_id", "idempotency_key"),)
+    # ix_record_created_at_id pages a project's records newest first (records_search.py).
+    __table_args__ = (
+        UniqueConstraint("run_id", "idempotency_key"),
+        Index("ix_record_created_at_id", "created_at", "id"),
+    )
     id: int | None = id_primary_key()
     run_id: int = parent("run")
     testcase_id: int | None = id_reference(index=True)
