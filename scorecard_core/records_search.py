@@ -31,6 +31,7 @@ from sqlmodel import Session, col, select
 
 from .errors import InvalidField
 from .models import Metric, MetricVersion, Record, Run, Score
+from .runs import SOURCES
 from .scoring.shapes import DEFAULT_THRESHOLDS, SCORE_KEYS
 
 METRIC_STATUSES = ("pass", "fail", "pending", "error")
@@ -112,6 +113,8 @@ def parse_pill(pill: str) -> Filter:
     if key in ("created>", "created<"):
         return Filter(key, value, _moment(pill, value))
     if key == "source":
+        if value not in SOURCES:
+            raise InvalidField("filter", f"`{pill}`: a run's source is one of {', '.join(SOURCES)}")
         return Filter(key, value, value)
     if key == "review":
         if value != "pending":
@@ -129,13 +132,11 @@ def _id(pill: str, text_id: str, key: str) -> int:
 def _moment(pill: str, value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         raise InvalidField(
             "filter", f"`{pill}`: write an ISO date or time such as 2026-01-31 or 2026-01-31T12:00:00Z"
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
 
 
 def search_records(session: Session, project_id: int, query: RecordQuery, limit: int, cursor: str | None) -> RecordPage:
@@ -239,7 +240,7 @@ def _text_match(session: Session, terms: list[str]) -> ColumnElement[bool]:
             .where(fts.op("MATCH", is_comparison=True)(match))
         )
         return col(Record.id).in_(matched)
-    tsquery = " & ".join(f"{term}:*" for term in terms)
+    tsquery = " & ".join(f"'{term}':*" for term in terms)  # quoted: a term is a lexeme, never an operator
     vector: ColumnElement[Any] = literal_column(f"record.{SEARCH_VECTOR}")
     return vector.op("@@", is_comparison=True)(func.to_tsquery(literal_column("'simple'"), tsquery))
 
@@ -291,11 +292,11 @@ def _decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         created_at, record_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         moment = datetime.fromisoformat(created_at)
-        if not isinstance(record_id, int) or moment.tzinfo is None:
+        if type(record_id) is not int or not 0 < record_id <= MAX_ID or moment.tzinfo is None:
             raise ValueError(cursor)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise InvalidField("cursor", "is not one this listing gave; start again without a cursor") from None
-    return moment.astimezone(timezone.utc), record_id
+        return moment.astimezone(timezone.utc), record_id
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error, UnicodeDecodeError):
+        raise InvalidField("cursor", "is not one this listing gave; pass `nextCursor` back unchanged") from None
 
 
 def period_pills(start: date | datetime, end: date | datetime) -> list[str]:

@@ -21,6 +21,7 @@ from pydantic.json_schema import GenerateJsonSchema
 from scorecard_core.gate import MAX_ALPHA, MIN_ALPHA
 from scorecard_core.ids import ID_PATTERN
 from scorecard_core.record_tags import MAX_FILTER_TAGS
+from scorecard_core.records_search import MAX_QUERY_LENGTH
 from scorecard_core.stats import DEFAULT_ALPHA
 
 from .assignees import AssigneeCreate
@@ -38,6 +39,7 @@ from .openapi_shapes import (
     MetricGroup,
     Project,
     ProjectHistory,
+    ProjectRecordPage,
     Record,
     RecordAssignment,
     RecordAssignmentList,
@@ -186,6 +188,27 @@ OPERATIONS: dict[str, Operation] = {
                 "tags",
                 {"type": "array", "items": {"type": "string"}, "maxItems": MAX_FILTER_TAGS},
                 "only records carrying every one of these tags: `?tags=a&tags=b`, or `?tags=a,b` as the SDK sends",
+            ),
+        ),
+    ),
+    "api.project_records.search_records": Operation(
+        "Search a project's records across its runs, newest first, with their scores (our extension)",
+        ProjectRecordPage,
+        query=(
+            {"$ref": "#/components/parameters/limit"},
+            {"$ref": "#/components/parameters/cursor"},
+            query_parameter(
+                "q",
+                {"type": "string", "maxLength": MAX_QUERY_LENGTH},
+                "full-text search of inputs, outputs and expected: every word must start a word of the record",
+            ),
+            query_parameter(
+                "filter",
+                {"type": "array", "items": {"type": "string"}},
+                "a pill `key:value`, one parameter each, AND-ed: `metric.<metricId>:pass|fail|pending|error`, "
+                "`source:<source>`, `run:<runId>`, `testcase:<testcaseId>`, `created>:<ISO date>` (at or after), "
+                "`created<:<ISO date>` (before), `review:pending` (a human metric awaiting its score); "
+                "an unknown key is a 400 naming it",
             ),
         ),
     ),

@@ -217,6 +217,15 @@ class RecordList(TypedDict):
     items: list[Record]
 
 
+class ProjectRecordPage(TypedDict):
+    """A page of a project's records across its runs (our extension): no `total`, which would
+    cost a count of every match."""
+
+    data: Annotated[list[Record], Field(description="newest first, each with its `runId` and `scores`")]
+    nextCursor: Annotated[str | None, Field(description="pass back as `cursor` for the next page; null on the last")]
+    hasMore: bool
+
+
 class Success(TypedDict):
     success: bool
 
