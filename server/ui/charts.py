@@ -1,14 +1,21 @@
 """Run history charts, drawn server-side as SVG: one chart per metric, one point per run.
 
 The geometry is computed here; the template draws it. Boolean metrics plot the pass rate (0-100%),
-int metrics the average on Scorecard's 1-5 scale, float metrics the average on 0-1.
+int metrics the average on Scorecard's 1-5 scale, float metrics the average on 0-1. The same
+series go to the page as JSON too (``history_data``), for history.js to redraw them with uPlot:
+synchronized cursors and every metric's value of the hovered run. The headline is the latest
+*completed* run's: a run still scoring or failed would show a figure that is not final.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from scorecard_core.models import Run
+from scorecard_core.run_status import RunStatus
 
 from .formatting import metric_figure, status_group
 
@@ -37,6 +44,7 @@ class Chart:
     name: str
     output_type: str
     latest: str
+    latest_run_id: str | None  # the latest completed run's, which the headline is
     points: list[ChartPoint]
     line: str  # the polyline's "x,y x,y ..." over the runs that have a value
     ticks: list[Tick]
@@ -76,12 +84,14 @@ def history_chart(series: dict[str, Any], run_ids: list[str]) -> Chart:
     middle = (low + high) / 2
     ticks = [Tick(y_at(v), _tick_label(output_type, v)) for v in (low, middle, high)]
     ends = dict.fromkeys(run_ids[:1] + run_ids[-1:])
-    latest = series["points"][-1]["value"] if series["points"] else None
+    completed = [p for p in series["points"] if p["status"] == RunStatus.COMPLETED.value and p["value"] is not None]
+    latest = completed[-1] if completed else None
     return Chart(
         metric_id=series["metricId"],
         name=series["name"],
         output_type=output_type,
-        latest=metric_figure(output_type, latest),
+        latest=metric_figure(output_type, latest["value"] if latest else None),
+        latest_run_id=latest["runId"] if latest else None,
         points=points,
         line=" ".join(f"{p.x},{p.y}" for p in points),
         ticks=ticks,
@@ -100,3 +110,35 @@ def _point_title(output_type: str, point: dict[str, Any]) -> str:
         f"Run #{point['runId']} · {day} · {metric_figure(output_type, point['value'])} "
         f"over {point['scored']} scores · {group.emoji} {group.label}"
     )
+
+
+def history_data(series: list[dict[str, Any]], runs: list[Run]) -> str:
+    """The charted series as JSON for history.js: the runs (oldest first) and, per metric, one
+    value per run (null where the run has none), on the same scales as the SVG charts."""
+    run_ids = [str(r.id) for r in runs]
+    body = {
+        "runs": [
+            {
+                "id": str(r.id),
+                "createdAt": r.created_at.strftime("%Y-%m-%d %H:%M"),
+                "status": status_group(r.status).label,
+            }
+            for r in runs
+        ],
+        "metrics": [
+            {
+                "id": s["metricId"],
+                "name": s["name"],
+                "outputType": s["outputType"],
+                "scale": SCALES.get(s["outputType"], (0.0, 1.0)),
+                "values": _aligned(s["points"], run_ids),
+            }
+            for s in series
+        ],
+    }
+    return json.dumps(body, separators=(",", ":"))
+
+
+def _aligned(points: list[dict[str, Any]], run_ids: list[str]) -> list[float | None]:
+    by_run = {p["runId"]: p["value"] for p in points}
+    return [by_run.get(run_id) for run_id in run_ids]

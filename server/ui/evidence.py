@@ -106,21 +106,20 @@ class Evidence:
 
 def evidence(session: Session, project: Project, run: Run, summary: RunSummary, raw_baseline: str | None) -> Evidence:
     choice = choose_baseline(session, project, run, raw_baseline)
-    comparison_body = None
+    comparison = comparison_body = None
     baseline_usage = None
     if choice.run is not None:
         base_summary = report_queries.summarize(session, choice.run)
-        label = baseline_label({"id": choice.run.id, "git": choice.run.git})
-        comparison_body = compare_summaries(summary, base_summary, ALPHA, baseline_label=label)
-        baseline_usage = _usage(session, choice.run)
+        comparison, comparison_body = compare_runs(summary, choice.run, base_summary, choice.picked)
+        baseline_usage = run_usage(session, choice.run)
     by_metric = {m["metricId"]: m for m in (comparison_body or {}).get("metrics", [])}
     overall = summary.pass_rate_estimate
-    usage = _usage(session, run)
+    usage = run_usage(session, run)
     return Evidence(
         overall=wording.rate_with_interval(summary.pass_rate, overall),
         testcases=overall.n if overall else 0,
         metrics=[_figures(m, by_metric.get(m.metric_id)) for m in summary.metrics],
-        comparison=_comparison(choice, comparison_body) if comparison_body is not None else None,
+        comparison=comparison,
         baseline_problem=choice.problem,
         choices=_choices(session, run, choice.run),
         usage=usage_rows(usage, baseline_usage),
@@ -184,11 +183,20 @@ def _figures(metric: MetricSummary, compared: dict[str, Any] | None) -> MetricFi
     )
 
 
-def _comparison(choice: BaselineChoice, body: dict[str, Any]) -> Comparison:
-    assert choice.run is not None
+def compare_runs(
+    summary: RunSummary, baseline: Run, base_summary: RunSummary, picked: bool
+) -> tuple[Comparison, dict[str, Any]]:
+    """``summary``'s run against ``baseline``: the worded comparison and the wire body it words
+    (whose per-testcase changes the compare page lists)."""
+    label = baseline_label({"id": baseline.id, "git": baseline.git})
+    body = compare_summaries(summary, base_summary, ALPHA, baseline_label=label)
+    return _comparison(baseline, picked, body), body
+
+
+def _comparison(baseline: Run, picked: bool, body: dict[str, Any]) -> Comparison:
     return Comparison(
-        baseline=choice.run,
-        picked=choice.picked,
+        baseline=baseline,
+        picked=picked,
         sentence=body["sentence"],
         metrics=[
             ComparedMetric(
@@ -207,7 +215,7 @@ def _comparison(choice: BaselineChoice, body: dict[str, Any]) -> Comparison:
     )
 
 
-def _usage(session: Session, run: Run) -> RunUsage:
+def run_usage(session: Session, run: Run) -> RunUsage:
     return usage_of_run(session, run, current_settings().model_prices)
 
 

@@ -1,5 +1,5 @@
-"""The projects list and a project's page: its runs (status and source filters, paging), run
-history charts, and Kickoff Run -> GitHub."""
+"""The projects list and a project's page: its runs (status and source filters, paging, two
+ticked to compare), run history charts, and Kickoff Run -> GitHub."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from scorecard_core.runs import SOURCES
 from .. import database
 from ..api.projects import load_project
 from ..error_status import http_status
-from .charts import history_chart
+from .charts import history_chart, history_data
 from .formatting import STATUS_GROUPS
 from .kickoff import github as kickoff
 from .paging import cursor_arg, url_with
@@ -96,13 +96,15 @@ def _project_page(project: Project, kickoff_panel: kickoff.KickoffPanel, status:
     recent = session.exec(matching.order_by(Run.id.desc()).limit(HISTORY_RUNS)).all()
     series = report_queries.history(session, recent, None)
     chosen = _chosen_metrics([s["metricId"] for s in series], problems)
-    run_ids = [str(r.id) for r in reversed(recent)]
-    charts = [history_chart(s, run_ids) for s in series if chosen is None or s["metricId"] in chosen]
+    charted_runs = list(reversed(recent))
+    shown = [s for s in series if chosen is None or s["metricId"] in chosen]
+    charts = [history_chart(s, [str(r.id) for r in charted_runs]) for s in shown]
     return render_template(
         "ui/project.html",
         project=project,
         rows=rows,
         charts=charts,
+        history=history_data(shown, charted_runs),
         series=series,
         chosen=chosen,
         sources=SOURCES,
