@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from scorecard_core import wire
 from scorecard_core.metrics import apply_rules
-from scorecard_core.models import Metric, MetricGroup, utcnow
+from scorecard_core.models import Metric, MetricGroup, id_of, utcnow
 from scorecard_core.runs import load_metrics
 
 from .. import database
@@ -82,15 +82,26 @@ def _apply(metric: Metric, body: MetricFields) -> None:
     apply_rules(metric)
 
 
+def new_metric(project_id: int, body: MetricCreate) -> Metric:
+    """A metric as ``body`` describes it, checked and added to the session (the UI's form too)."""
+    metric = Metric(project_id=project_id, name=body.name, eval_type=body.eval_type, output_type=body.output_type)
+    _apply(metric, body)
+    database.session().add(metric)
+    return metric
+
+
+def change_metric(metric: Metric, body: MetricUpdate) -> None:
+    """Apply an edit; runs keep their versions, and the next run or re-score snapshots the new config."""
+    _apply(metric, body)
+    metric.updated_at = utcnow()
+    database.session().add(metric)
+
+
 @bp.post("/projects/<project_id>/metrics")
 def create_metric(project_id: str):
     project = load_project(project_id)
-    body = parse(MetricCreate)
-    metric = Metric(project_id=project.id, name=body.name, eval_type=body.eval_type, output_type=body.output_type)
-    _apply(metric, body)
-    session = database.session()
-    session.add(metric)
-    session.commit()
+    metric = new_metric(id_of(project), parse(MetricCreate))
+    database.session().commit()
     return wire.metric(metric), 201
 
 
@@ -109,12 +120,8 @@ def get_metric(metric_id: str):
 @bp.patch("/metrics/<metric_id>")
 def update_metric(metric_id: str):
     metric = load_metric(metric_id)
-    body = parse(MetricUpdate)
-    _apply(metric, body)
-    metric.updated_at = utcnow()
-    session = database.session()
-    session.add(metric)
-    session.commit()
+    change_metric(metric, parse(MetricUpdate))
+    database.session().commit()
     return wire.metric(metric)
 
 
@@ -131,17 +138,31 @@ def load_group(group_id: str) -> MetricGroup:
     return get_or_404(MetricGroup, group_id, "metric group")
 
 
+def new_group(project_id: int, body: MetricGroupCreate) -> MetricGroup:
+    """A group of the project's metrics, added to the session (the UI's form too)."""
+    session = database.session()
+    metrics = load_metrics(session, project_id, body.metric_ids)
+    group = MetricGroup(
+        project_id=project_id, name=body.name, description=body.description, metric_ids=[m.id for m in metrics]
+    )
+    session.add(group)
+    return group
+
+
+def change_group(group: MetricGroup, body: MetricGroupUpdate) -> None:
+    session = database.session()
+    assign_given(group, body, "name", "description")
+    if body.metric_ids is not None:
+        group.metric_ids = [m.id for m in load_metrics(session, group.project_id, body.metric_ids)]
+    group.updated_at = utcnow()
+    session.add(group)
+
+
 @bp.post("/projects/<project_id>/metric-groups")
 def create_metric_group(project_id: str):
     project = load_project(project_id)
-    body = parse(MetricGroupCreate)
-    session = database.session()
-    metrics = load_metrics(session, project.id, body.metric_ids)
-    group = MetricGroup(
-        project_id=project.id, name=body.name, description=body.description, metric_ids=[m.id for m in metrics]
-    )
-    session.add(group)
-    session.commit()
+    group = new_group(id_of(project), parse(MetricGroupCreate))
+    database.session().commit()
     return wire.metric_group(group), 201
 
 
@@ -160,14 +181,8 @@ def get_metric_group(group_id: str):
 @bp.patch("/metric-groups/<group_id>")
 def update_metric_group(group_id: str):
     group = load_group(group_id)
-    body = parse(MetricGroupUpdate)
-    session = database.session()
-    assign_given(group, body, "name", "description")
-    if body.metric_ids is not None:
-        group.metric_ids = [m.id for m in load_metrics(session, group.project_id, body.metric_ids)]
-    group.updated_at = utcnow()
-    session.add(group)
-    session.commit()
+    change_group(group, parse(MetricGroupUpdate))
+    database.session().commit()
     return wire.metric_group(group)
 
 

@@ -20,7 +20,20 @@ from .. import database
 from ..api.parsing import check_query_values
 from ..error_status import http_status
 from ..settings import settings_of
-from . import auth, compare, csrf, formatting, kickoff, playground, projects, records, records_page, runs, testsets
+from . import (
+    auth,
+    compare,
+    csrf,
+    formatting,
+    kickoff,
+    metrics,
+    playground,
+    projects,
+    records,
+    records_page,
+    runs,
+    testsets,
+)
 
 ui = Blueprint("ui", __name__, template_folder="templates", static_folder="static", static_url_path="/ui/static")
 
@@ -97,5 +110,5 @@ def _database_unavailable(_exc: OperationalError):
     return error_page(503, "The database is busy or unreachable; reload the page in a moment.")
 
 
-for module in (auth, projects, runs, records, records_page, testsets, kickoff, playground, compare):
+for module in (auth, projects, runs, records, records_page, testsets, kickoff, playground, compare, metrics):
     ui.register_blueprint(module.bp)
