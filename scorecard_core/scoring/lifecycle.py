@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from ..metrics import snapshot
 from ..models import MetricVersion, Record, Run, Score, id_of, table_of, utcnow
 from ..run_status import EXECUTING, FINISHED, RunStatus
+from .figures import metric_figures
 
 # Session.info key: runs this session moved into a finished status (see ``finished_runs``).
 _FINISHED_HERE = "scorecard.finished_runs"
@@ -120,8 +121,9 @@ def finished_runs(session: Session) -> list[int]:
 
 
 def refresh_run(session: Session, run: Run) -> str:
-    """Recompute counts, ``statusDetail``, ``error`` and the status from the scores; returns the
-    status. Execution must have ended before scoring can finish the run."""
+    """Recompute counts, ``statusDetail`` (with each metric's figures, see ``figures``), ``error``
+    and the status from the scores; returns the status. Execution must have ended before scoring
+    can finish the run."""
     committed = hold_run(session, run)
     counts = _score_counts(session, id_of(run))
     record_errors = session.exec(
@@ -137,7 +139,10 @@ def refresh_run(session: Session, run: Run) -> str:
                 "name": version.config["name"],
                 "evalType": version.config["eval_type"],
                 "scoredBy": scored_by(version.config),
+                "outputType": version.config["output_type"],
+                "passingThreshold": version.config.get("passing_threshold"),
                 **tally,
+                **metric_figures(session, id_of(run), version),
             }
         )
     run.status_detail = {

@@ -133,6 +133,14 @@ class MetricCounts(TypedDict):
     scored: int
     pending: int
     errored: int
+    # The figures kept as scores are written (scorecard_core/scoring/figures.py).
+    scoredBy: NotRequired[Literal["ai", "heuristic", "human"]]
+    outputType: NotRequired[OutputType]
+    passingThreshold: NotRequired[float | None]
+    misfits: NotRequired[Annotated[int, Field(description="scored, but not fitting the metric: errored in figures")]]
+    passed: NotRequired[Annotated[int, Field(description="fitting scores that pass")]]
+    valueTotal: NotRequired[Annotated[float, Field(description="the fitting scores' values added up")]]
+    causes: NotRequired[Annotated[list[str], Field(description="the first distinct error messages")]]
 
 
 class StatusDetail(TypedDict):

@@ -91,7 +91,7 @@ def _project_page(project: Project, kickoff_panel: kickoff.KickoffPanel, status:
         listed = listed.where(Run.id < cursor)
     page = list(session.exec(listed.order_by(Run.id.desc()).limit(RUNS_PER_PAGE + 1)))
     next_cursor = page[RUNS_PER_PAGE - 1].id if len(page) > RUNS_PER_PAGE else None
-    rows = [RunRow(run, report_queries.summarize(session, run)) for run in page[:RUNS_PER_PAGE]]
+    rows = [RunRow(run, report_queries.figures(session, run)) for run in page[:RUNS_PER_PAGE]]
 
     recent = session.exec(matching.order_by(Run.id.desc()).limit(HISTORY_RUNS)).all()
     series = report_queries.history(session, recent, None)
