@@ -47,9 +47,16 @@ def test_scores_in_progress_show_as_running_scoring_with_per_metric_counts(world
         "name": "Exact",
         "evalType": "heuristic",
         "scoredBy": "heuristic",
+        "outputType": "boolean",
+        "passingThreshold": None,
         "scored": 1,
         "pending": 2,
         "errored": 0,
+        # The figures kept for the runs list and charts (scoring/figures.py).
+        "misfits": 0,
+        "passed": 1,
+        "valueTotal": 1.0,
+        "causes": [],
     }
 
 
