@@ -116,3 +116,21 @@ def test_the_status_explanation_names_the_first_distinct_causes(engine):
     detail = world.reload(run).status_detail["metrics"]
     assert detail[0]["causes"] == ["rate limited", "bad JSON", "timed out"][:CAUSES_PER_METRIC]
     assert detail[1]["causes"] == ["1 score(s) do not fit the metric: /intScore must be an integer from 1 to 5"]
+
+
+def test_runs_counted_before_figures_were_kept_are_summarized_from_their_scores(engine):
+    world = World(engine, cases=4)
+    run, _metrics = varied_run(world, 5)
+    with session_scope(world.engine) as session:
+        stored = session.get(Run, run.id)
+        legacy = [
+            {k: v for k, v in m.items() if k not in ("passed", "valueTotal", "misfits")}
+            for m in stored.status_detail["metrics"]
+        ]
+        stored.status_detail = {**stored.status_detail, "metrics": legacy}
+        session.add(stored)
+    assert_figures_match(world, run)
+    fresh = world.run([world.metric("Exact")])
+    with session_scope(world.engine) as session:
+        never_counted = report_queries.figures(session, session.get(Run, fresh.id))
+    assert [(m.name, m.scored, m.pass_rate) for m in never_counted.metrics] == [("Exact", 0, None)]
