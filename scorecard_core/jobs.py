@@ -22,6 +22,10 @@ from typing import Any, Protocol
 log = logging.getLogger(__name__)
 
 
+class JobsClosed(RuntimeError):
+    """The jobs were shut down (or the interpreter is exiting): nothing more can be submitted."""
+
+
 class Jobs(Protocol):
     def submit(self, func: Callable[..., Any], *args: Any) -> None: ...
 
@@ -51,10 +55,10 @@ class ThreadJobs:
             self._slots.acquire()
         try:
             self._pool.submit(self._run, func, args)
-        except RuntimeError:  # the pool is shutting down
+        except RuntimeError as exc:  # the pool, or the interpreter, is shutting down
             if self._slots is not None:
                 self._slots.release()
-            raise
+            raise JobsClosed(str(exc)) from exc
 
     def submit_later(self, delay: float, func: Callable[..., Any], *args: Any) -> None:
         """Raises RuntimeError once the jobs are shut down, as ``submit`` does."""

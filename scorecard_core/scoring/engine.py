@@ -32,7 +32,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError, StatementError
 from sqlmodel import Session, col, select
 
 from ..db import session_scope
-from ..jobs import Jobs, ThreadJobs
+from ..jobs import Jobs, JobsClosed, ThreadJobs
 from ..models import MetricVersion, Record, Run, Score, id_of, utcnow
 from ..storable import storable_text
 from .judge_cache import JudgeCache
@@ -222,6 +222,9 @@ class ScoringEngine:
                     last_renewal = now
                 self._dispatch_heuristics()
                 self._dispatch_ai()
+            except JobsClosed:  # the process is exiting: claimed scores are claimed again when their lease ends
+                log.debug("scoring dispatcher stopped: the jobs are shut down")
+                return
             except Exception:  # keep scoring alive through a transient database error
                 log.exception("scoring dispatcher failed; retrying")
 

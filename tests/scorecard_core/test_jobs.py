@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from scorecard_core.jobs import ThreadJobs
+from scorecard_core.jobs import JobsClosed, ThreadJobs
 
 SHORT = 0.2  # a delay long enough to tell "after" from "at once" on a busy machine
 
@@ -55,6 +55,9 @@ def test_shutdown_drops_pending_delayed_jobs_and_refuses_new_ones(jobs):
     assert not dropped.is_set()
     with pytest.raises(RuntimeError):
         jobs.submit_later(0, dropped.set)
+    # What a producer such as the scoring dispatcher catches to stop quietly at exit.
+    with pytest.raises(JobsClosed):
+        jobs.submit(dropped.set)
 
 
 def test_a_failing_delayed_job_does_not_stop_the_next(jobs):
