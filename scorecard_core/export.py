@@ -11,7 +11,7 @@ import csv
 import io
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -125,9 +125,14 @@ def stream_csv(engine: Engine, run_id: int) -> Iterator[str]:
 
 def csv_chunks(session: Session, run: Run) -> Iterator[str]:
     """The CSV text in chunks."""
+    return csv_text(rows(session, run))
+
+
+def csv_text(rows: Iterable[list[str]]) -> Iterator[str]:
+    """Rows as CSV text, a chunk every 200 rows: a streamed download never holds the whole file."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    for count, row in enumerate(rows(session, run), start=1):
+    for count, row in enumerate(rows, start=1):
         writer.writerow(row)
         if count % 200 == 0:
             yield buffer.getvalue()

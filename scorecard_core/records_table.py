@@ -7,14 +7,12 @@ the score of its run's version of that metric (none when the run did not use the
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from .export import safe_cell
+from .export import csv_text, safe_cell
 from .metrics import passes
 from .models import Metric, MetricVersion, Record, Run, Score, id_of
 from .records_search import RecordQuery, search_records
@@ -108,12 +106,4 @@ def stream_csv(engine: Engine, project_id: int, query: RecordQuery) -> Iterator[
     """The CSV text in chunks, for a streamed response; the stream owns its session (it outlives
     the request that started it)."""
     with Session(engine) as session:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        for count, row in enumerate(rows(session, project_id, query), start=1):
-            writer.writerow(row)
-            if count % 200 == 0:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
+        yield from csv_text(rows(session, project_id, query))

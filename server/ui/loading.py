@@ -3,6 +3,8 @@ forged choice a message saying what to pick."""
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from sqlmodel import select
 
 from scorecard_core.errors import BadRequest, NotFound
@@ -13,20 +15,25 @@ from .. import database
 from ..api.parsing import path_id
 from ..api.projects import load_project
 
+T = TypeVar("T")
+
+
+def load_child(model: type[T], raw_id: str, noun: str, parent_field: str, parent: Any, parent_noun: str) -> T:
+    """The row a URL names, when it belongs to ``parent`` (whose ``parent_noun`` it names in the
+    404); another parent's row is as missing as an unknown one."""
+    row = database.session().get(model, path_id(raw_id, noun))
+    if row is None or getattr(row, parent_field) != parent.id:
+        raise NotFound(f"{noun[0].upper()}{noun[1:]} {raw_id} was not found in {parent_noun} {parent.id}.")
+    return row
+
 
 def load_run(project_id: str, run_id: str) -> tuple[Project, Run]:
     project = load_project(project_id)
-    run = database.session().get(Run, path_id(run_id, "run"))
-    if run is None or run.project_id != project.id:
-        raise NotFound(f"Run {run_id} was not found in project {project.id}.")
-    return project, run
+    return project, load_child(Run, run_id, "run", "project_id", project, "project")
 
 
 def load_record(run: Run, record_id: str) -> Record:
-    record = database.session().get(Record, path_id(record_id, "record"))
-    if record is None or record.run_id != run.id:
-        raise NotFound(f"Record {record_id} was not found in run {run.id}.")
-    return record
+    return load_child(Record, record_id, "record", "run_id", run, "run")
 
 
 def picked_metrics(project: Project, picked: list[str], purpose: str) -> list[Metric]:

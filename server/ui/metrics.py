@@ -18,15 +18,15 @@ from sqlmodel import col, select
 
 from scorecard_core import metric_history
 from scorecard_core.bodies import validate
-from scorecard_core.errors import InvalidField, NotFound, ScorecardError
+from scorecard_core.errors import InvalidField, ScorecardError
 from scorecard_core.metrics import VERSIONED_FIELDS
 from scorecard_core.models import Metric, MetricGroup, Project, id_of
 from scorecard_core.storable import storable_text
 
 from .. import database
 from ..api import metrics as api
-from ..api.parsing import path_id
 from ..api.projects import load_project
+from .loading import load_child
 
 bp = Blueprint("metrics", __name__, url_prefix="/projects/<project_id>")
 
@@ -54,17 +54,11 @@ NEW_METRIC = {"name": "", "evalType": "ai", "outputType": "boolean", "judgeCache
 
 
 def _load_metric(project: Project, metric_id: str) -> Metric:
-    metric = database.session().get(Metric, path_id(metric_id, "metric"))
-    if metric is None or metric.project_id != project.id:
-        raise NotFound(f"Metric {metric_id} was not found in project {project.id}.")
-    return metric
+    return load_child(Metric, metric_id, "metric", "project_id", project, "project")
 
 
 def _load_group(project: Project, group_id: str) -> MetricGroup:
-    group = database.session().get(MetricGroup, path_id(group_id, "metric group"))
-    if group is None or group.project_id != project.id:
-        raise NotFound(f"Metric group {group_id} was not found in project {project.id}.")
-    return group
+    return load_child(MetricGroup, group_id, "metric group", "project_id", project, "project")
 
 
 def _project_metrics(project: Project) -> list[Metric]:

@@ -18,7 +18,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from scorecard_core import testcase_export
-from scorecard_core.errors import InvalidField, NotFound, ScorecardError
+from scorecard_core.errors import InvalidField, ScorecardError
 from scorecard_core.models import Project, Run, Testcase, Testset
 from scorecard_core.testcase_import import (
     MAX_IMPORT_BYTES,
@@ -31,9 +31,9 @@ from scorecard_core.testcase_import import (
 from scorecard_core.testsets import MAPPING_ROLES, TestcaseValidator, split
 
 from .. import database
-from ..api.parsing import path_id
 from ..api.projects import load_project
 from .formatting import pretty_json
+from .loading import load_child
 from .paging import cursor_arg
 
 bp = Blueprint("testsets", __name__)
@@ -64,17 +64,11 @@ def _has_validation_errors(column: Any) -> Any:
 
 
 def load_testset(project: Project, testset_id: str) -> Testset:
-    testset = database.session().get(Testset, path_id(testset_id, "testset"))
-    if testset is None or testset.project_id != project.id:
-        raise NotFound(f"Testset {testset_id} was not found in project {project.id}.")
-    return testset
+    return load_child(Testset, testset_id, "testset", "project_id", project, "project")
 
 
 def load_testcase(testset: Testset, testcase_id: str) -> Testcase:
-    testcase = database.session().get(Testcase, path_id(testcase_id, "testcase"))
-    if testcase is None or testcase.testset_id != testset.id:
-        raise NotFound(f"Testcase {testcase_id} was not found in testset {testset.id}.")
-    return testcase
+    return load_child(Testcase, testcase_id, "testcase", "testset_id", testset, "testset")
 
 
 @bp.get("/projects/<project_id>/testsets")
