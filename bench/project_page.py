@@ -177,7 +177,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a small smoke run")
     args = parser.parse_args()
     if args.quick:
-        args.records, args.requests = 200, 10
+        args.runs, args.records, args.requests = 10, 100, 5
 
     with tempfile.TemporaryDirectory(prefix="scorecard-bench-") as workdir:
         url = args.database_url or f"sqlite:///{Path(workdir) / 'scorecard.db'}"

@@ -194,10 +194,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=50, help="runs they spread over (default 50)")
     parser.add_argument("--requests", type=int, default=40, help="timed requests per query kind (default 40)")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES, help="a PostgreSQL server URL; '' skips it")
-    parser.add_argument("--quick", action="store_true", help="smoke run: 2,000 records over 5 runs, 5 requests")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 500 records over 5 runs, 5 requests")
     args = parser.parse_args(argv)
     if args.quick:
-        args.records, args.runs, args.requests = 2_000, 5, 5
+        args.records, args.runs, args.requests = 500, 5, 5
     return args
 
 
