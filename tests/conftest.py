@@ -27,6 +27,12 @@ POSTGRES_ADMIN_URL = os.environ.get("SCORECARD_TEST_POSTGRES_URL", "postgresql+p
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+def pytest_xdist_auto_num_workers(config) -> int:
+    """``-n auto``: one worker more than the cores. Many tests wait on servers and subprocesses,
+    so a core would otherwise idle while its worker waits (on 2 cores: 7.9 instead of 8.6 minutes)."""
+    return (os.cpu_count() or 1) + 1
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
     """A migrated SQLite file, copied for each test (faster than migrating each time)."""
