@@ -12,7 +12,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Collection, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,17 +48,32 @@ def _event_description(config: RunnerConfig) -> str:
     return (config.git.event_name or "manual run").replace("_", " ")
 
 
-def plan_work(config: RunnerConfig, api: RunnerApi, run: dict[str, Any]) -> tuple[list[Work], dict | None]:
-    """What is left to run, and the system version's config to run it with."""
-    testcases = api.testcases(config.testset_id)
+def plan_work(config: RunnerConfig, api: RunnerApi, run: dict[str, Any]) -> tuple[Mapping[str, int], dict | None]:
+    """How many trials of each testcase the run already has (a resumed run skips them), and the
+    system version's config to run with."""
     recorded = api.recorded_trials(run["id"]) if config.run_id else {}
-    work = pending_work(testcases, config.trials, recorded)
-    skipped = len(testcases) * config.trials - len(work)
+    return recorded, api.system_config(config.system_version_id)
+
+
+async def stream_work(
+    config: RunnerConfig, api: RunnerApi, recorded: Mapping[str, int], progress: Progress
+) -> AsyncIterator[Work]:
+    """What is left to run, a page of testcases at a time: the calls start with the first page,
+    and each next page is fetched in a thread while they go on."""
+    pages = api.testcase_pages(config.testset_id)
+    testcases = skipped = 0
+    while (page := await asyncio.to_thread(next, pages, None)) is not None:
+        work = list(pending_work(page, config.trials, recorded))
+        testcases += len(page)
+        skipped += len(page) * config.trials - len(work)
+        progress.grow(len(work))
+        for item in work:
+            yield item
+    progress.counted()
     print(
-        f"{len(testcases)} testcases x {config.trials} trial(s); {skipped} already recorded, {len(work)} to run "
+        f"{testcases} testcases x {config.trials} trial(s); {skipped} already recorded, {progress.total} to run "
         f"with concurrency {config.concurrency}"
     )
-    return work, api.system_config(config.system_version_id)
 
 
 def run_system(config: RunnerConfig, api: RunnerApi, run: dict[str, Any]) -> tuple[Progress, Uploader]:
@@ -72,13 +87,14 @@ def run_system(config: RunnerConfig, api: RunnerApi, run: dict[str, Any]) -> tup
     async def go() -> tuple[Progress, Uploader]:
         starting = asyncio.create_task(system.start())  # the user's imports overlap our fetching
         try:
-            work, system_config = await asyncio.to_thread(plan_work, config, api, run)
+            recorded, system_config = await asyncio.to_thread(plan_work, config, api, run)
             await starting
-            progress = Progress(len(work), "records")
+            progress = Progress(None, "records")  # its total grows as the testcase pages arrive
             uploader = Uploader(api.client, str(run["id"]), batches=api.extended)
             began = time.monotonic()
+            work = stream_work(config, api, recorded, progress)
             await execute(system, work, system_config, config.concurrency, config.timeout, uploader, progress)
-            print(f"Ran {len(work)} system calls and uploaded their records in {time.monotonic() - began:.3f} s")
+            print(f"Ran {progress.total} system calls and uploaded their records in {time.monotonic() - began:.3f} s")
             return progress, uploader
         finally:
             await asyncio.gather(starting, return_exceptions=True)  # a failed fetch still lets it finish

@@ -1,11 +1,14 @@
 """Runs the user's system over every pending (testcase, trial), with bounded concurrency and a
-per-testcase timeout, handing each result to the uploader as soon as it exists."""
+per-testcase timeout, handing each result to the uploader as soon as it exists.
+
+The work may stream in (the runner's testcases arrive page by page): the calls start with the
+first item, and only a few items per worker wait in memory however long the testset is."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +19,9 @@ from .upload import RecordItem, RecordSink
 
 # An OpenAI completion's token counts, as the prompt systems keep them in a record's metadata.
 USAGE_COUNTS = ("prompt_tokens", "completion_tokens", "total_tokens")
+# How many work items per worker may wait fetched but not yet called: enough that a worker never
+# idles while the next page is fetched, few enough that memory stays flat.
+PENDING_PER_WORKER = 4
 # Says a call crashed its system: the Action's log annotation by default (message, title).
 Warn = Callable[[str, str], None]
 
@@ -43,16 +49,25 @@ def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def pending_work(testcases: Iterable[dict[str, Any]], trials: int, recorded: dict[str, int]) -> list[Work]:
-    """Every (testcase, trial) not recorded yet: a resumed run skips what is already there."""
-    return [
-        Work(testcase, trial) for testcase in testcases for trial in range(recorded.get(str(testcase["id"]), 0), trials)
-    ]
+def pending_work(testcases: Iterable[dict[str, Any]], trials: int, recorded: Mapping[str, int]) -> Iterator[Work]:
+    """Every (testcase, trial) not recorded yet, lazily: a resumed run skips what is already there."""
+    for testcase in testcases:
+        for trial in range(recorded.get(str(testcase["id"]), 0), trials):
+            yield Work(testcase, trial)
+
+
+async def _each(work: Iterable[Work] | AsyncIterable[Work]) -> AsyncIterator[Work]:
+    if isinstance(work, AsyncIterable):
+        async for item in work:
+            yield item
+    else:
+        for item in work:
+            yield item
 
 
 async def execute(
     system: System,
-    work: list[Work],
+    work: Iterable[Work] | AsyncIterable[Work],
     system_config: dict[str, Any] | None,
     concurrency: int,
     timeout: float,
@@ -60,16 +75,18 @@ async def execute(
     progress: Progress,
     warn: Warn = workflow.warning,
 ) -> None:
-    queue: asyncio.Queue[Work] = asyncio.Queue()
-    for item in work:
-        queue.put_nowait(item)
+    """Call the system on each item of ``work`` as it arrives (a list, or an async stream)."""
+    workers = max(concurrency, 1)
+    queue: asyncio.Queue[Work | None] = asyncio.Queue(maxsize=PENDING_PER_WORKER * workers)
+
+    async def produce() -> None:
+        async for item in _each(work):
+            await queue.put(item)  # waits while the workers are behind: memory stays flat
+        for _ in range(workers):
+            await queue.put(None)  # each worker stops at its None
 
     async def worker() -> None:
-        while True:
-            try:
-                item = queue.get_nowait()
-            except asyncio.QueueEmpty:
-                return
+        while (item := await queue.get()) is not None:
             testcase = item.testcase
             started = time.monotonic()
             call = await system.call(testcase.get("inputs") or {}, system_config, timeout)
@@ -94,5 +111,11 @@ async def execute(
             )
             progress.advance(call.error is None)
 
-    await asyncio.gather(*(worker() for _ in range(min(concurrency, len(work)) or 1)))
+    tasks = [asyncio.create_task(produce()), *(asyncio.create_task(worker()) for _ in range(workers))]
+    try:
+        await asyncio.gather(*tasks)
+    finally:  # a failure anywhere (a page fetch, say) stops the rest before the system is closed
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     await uploader.close()

@@ -10,6 +10,7 @@ raises the client's :class:`~scorecard_core.client.ApiError`.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from functools import cached_property
 from itertools import islice
 from typing import Any
@@ -71,8 +72,11 @@ class ScorecardApi:
         if self.extended:
             self.client.patch(f"/runs/{run_id}", {"status": RunStatus.AWAITING_SCORING.value})
 
-    def testcases(self, testset_id: str) -> list[dict[str, Any]]:
-        return list(self.client.paginate(f"/testsets/{testset_id}/testcases"))
+    def testcase_pages(self, testset_id: str, page_size: int = PAGE_SIZE) -> Iterator[list[dict[str, Any]]]:
+        """The testset's testcases, a page at a time: each page is fetched when the one before is used."""
+        testcases = self.client.paginate(f"/testsets/{testset_id}/testcases", limit=page_size)
+        while page := list(islice(testcases, page_size)):
+            yield page
 
     def records(self, run_id: str) -> list[dict[str, Any]]:
         return list(self.client.paginate(f"/runs/{run_id}/records"))
