@@ -7,6 +7,7 @@ first item, and only a few items per worker wait in memory however long the test
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -114,8 +115,13 @@ async def execute(
     tasks = [asyncio.create_task(produce()), *(asyncio.create_task(worker()) for _ in range(workers))]
     try:
         await asyncio.gather(*tasks)
-    finally:  # a failure anywhere (a page fetch, say) stops the rest before the system is closed
+    except BaseException:
+        # A failure anywhere (a page fetch, say) stops the rest before the system is closed, and
+        # the calls already made are still uploaded, so a resumed run does not pay for them again.
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):  # the first failure is the one to report
+            await uploader.close()
+        raise
     await uploader.close()

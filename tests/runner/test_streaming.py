@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from runner.cli import run_system
 from runner.config import load
 from runner.scorecard_api import RunnerApi
@@ -27,21 +29,24 @@ PAGE_SECONDS = 0.2
 
 
 class SlowPagedApi(RunnerApi):
-    """Our server, answering in small pages, each slow: when each page arrived is kept."""
+    """Our server, answering in small pages, each slow: when each page arrived is kept. With
+    ``fail_after``, the page after that many raises, as a network failure would."""
 
-    def __init__(self, client) -> None:
+    def __init__(self, client, fail_after: int | None = None) -> None:
         super().__init__(client)
         self.page_times: list[float] = []
+        self.fail_after = fail_after
 
     def testcase_pages(self, testset_id: str, page_size: int = PAGE_SIZE) -> Iterator[list[dict[str, Any]]]:
         for page in super().testcase_pages(testset_id, page_size):
+            if len(self.page_times) == self.fail_after:
+                raise ConnectionError("the testset's next page could not be fetched")
             time.sleep(PAGE_SECONDS)
             self.page_times.append(time.time())
             yield page
 
 
-def run_logged(client, workspace: Path, project, testset, **inputs) -> tuple[SlowPagedApi, list[tuple[float, str]]]:
-    """Run the logging system over the testset; the API and each call's (time, question)."""
+def runner_config(client, workspace: Path, project, testset, **inputs):
     calls = workspace / "calls.log"
     (workspace / "logged.py").write_text(SYSTEM.format(log=str(calls)))
     config = load(
@@ -59,6 +64,12 @@ def run_logged(client, workspace: Path, project, testset, **inputs) -> tuple[Slo
             **{f"SCORECARD_{name.upper()}": str(value) for name, value in inputs.items()},
         }
     )
+    return config, calls
+
+
+def run_logged(client, workspace: Path, project, testset, **inputs) -> tuple[SlowPagedApi, list[tuple[float, str]]]:
+    """Run the logging system over the testset; the API and each call's (time, question)."""
+    config, calls = runner_config(client, workspace, project, testset, **inputs)
     api = SlowPagedApi(client)
     run = api.get_run(str(inputs["run_id"])) if "run_id" in inputs else api.start_run(config)
     progress, _uploader = run_system(config, api, run)
@@ -83,3 +94,16 @@ def test_a_resumed_run_skips_the_recorded_trials(client, tmp_path):
     questions = [question for _moment, question in calls]
     assert sorted(questions) == sorted(["q0", "q1", "q2"] + [f"q{i}" for i in range(3, 6)] * 2)
     assert len(list(client.paginate(f"/runs/{run['id']}/records"))) == 12
+
+
+def test_calls_made_before_a_page_fails_are_still_uploaded(client, tmp_path):
+    project, testset, _testcases = make_project(client, cases=10)
+    config, calls = runner_config(client, tmp_path, project, testset, concurrency=2)
+    api = SlowPagedApi(client, fail_after=2)
+    run = api.start_run(config)
+    with pytest.raises(ConnectionError):
+        run_system(config, api, run)
+    called = calls.read_text().splitlines()
+    assert len(called) == 4  # the two pages that arrived
+    # A resumed run does not pay for these calls again: their records are on the server.
+    assert len(list(client.paginate(f"/runs/{run['id']}/records"))) == 4
