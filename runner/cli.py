@@ -12,7 +12,8 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Collection, Mapping
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from .config import RunnerConfig, load
 from .execute import Work, execute, pending_work
 from .progress import Progress
 from .scorecard_api import RunnerApi
+from .shards import find_gaps, hosted_failed_calls
 from .systems import make_system
 from .upload import Uploader
 from .waiting import ScoresTimedOut, wait_for_scores
@@ -61,8 +63,11 @@ async def stream_work(
     """What is left to run, a page of testcases at a time: the calls start with the first page,
     and each next page is fetched in a thread while they go on."""
     pages = api.testcase_pages(config.testset_id)
+    shard = config.shard
     testcases = skipped = 0
     while (page := await asyncio.to_thread(next, pages, None)) is not None:
+        if shard is not None:
+            page = [testcase for testcase in page if shard.holds(str(testcase["id"]))]
         work = list(pending_work(page, config.trials, recorded))
         testcases += len(page)
         skipped += len(page) * config.trials - len(work)
@@ -71,7 +76,8 @@ async def stream_work(
             yield item
     progress.counted()
     print(
-        f"{testcases} testcases x {config.trials} trial(s); {skipped} already recorded, {progress.total} to run "
+        f"{testcases} testcases{f' (shard {shard})' if shard else ''} x {config.trials} trial(s); "
+        f"{skipped} already recorded, {progress.total} to run "
         f"with concurrency {config.concurrency}"
     )
 
@@ -112,7 +118,9 @@ def build_report(
     failed_record_ids: Collection[str] = (),
     call_facts: Mapping[str, dict[str, Any]] | None = None,
     prices: Mapping[str, ModelPrice] | None = None,
+    gaps: Sequence[str] = (),
 ) -> tuple[ReportContext, dict]:
+    """The report and the results file; ``gaps`` (what a sharded run lacks) fail the check too."""
     baseline = api.baseline_for(config, run)
     records = api.records(str(run["id"]))
     for record in records:
@@ -136,6 +144,9 @@ def build_report(
         event=_event_description(config),
         prices=prices,
     )
+    if gaps:  # named first: nothing else in the report can be trusted to cover the whole testset
+        gate = gate_of(context)
+        context.gate = replace(gate, passed=False, failures=[*gaps, *gate.failures])
     gate = gate_of(context)
     results = {
         "runId": str(run["id"]),
@@ -187,6 +198,44 @@ def publish(config: RunnerConfig, context: ReportContext, results: dict) -> None
         post_pr_comment(config, render(context, max_chars=COMMENT_LIMIT), marker)
 
 
+def fill_run(config: RunnerConfig, api: RunnerApi, run: dict[str, Any]) -> tuple[Progress, Uploader]:
+    """Run the system over what is left of the testset (or of this job's shard) and upload it."""
+    with workflow.group(
+        "Scorecard: run the system over the " + (f"shard {config.shard}" if config.shard else "testset")
+    ):
+        progress, uploader = run_system(config, api, run)
+        if config.mode == "full":  # a shard leaves it to the report job: the other shards may still upload
+            api.end_execution(str(run["id"]))
+    if progress.failed:
+        workflow.warning(
+            f"{progress.failed} of {progress.total} system calls failed; they are recorded as errors "
+            "and count as failing for every metric"
+        )
+    return progress, uploader
+
+
+def uploaded_only(config: RunnerConfig, progress: Progress, url: str) -> int:
+    """The end of a job that does not wait for scores (a shard, or `wait-for-scores: false`)."""
+    if progress.total and not progress.ok:  # nothing to score: a check without scores must not pass
+        workflow.error(f"No system call succeeded: all {progress.failed} failed; see {url}")
+        return 1
+    later = "the report job reports them" if config.mode == "shard" else f"scores will appear at {url}"
+    workflow.notice(f"Records uploaded; {later}")
+    return 0
+
+
+def check_records(config: RunnerConfig, api: RunnerApi, run: dict[str, Any]) -> tuple[list[str], set[str]]:
+    """The report job's look at what the shards uploaded: one sentence per failed shard, and on
+    hosted Scorecard the records whose call failed (the shards' uploaders knew them, not this job).
+    Then scoring starts, incomplete or not, so the report shows what is there."""
+    with workflow.group("Scorecard: check every testcase has its records"):
+        records = api.records(str(run["id"]))
+        gaps = find_gaps(api.testcase_pages(config.testset_id), records, config.trials)
+        print(f"{len(gaps.testcase_ids) - len(gaps.missing)} of {len(gaps.testcase_ids)} testcases have their records")
+        api.end_execution(str(run["id"]))
+    return gaps.problems(config.shard_count), set() if api.extended else hosted_failed_calls(records)
+
+
 def main() -> int:
     try:
         config = load()
@@ -201,25 +250,21 @@ def main() -> int:
             workflow.set_output("run-id", str(run["id"]))
             workflow.set_output("run-url", url)
             print(f"Run {run['id']}: {url}")
-        with workflow.group("Scorecard: run the system over the testset"):
-            progress, uploader = run_system(config, api, run)
-            api.end_execution(str(run["id"]))
-        if progress.failed:
-            workflow.warning(
-                f"{progress.failed} of {progress.total} system calls failed; they are recorded as errors "
-                "and count as failing for every metric"
-            )
-        if not config.wait_for_scores:
-            if progress.total and not progress.ok:  # nothing to score: a check without scores must not pass
-                workflow.error(f"No system call succeeded: all {progress.failed} failed; see {url}")
-                return 1
-            workflow.notice(f"Records uploaded; scores will appear at {url}")
+        if config.mode == "create":
             return 0
+        gaps: list[str] = []
+        failed_record_ids: Collection[str] = ()
+        call_facts: Mapping[str, dict[str, Any]] = {}
+        if config.mode == "report":
+            gaps, failed_record_ids = check_records(config, api, run)
+        else:
+            progress, uploader = fill_run(config, api, run)
+            if config.mode == "shard" or not config.wait_for_scores:
+                return uploaded_only(config, progress, url)
+            failed_record_ids, call_facts = uploader.failed_record_ids, uploader.call_facts
         with workflow.group("Scorecard: wait for scores"), workflow.untrusted_output():
             run = wait_for_scores(api, str(run["id"]), config.score_timeout)
-        context, results = build_report(
-            config, api, run, url, policy, uploader.failed_record_ids, uploader.call_facts, prices
-        )
+        context, results = build_report(config, api, run, url, policy, failed_record_ids, call_facts, prices, gaps)
         publish(config, context, results)
     except ScoresTimedOut as exc:
         workflow.error(f"{exc}; raise the `score-timeout` input or check the run's scoring")
@@ -227,12 +272,21 @@ def main() -> int:
     except ScorecardError as exc:
         workflow.error(exc.message)
         return 1
-    gate = gate_of(context)
+    return verdict(gate_of(context), gaps, url)
+
+
+def verdict(gate: GateResult, gaps: Collection[str], url: str) -> int:
+    """The check's outcome, with an annotation per reason it failed."""
     for note in gate.notes:
         workflow.notice(note)
     if not gate.passed:
         for failure in gate.failures:
-            title = "Scorecard: regression" if failure in gate.regressions else "Scorecard threshold missed"
+            if failure in gaps:
+                title = "Scorecard: incomplete run"
+            elif failure in gate.regressions:
+                title = "Scorecard: regression"
+            else:
+                title = "Scorecard threshold missed"
             workflow.error(failure, title=title)
         return 1
     print(f"Scorecard: {'all thresholds met' if gate.failures == [] else 'passed'} — {url}")

@@ -20,9 +20,16 @@ from scorecard_core.errors import ScorecardError
 from scorecard_core.git import GitContext
 from scorecard_core.links import HOSTED_API_URL
 
+from .shards import Shard
+
 NUMERIC_ID = re.compile(r"^\d{1,18}$")
 TRUE_WORDS = {"true", "yes", "on", "1"}
 FALSE_WORDS = {"false", "no", "off", "0", ""}
+# `full` does everything in one job; a sharded workflow runs `create`, then `shard` in a matrix,
+# then `report`.
+MODES = ("full", "create", "shard", "report")
+CALLS_THE_SYSTEM = ("full", "shard")
+RUN_ID_FROM_CREATE = "`run-id: ${{ needs.create.outputs.run-id }}`"
 
 
 class ConfigError(ScorecardError):
@@ -61,6 +68,9 @@ class RunnerConfig:
     python: str = "python"
     baseline_run_id: str | None = None
     git: GitContext = field(default_factory=GitContext)
+    mode: str = "full"
+    shard: Shard | None = None  # mode `shard`: the slice of the testset this job runs
+    shard_count: int | None = None  # mode `report`: how many shards, to name the failed ones
 
 
 def _event(env: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
@@ -139,6 +149,44 @@ def _flag(name: str, value: str, default: bool) -> bool:
     raise ConfigError(name, f"must be `true` or `false`, not {value!r}")
 
 
+def _mode(value: str) -> str:
+    mode = value.lower() or "full"
+    if mode not in MODES:
+        raise ConfigError("mode", f"must be one of {', '.join(f'`{m}`' for m in MODES)}, not {value!r}")
+    return mode
+
+
+def _shard(mode: str, value: str) -> Shard | None:
+    if mode != "shard":
+        if value:
+            raise ConfigError(
+                "shard", f"is only used with `mode: shard`, not `mode: {mode}`; remove it or set the mode"
+            )
+        return None
+    if not value:
+        raise ConfigError("shard", "is required with `mode: shard`: which slice this job runs, e.g. `2/3`")
+    shard = Shard.parse(value)
+    if shard is None:
+        raise ConfigError(
+            "shard", f"must be `i/N` with i from 1 to N, e.g. `2/3` for the second of three shards, not {value!r}"
+        )
+    return shard
+
+
+def _shard_count(mode: str, value: str) -> int | None:
+    if value and mode != "report":
+        raise ConfigError("shard-count", f"is only used with `mode: report`, not `mode: {mode}`; remove it")
+    return _positive("shard-count", value, 0) or None
+
+
+def _run_id(mode: str, value: str) -> str | None:
+    if not value and mode in ("shard", "report"):
+        raise ConfigError(
+            "run-id", f"is required with `mode: {mode}`: the run the `create` job made, {RUN_ID_FROM_CREATE}"
+        )
+    return _optional_id("run-id", value)
+
+
 def git_context(env: Mapping[str, str], event_name: str, payload: dict[str, Any]) -> GitContext:
     repo = env.get("GITHUB_REPOSITORY")
     server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
@@ -177,8 +225,10 @@ def load(env: Mapping[str, str] | None = None) -> RunnerConfig:
     api_key = value("api-key")
     if not api_key:
         raise ConfigError("api-key", "is required: store your Scorecard API key as a repository secret and pass it in")
+    # How the workflow is split up, never from a kickoff's payload.
+    mode = _mode(env.get("SCORECARD_MODE", "").strip())
     system = value("system")
-    if not system:
+    if not system and mode in CALLS_THE_SYSTEM:
         raise ConfigError("system", "is required: `package.module:function`, `cmd:<command>` or an http(s) URL")
     working_directory = Path(value("working-directory") or ".").expanduser()
     if not working_directory.is_dir():
@@ -194,7 +244,7 @@ def load(env: Mapping[str, str] | None = None) -> RunnerConfig:
         metric_ids=_metric_ids(value("metric-ids")),
         system=system,
         system_version_id=value("system-version-id") or None,
-        run_id=_optional_id("run-id", value("run-id")),
+        run_id=_run_id(mode, value("run-id")),
         concurrency=_positive("concurrency", value("concurrency"), 8),
         timeout=_positive("timeout", value("timeout"), 300.0, float),
         trials=_positive("trials", value("trials"), 1),
@@ -212,4 +262,7 @@ def load(env: Mapping[str, str] | None = None) -> RunnerConfig:
         python=value("python") or "python",
         baseline_run_id=_optional_id("baseline-run-id", value("baseline-run-id")),
         git=git_context(env, event_name, payload),
+        mode=mode,
+        shard=_shard(mode, env.get("SCORECARD_SHARD", "").strip()),
+        shard_count=_shard_count(mode, env.get("SCORECARD_SHARD_COUNT", "").strip()),
     )
