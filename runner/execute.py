@@ -98,7 +98,7 @@ async def execute(
                     f"testcase {testcase['id']} (trial {item.trial}): {call.error.splitlines()[0]}",
                     "Scorecard: the system crashed",
                 )
-            uploader.add(
+            await uploader.add(  # waits while the uploads are behind: memory stays flat
                 RecordItem(
                     testcase_id=str(testcase["id"]),
                     trial=item.trial,
