@@ -70,10 +70,17 @@ def kickoff_event(event: str, values: dict[str, str]) -> dict[str, Any]:
 
 
 def stubbed_actions() -> list[str]:
-    """act's ``--local-repository`` arguments: each actions/* action the workflow pins by SHA, from
+    """act's ``--local-repository`` arguments: each actions/* action the workflow and action.yml pin
+    by SHA (``actions/cache/restore@<sha>`` is the repository ``actions/cache`` at that SHA), from
     tests/action/stubs. actions/checkout needs none: act skips it (the job runs in a copy already)."""
-    pins = re.findall(r"uses:\s*(actions/([\w-]+)@[0-9a-f]{40})", WORKFLOW.read_text())
-    return [arg for pin, name in pins if name != "checkout" for arg in ("--local-repository", f"{pin}={STUBS / name}")]
+    text = WORKFLOW.read_text() + (ROOT / "action.yml").read_text()
+    pins = sorted(set(re.findall(r"uses:\s*actions/([\w-]+)(?:/[\w/-]+)?@([0-9a-f]{40})", text)))
+    return [
+        arg
+        for name, sha in pins
+        if name != "checkout"
+        for arg in ("--local-repository", f"actions/{name}@{sha}={STUBS / name}")
+    ]
 
 
 # -- the user's repository, our server, the fake GitHub -----------------------------------------
