@@ -49,7 +49,7 @@ def evaluation(client):
 
 
 def run_runner(
-    client, evaluation, workspace, event=None, github=None, timeout=120, **inputs
+    client, evaluation, workspace, event=None, github=None, timeout=120, runner_python=sys.executable, **inputs
 ) -> tuple[subprocess.CompletedProcess, dict]:
     files = {name: workspace / name for name in ("output.txt", "summary.md", "event.json")}
     for path in files.values():
@@ -80,7 +80,7 @@ def run_runner(
         files["event.json"].write_text(json.dumps(payload))
         env.update(GITHUB_EVENT_NAME=name, GITHUB_EVENT_PATH=str(files["event.json"]))
     result = subprocess.run(
-        [sys.executable, "-m", "runner"], env=env, capture_output=True, text=True, timeout=timeout, cwd=workspace
+        [runner_python, "-m", "runner"], env=env, capture_output=True, text=True, timeout=timeout, cwd=workspace
     )
     return result, outputs_of(files["output.txt"]) | {"summary": files["summary.md"].read_text()}
 
