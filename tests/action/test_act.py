@@ -69,11 +69,11 @@ def kickoff_event(event: str, values: dict[str, str]) -> dict[str, Any]:
     return payload
 
 
-def stubbed_actions() -> list[str]:
+def stubbed_actions(workflow: Path = WORKFLOW) -> list[str]:
     """act's ``--local-repository`` arguments: each actions/* action the workflow and action.yml pin
     by SHA (``actions/cache/restore@<sha>`` is the repository ``actions/cache`` at that SHA), from
     tests/action/stubs. actions/checkout needs none: act skips it (the job runs in a copy already)."""
-    text = WORKFLOW.read_text() + (ROOT / "action.yml").read_text()
+    text = workflow.read_text() + (ROOT / "action.yml").read_text()
     pins = sorted(set(re.findall(r"uses:\s*actions/([\w-]+)(?:/[\w/-]+)?@([0-9a-f]{40})", text)))
     return [
         arg
@@ -186,6 +186,7 @@ def run_act(
     api_key: str,
     github: FakeGitHub,
     variables: dict[str, str] | None = None,
+    workflow: Path = WORKFLOW,
 ) -> ActResult:
     work = repo.parent
     event_path = work / f"{event}.json"
@@ -196,7 +197,7 @@ def run_act(
         act_binary(),
         event,
         "-W",
-        f".github/workflows/{WORKFLOW.name}",
+        f".github/workflows/{workflow.name}",
         "-e",
         str(event_path),
         "-P",
@@ -204,7 +205,7 @@ def run_act(
         "--action-offline-mode",
         "--action-cache-path",
         str(work / "act-cache"),
-        *stubbed_actions(),
+        *stubbed_actions(workflow),
         "--secret",
         f"SCORECARD_API_KEY={api_key}",
         "--secret",
