@@ -9,10 +9,12 @@ from collections import Counter
 
 import pytest
 
+from runner.cli import check_records, run_system
 from runner.config import ConfigError, load
+from runner.scorecard_api import RunnerApi
 from runner.shards import Gaps, Shard, find_gaps, hosted_failed_calls, shard_of
 from tests.runner.test_config import BASE
-from tests.runner.test_runner_cli import run_runner
+from tests.runner.test_runner_cli import CRASHY_SYSTEM, run_runner
 from tests.server.test_scoring_lifecycle import EXACT, make_project, metric
 
 # -- which testcases a shard runs ----------------------------------------------------------------
@@ -244,3 +246,35 @@ def test_a_failed_shard_fails_the_report_which_names_it_until_it_is_run_again(cl
     result, out = report(client, evaluation, workspace, run_id)
     assert result.returncode == 0, result.stdout + result.stderr
     assert out["passed"] == "true" and len(records_per_testcase(client, run_id)) == len(evaluation["testcases"])
+
+
+def test_against_hosted_scorecard_the_report_finds_the_failed_calls_the_shards_uploaded(client, workspace):
+    """Hosted Scorecard keeps no record error, and the report job did not upload the records: it
+    must still count the shards' failed calls as failed (2 of 4 here)."""
+    (workspace / "crashy.py").write_text(CRASHY_SYSTEM)
+    project, testset, _testcases = make_project(client, cases=4)
+    graded = metric(client, project, name="Graded", evalType="human", outputType="boolean")
+    inputs = {
+        "SCORECARD_API_URL": client.base_url,
+        "SCORECARD_API_KEY": "unused: the client below is already signed in",
+        "SCORECARD_PROJECT_ID": project["id"],
+        "SCORECARD_TESTSET_ID": testset["id"],
+        "SCORECARD_METRIC_IDS": graded["id"],
+        "SCORECARD_SYSTEM": "crashy:half",
+        "SCORECARD_PYTHON": sys.executable,
+        "SCORECARD_WORKING_DIRECTORY": str(workspace),
+    }
+    api = RunnerApi(client)
+    api.extended = False  # speak to our server as to hosted Scorecard: one POST per record, no record errors
+    run = api.start_run(load({**inputs, "SCORECARD_MODE": "create"}))
+    sharded = {**inputs, "SCORECARD_MODE": "shard", "SCORECARD_RUN_ID": str(run["id"])}
+    for shard in ("1/2", "2/2"):
+        run_system(load({**sharded, "SCORECARD_SHARD": shard}), api, run)
+
+    reporting = load({**sharded, "SCORECARD_MODE": "report", "SCORECARD_SHARD_COUNT": "2"})
+    gaps, failed_calls = check_records(reporting, api, run)
+    assert gaps == []
+    records = {str(r["id"]): r for r in client.paginate(f"/runs/{run['id']}/records")}
+    assert len(records) == 4 and all(r["error"] is None for r in records.values())
+    crashed = sorted(records[i]["inputs"]["question"] for i in failed_calls)
+    assert crashed == ["q1", "q3"]  # crashy:half fails on odd questions
