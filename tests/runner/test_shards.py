@@ -3,6 +3,7 @@ the testcases, the inputs' checks, and ``python -m runner`` in each mode against
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -278,3 +279,13 @@ def test_against_hosted_scorecard_the_report_finds_the_failed_calls_the_shards_u
     assert len(records) == 4 and all(r["error"] is None for r in records.values())
     crashed = sorted(records[i]["inputs"]["question"] for i in failed_calls)
     assert crashed == ["q1", "q3"]  # crashy:half fails on odd questions
+
+
+def test_a_report_with_no_shard_run_names_every_shard(client, evaluation, workspace):
+    run_id = create(client, evaluation, workspace)
+    result, out = report(client, evaluation, workspace, run_id)
+    assert result.returncode == 1, result.stdout + result.stderr
+    errors = [line for line in result.stdout.splitlines() if line.startswith("::error")]
+    named = sorted(int(m[1]) for line in errors if (m := re.search(r"::shard (\d)/3 failed: (\d+) of its \2 ", line)))
+    assert named == [1, 2, 3], errors
+    assert out["passed"] == "false" and out["summary"].startswith("### ❌"), out["summary"]
