@@ -213,6 +213,9 @@ class Run(SQLModel, table=True):
     error: str | None = None
     # Per-metric scored / pending / errored counts and records created / expected.
     status_detail: dict | None = json_column(nullable=True)
+    # A run this server executes (a kickoff) is leased to one process while it calls the system,
+    # renewed as it goes: another process, or a restarted one, takes it over once this lapses.
+    execution_lease_until: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     created_at: datetime = timestamp()
     updated_at: datetime = timestamp()
 

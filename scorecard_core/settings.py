@@ -157,6 +157,15 @@ class Settings(BaseSettings):
     )
     openai_api_key: str | None = Field(None, validation_alias=read_from("OPENAI_API_KEY"), repr=False)
 
+    # Workers on a queue (Celery over Redis or RabbitMQ): with a broker, scoring, server-run
+    # executions, webhook deliveries and result publishing run in `scorecard worker` processes
+    # instead of the web process. Every few seconds each worker sweeps the database for work
+    # whose message was lost (a broker restart) or whose worker died (an expired lease).
+    broker_url: str | None = Field(None, repr=False)
+    worker_sweep_seconds: PositiveNumber = 5.0
+    # A worker's judge and model calls at once (they wait on the network, so many per core).
+    worker_concurrency: Annotated[int, _whole_number(1, 1024)] = 64
+
     # Runs the server executes itself (kickoffs with target scorecard or endpoint): how many at
     # once, and whether an endpoint system may be a link-local address (cloud metadata services).
     execution_concurrency: Annotated[int, _whole_number(1, 64)] = 4

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from flask import Flask
@@ -37,6 +38,11 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     from .api.attachments import files as attachment_files
     from .request_guard import RequestGuard
     from .ui import ui
+    from .workers.queue import QUEUE_EXTENSION, TaskQueue, deliver_on_queue
+
+    # Workers on a queue (server/workers) do the background work when a broker is configured.
+    queue = TaskQueue(settings.broker_url) if settings.broker_url else None
+    app.extensions[QUEUE_EXTENSION] = queue
 
     database.init_app(app)
     headers.init_app(app)
@@ -44,9 +50,11 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(attachment_files)
     app.register_blueprint(ui)
     errors.init_app(app)
-    scoring.init_app(app)
-    executions.init_app(app, app.extensions["scorecard.engine"])
-    webhook.init_app(app)
+    scoring.init_app(app, queue)
+    executions.init_app(app, app.extensions["scorecard.engine"], queue)
+    service = webhook.init_app(app)
+    if queue is not None:
+        service.deliver_elsewhere = partial(deliver_on_queue, queue)
     # Outermost: refuses oversized and unauthenticated bodies before anything reads them.
     app.wsgi_app = RequestGuard(app.wsgi_app, settings.max_body_bytes)
     return app

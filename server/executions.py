@@ -6,7 +6,9 @@ worker thread, in its own asyncio loop, through the Action's own ``runner.execut
 the database in batches through ``scorecard_core.runs.add_records`` with the batch endpoint's
 idempotency keys (testcase + trial), so a run resumed after a restart stores each (testcase,
 trial) once. The database is the only state: a restarted server picks up every run still
-executing, and a cancel ends execution so what was recorded gets scored.
+executing, and a cancel ends execution so what was recorded gets scored. One process executes a
+run at a time (execution_leases.py). With workers on a queue (server/workers), ``start`` sends
+the run to them instead of executing it here.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ from scorecard_core.scoring.lifecycle import fail_run
 from scorecard_core.settings import Settings
 
 from . import scoring
+from .execution_leases import ExecutionLeases, lapsed
 from .settings import settings_of
+from .workers.queue import EXECUTE, TaskQueue
 
 log = logging.getLogger(__name__)
 
@@ -134,16 +138,19 @@ class _LoggedProgress(Progress):
 
 
 class Executions:
-    """At most ``execution_concurrency`` runs execute at once; more wait their turn."""
+    """At most ``execution_concurrency`` runs execute at once in this process; more wait their
+    turn. With ``queue``, runs are sent to the workers instead."""
 
-    def __init__(self, app: Flask, engine: Engine, settings: Settings):
+    def __init__(self, app: Flask, engine: Engine, settings: Settings, queue: TaskQueue | None = None):
         self._app = app
         self._engine = engine
         self._settings = settings
+        self._queue = queue
         self._jobs = ThreadJobs(settings.execution_concurrency, name="scorecard-execution", backpressure=False)
         self._lock = threading.Lock()
         self._running: dict[int, _Execution] = {}
         self._stopping = False  # the server is stopping: runs stay executing, to resume at start
+        self._leases = ExecutionLeases(engine, settings.scoring_lease_seconds, self._held, self._cancel_here)
 
     # -- the database ------------------------------------------------------------------------------
 
@@ -159,17 +166,44 @@ class Executions:
     # -- starting, resuming, cancelling --------------------------------------------------------
 
     def start(self, run_id: int, concurrency: int = DEFAULT_CONCURRENCY) -> None:
+        if self._queue is not None:  # a lost message is found by the workers' sweep (resume)
+            self._queue.nudge(EXECUTE, run_id, concurrency)
+            return
+        execution = self._register(run_id)
+        if execution is not None:
+            self._jobs.submit(self._execute, run_id, concurrency, execution)
+
+    def execute_here(self, run_id: int, concurrency: int) -> None:
+        """Execute the run on the calling thread (a worker's task), unless it executes here already."""
+        execution = self._register(run_id)
+        if execution is not None:
+            self._execute(run_id, concurrency, execution)
+
+    def _register(self, run_id: int) -> _Execution | None:
         with self._lock:
             if run_id in self._running:
-                return
+                return None
             execution = self._running[run_id] = _Execution()
-        self._jobs.submit(self._execute, run_id, concurrency, execution)
+            return execution
+
+    def _held(self) -> list[int]:
+        with self._lock:
+            return list(self._running)
+
+    def _cancel_here(self, run_id: int) -> None:
+        """The run stopped executing through another process (a cancel): stop calling its system."""
+        with self._lock:
+            execution = self._running.get(run_id)
+        if execution is not None:
+            log.info("run %s no longer executes: stopping its calls", run_id)
+            execution.cancel()
 
     def resume(self) -> None:
-        """Start every server run still executing (a previous process died or stopped under it)."""
+        """Start every server run still executing that no process holds (the one executing it
+        died or stopped under it, or its message to the workers was lost)."""
         with self.session() as session:
             candidates = session.exec(
-                select(Run).where(col(Run.source).in_(SERVER_SOURCES), col(Run.status).in_(list(EXECUTING)))
+                select(Run).where(col(Run.source).in_(SERVER_SOURCES), col(Run.status).in_(list(EXECUTING)), lapsed())
             ).all()
             resumed = [run.id for run in candidates if run.id is not None and is_server_run(session, run)]
         for run_id in resumed:
@@ -185,6 +219,7 @@ class Executions:
 
     def stop(self) -> None:
         """Stop every execution, keeping its records; the runs resume when the server starts again."""
+        self._leases.stop()
         with self._lock:
             self._stopping = True
             executions = list(self._running.values())
@@ -195,8 +230,9 @@ class Executions:
     # -- one run, on a worker thread -------------------------------------------------------------
 
     def _execute(self, run_id: int, concurrency: int, execution: _Execution) -> None:
+        taken = threading.Event()
         try:
-            plan = self._plan(run_id)
+            plan = self._plan(run_id, taken)
             if plan is not None and not execution.cancelled:
                 asyncio.run(self._call_system(run_id, plan, concurrency, execution))
                 if not self._stopping:
@@ -208,13 +244,20 @@ class Executions:
             execution.stopped.set()
             with self._lock:
                 self._running.pop(run_id, None)
+            if taken.is_set():
+                self._leases.release(run_id)
 
-    def _plan(self, run_id: int) -> _Plan | None:
-        """What is left to do, or None when the run no longer executes here."""
+    def _plan(self, run_id: int, taken: threading.Event) -> _Plan | None:
+        """What is left to do, or None when the run no longer executes here (or executes in
+        another process); ``taken`` is set once this process holds the run's lease."""
         with self.session() as session:
             run = session.get(Run, run_id)
             if run is None or run.status not in EXECUTING or not is_server_run(session, run):
                 return None
+            if not self._leases.take(session, run_id):
+                log.info("run %s is executing in another process", run_id)
+                return None
+            taken.set()
             version = session.get_one(SystemVersion, run.system_version_id)
             testset = session.get(Testset, run.testset_id) if run.testset_id is not None else None
             if testset is None:
@@ -347,9 +390,9 @@ def cancel_run(executions: Executions, session: Session, run: Run, by: str) -> R
     return run
 
 
-def init_app(app: Flask, engine: Engine) -> None:
+def init_app(app: Flask, engine: Engine, queue: TaskQueue | None) -> None:
     settings = settings_of(app)
-    executions = app.extensions[EXTENSION] = Executions(app, engine, settings)
+    executions = app.extensions[EXTENSION] = Executions(app, engine, settings, queue)
     if settings.scoring_enabled:  # a real server, not a one-off app (CLI, tests of other parts)
         executions.resume()
 

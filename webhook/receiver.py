@@ -77,11 +77,15 @@ def receive():
         return answer(202, "ignored", event=event, action=action)
     if not deliveries.claim(delivery_id, event, action):
         return answer(202, "already processed", delivery=delivery_id)
+    work = Event(event, action, payload, delivery_id, service, deliveries.engine)
     try:
-        service.jobs.submit(process, handler, Event(event, action, payload, delivery_id, service, deliveries.engine))
-    except RuntimeError:  # the job pool is shutting down: let GitHub's redelivery find it failed
-        deliveries.fail(delivery_id, "the service was shutting down; redeliver")
-        return answer(503, "The service is shutting down; redeliver this delivery shortly")
+        if service.deliver_elsewhere is not None:
+            service.deliver_elsewhere(work)
+        else:
+            service.jobs.submit(process, handler, work)
+    except RuntimeError:  # shutting down, or the queue is unreachable: let GitHub's redelivery find it failed
+        deliveries.fail(delivery_id, "the service could not take it (shutting down, or its queue is down); redeliver")
+        return answer(503, "The service cannot take deliveries just now; redeliver this delivery shortly")
     return answer(202, "accepted", delivery=delivery_id)
 
 

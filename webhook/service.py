@@ -3,7 +3,9 @@ how to reach GitHub (the settings), and the background jobs."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from github import Github
@@ -17,6 +19,9 @@ from scorecard_core.settings import Settings
 from .github_client import github_for
 from .scorecard import Scorecard
 
+if TYPE_CHECKING:
+    from .events import Event
+
 EXTENSION = "scorecard.webhook"
 # Looking for a run's scores when Scorecard does not report them (hosted): bounded, backing off.
 SCORING_CHECKS = Backoff(first=2.0, longest=60.0, give_up_after=30 * 60.0)
@@ -28,6 +33,9 @@ class WebhookService:
     settings: Settings
     jobs: Jobs
     scoring_checks: Backoff = SCORING_CHECKS
+    # Set where deliveries are processed by workers on a queue rather than by ``jobs``; raises
+    # RuntimeError when it cannot take one (GitHub redelivers it).
+    deliver_elsewhere: Callable[[Event], None] | None = None
 
     def github(self, connection: GitHubConnection) -> Github:
         return github_for(connection, self.settings)

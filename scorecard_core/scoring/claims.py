@@ -107,15 +107,32 @@ def claimable_count(engine: Engine, ai: bool, leases: Leases) -> int:
         return session.exec(select(func.count()).where(_claimable(ai, leases, utcnow()))).one()
 
 
+def claimed_count(engine: Engine, ai: bool) -> int:
+    """Scores of one kind someone holds a live claim on: work in progress."""
+    with Session(engine) as session:
+        return session.exec(
+            select(func.count()).where(
+                col(Score.scored_by) == ("ai" if ai else "heuristic"),
+                col(Score.status) == "running",
+                col(Score.lease_until) >= utcnow(),
+            )
+        ).one()
+
+
 def renew(engine: Engine, score_ids: Iterable[int], leases: Leases) -> None:
     ids = list(score_ids)
     if not ids:
         return
+    # SKIP LOCKED: a row another transaction is writing (its result being stored, its lapsed
+    # lease claimed by another process) needs no renewal, and waiting for it could deadlock.
+    held = (
+        select(col(Score.id))
+        .where(col(Score.id).in_(ids), col(Score.status) == "running")
+        .with_for_update(skip_locked=True)
+    )
     with session_scope(engine) as session:
         session.execute(
-            update(Score)
-            .where(col(Score.id).in_(ids), col(Score.status) == "running")
-            .values(lease_until=utcnow() + leases.length)
+            update(Score).where(col(Score.id).in_(held.scalar_subquery())).values(lease_until=utcnow() + leases.length)
         )
 
 
