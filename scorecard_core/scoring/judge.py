@@ -34,7 +34,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from ..errors import ScorecardError
 from ..metrics import DEFAULT_EVAL_MODEL
-from ..model_errors import describe_model_error
+from ..model_errors import WHERE_SETTINGS, describe_model_error
 from ..storable import storable_json, storable_text
 from . import loop_thread
 from .chat_http import ChatEndpoint, backoff
@@ -205,7 +205,10 @@ def prepare(
 
 
 async def _ask_until_usable(base_url: str, api_key: str, max_retries: int, judgement: Judgement) -> JudgeResult:
-    client = client_for(base_url, api_key, max_retries)
+    try:
+        client = client_for(base_url, api_key, max_retries)
+    except ValueError as exc:  # a base URL that is no http(s) URL
+        return JudgeResult(None, f"the judge's {exc}; {WHERE_SETTINGS}")
     model, output_type = judgement.model, judgement.output_type
     messages = [{"role": "system", "content": judgement.system_prompt}, {"role": "user", "content": judgement.prompt}]
     correction: list[dict[str, str]] = []

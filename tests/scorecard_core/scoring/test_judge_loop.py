@@ -157,3 +157,14 @@ def test_one_loop_thread_however_many_threads_ask_at_first_use():
     with ThreadPoolExecutor(max_workers=16) as pool:
         loops = set(pool.map(first_use, range(16)))
     assert len(loops) == 1 and len(loop_threads()) == 1
+
+
+def test_a_base_url_that_is_not_http_is_an_error_naming_it_and_the_setting():
+    result = judge_module.judge_record(
+        ai_metric(), inputs={}, outputs={}, expected={}, base_url="localhost:11434/v1", api_key=API_KEY
+    )
+    assert result.score is None
+    assert result.error == (
+        "the judge's base URL 'localhost:11434/v1' must be an http:// or https:// URL; "
+        "check SCORECARD_OPENAI_BASE_URL / OPENAI_BASE_URL"
+    )
