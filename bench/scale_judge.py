@@ -34,7 +34,8 @@ from typing import Any
 import openai
 
 from scorecard_core.scoring import judge
-from scorecard_core.scoring.judge import Judgement, parse_score, prepare, response_format
+from scorecard_core.scoring.judge import Judgement, prepare, response_format
+from scorecard_core.scoring.judge_answer import parse_score
 
 CONCURRENCY = 256
 JUDGE_DELAY = 0.2

@@ -18,9 +18,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
-import math
 import os
-import re
 import threading
 import weakref
 from collections.abc import Mapping
@@ -38,8 +36,8 @@ from ..model_errors import WHERE_SETTINGS, describe_model_error
 from ..storable import storable_json, storable_text
 from . import loop_thread
 from .chat_http import ChatEndpoint, backoff
+from .judge_answer import MalformedAnswer, parse_score
 from .prompts import DEFAULT_PROMPT_TEMPLATE, correction_prompt, system_prompt
-from .shapes import SCORE_KEYS
 
 # Transport retries (429, 408, 409, 5xx, connection errors), done by the HTTP client with
 # exponential backoff, or exactly the server's Retry-After when it sends one.
@@ -63,9 +61,6 @@ SCORE_SCHEMAS: dict[str, dict[str, Any]] = {
     "int": {"type": "integer", "minimum": 1, "maximum": 5},
     "float": {"type": "number", "minimum": 0, "maximum": 1},
 }
-TRUE_WORDS = {"true", "yes", "pass", "passed"}
-FALSE_WORDS = {"false", "no", "fail", "failed"}
-CODE_FENCE = re.compile(r"```[a-zA-Z]*\s*(.*?)```", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -102,12 +97,6 @@ def usage_of(model: str, prompt_tokens: int = 0, completion_tokens: int = 0, cac
         "totalTokens": prompt_tokens + completion_tokens,
         "cached": cached,
     }
-
-
-class MalformedAnswer(ScorecardError):
-    """The judge's answer holds no usable score; the message says what was wrong."""
-
-    code = "MALFORMED_JUDGE_ANSWER"
 
 
 class UnreadableBody(ScorecardError):
@@ -402,59 +391,3 @@ def render_prompt(
     return _compiled(template).render(
         inputs=inputs or {}, outputs=outputs or {}, expected=expected or {}, guidelines=guidelines or ""
     )
-
-
-# -- the answer ------------------------------------------------------------------------------
-
-
-def parse_score(text: str, output_type: str) -> dict[str, Any]:
-    """Scorecard's score from the judge's answer, tolerating code fences, prose around the JSON
-    and scores written as strings; raises :class:`MalformedAnswer` saying what is wrong."""
-    if not text.strip():
-        raise MalformedAnswer("the answer was empty")
-    answer = _find_score_object(text, SCORE_KEYS[output_type])
-    if answer is None:
-        raise MalformedAnswer('the answer held no JSON object with a "score"')
-    value = answer.get("score", answer.get(SCORE_KEYS[output_type]))
-    reasoning = answer.get("reasoning")
-    if not isinstance(reasoning, str):
-        reasoning = "" if reasoning is None else json.dumps(reasoning)
-    return {SCORE_KEYS[output_type]: _coerce_score(value, output_type), "reasoning": reasoning}
-
-
-def _find_score_object(text: str, scorecard_key: str) -> dict[str, Any] | None:
-    decoder = json.JSONDecoder()
-    for candidate in [*CODE_FENCE.findall(text), text]:
-        for start in (i for i, char in enumerate(candidate) if char == "{"):
-            try:
-                value, _ = decoder.raw_decode(candidate, start)
-            except ValueError:
-                continue
-            if isinstance(value, dict) and ("score" in value or scorecard_key in value):
-                return value
-    return None
-
-
-def _coerce_score(value: Any, output_type: str) -> bool | int | float:
-    if output_type == "boolean":
-        if isinstance(value, bool):
-            return value
-        word = value.strip().lower() if isinstance(value, str) else None
-        if word in TRUE_WORDS or word in FALSE_WORDS:
-            return word in TRUE_WORDS
-        raise MalformedAnswer(f"score {value!r} is not true or false")
-    number = value
-    if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            raise MalformedAnswer(f"score {value!r} is not a number") from None
-    if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
-        raise MalformedAnswer(f"score {value!r} is not a number")
-    if output_type == "int":
-        if number != int(number) or not 1 <= number <= 5:
-            raise MalformedAnswer(f"score {value!r} is not an integer from 1 to 5")
-        return int(number)
-    if not 0 <= number <= 1:
-        raise MalformedAnswer(f"score {value!r} is not a number from 0 to 1")
-    return float(number)
