@@ -24,6 +24,7 @@ site_packages() {
 }
 
 build() {
+  cd "$ACTION_PATH" # not the user's project: its uv.toml or [tool.uv] settings are for its own installs
   if command -v uv >/dev/null 2>&1; then
     uv venv --quiet --python "$python" "$venv"
     uv pip install --quiet --python "$venv/bin/python" --no-deps --require-hashes -r "$requirements"
