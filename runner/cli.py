@@ -29,7 +29,7 @@ from .config import RunnerConfig, load
 from .execute import Work, execute, pending_work
 from .progress import Progress
 from .scorecard_api import RunnerApi
-from .shards import find_gaps, hosted_failed_calls
+from .shards import find_gaps, tally_records
 from .systems import make_system
 from .upload import Uploader
 from .waiting import ScoresTimedOut, wait_for_scores
@@ -229,11 +229,11 @@ def check_records(config: RunnerConfig, api: RunnerApi, run: dict[str, Any]) -> 
     hosted Scorecard the records whose call failed (the shards' uploaders knew them, not this job).
     Then scoring starts, incomplete or not, so the report shows what is there."""
     with workflow.group("Scorecard: check every testcase has its records"):
-        records = api.records(str(run["id"]))
-        gaps = find_gaps(api.testcase_pages(config.testset_id), records, config.trials)
+        recorded, hosted_failed_calls = tally_records(api.records(str(run["id"])))
+        gaps = find_gaps(api.testcase_pages(config.testset_id), recorded, config.trials)
         print(f"{len(gaps.testcase_ids) - len(gaps.missing)} of {len(gaps.testcase_ids)} testcases have their records")
         api.end_execution(str(run["id"]))
-    return gaps.problems(config.shard_count), set() if api.extended else hosted_failed_calls(records)
+    return gaps.problems(config.shard_count), set() if api.extended else hosted_failed_calls
 
 
 def main() -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,9 +76,27 @@ class Gaps:
         ]
 
 
-def find_gaps(pages: Iterable[list[dict[str, Any]]], records: Iterable[dict[str, Any]], trials: int) -> Gaps:
-    """What the run (its ``records``) lacks of the testset (its testcase ``pages``)."""
-    recorded = Counter(str(r["testcaseId"]) for r in records if r.get("testcaseId"))
+def tally_records(records: Iterable[dict[str, Any]]) -> tuple[Counter[str], set[str]]:
+    """One pass over a run's records, which may stream in (a big run's do not fit in memory): how
+    many each testcase has, and which look like a failed call uploaded to hosted Scorecard. That
+    API keeps no record error, so a shard uploads a failed call with outputs ``{"error": ...}``
+    only; the report job, which uploaded nothing, knows them by that shape."""
+    recorded: Counter[str] = Counter()
+    failed_calls: set[str] = set()
+    for record in records:
+        if record.get("testcaseId"):
+            recorded[str(record["testcaseId"])] += 1
+        if not record.get("error") and _error_only(record.get("outputs")):
+            failed_calls.add(str(record["id"]))
+    return recorded, failed_calls
+
+
+def _error_only(outputs: Any) -> bool:
+    return isinstance(outputs, dict) and list(outputs) == ["error"] and isinstance(outputs["error"], str)
+
+
+def find_gaps(pages: Iterable[list[dict[str, Any]]], recorded: Mapping[str, int], trials: int) -> Gaps:
+    """What the run lacks of the testset (its testcase ``pages``), given each testcase's records."""
     testcase_ids: list[str] = []
     missing: list[str] = []
     for page in pages:
@@ -88,14 +106,3 @@ def find_gaps(pages: Iterable[list[dict[str, Any]]], records: Iterable[dict[str,
             if recorded.get(testcase_id, 0) < trials:
                 missing.append(testcase_id)
     return Gaps(testcase_ids, missing, trials)
-
-
-def hosted_failed_calls(records: Iterable[dict[str, Any]]) -> set[str]:
-    """The records whose call failed, on hosted Scorecard, as the report job finds them: that API
-    keeps no record error, so a shard uploads a failed call with outputs ``{"error": ...}`` only,
-    and the report job, which uploaded nothing, knows them by that shape."""
-    return {str(record["id"]) for record in records if not record.get("error") and _error_only(record.get("outputs"))}
-
-
-def _error_only(outputs: Any) -> bool:
-    return isinstance(outputs, dict) and list(outputs) == ["error"] and isinstance(outputs["error"], str)

@@ -13,7 +13,7 @@ import pytest
 from runner.cli import check_records, run_system
 from runner.config import ConfigError, load
 from runner.scorecard_api import RunnerApi
-from runner.shards import Gaps, Shard, find_gaps, hosted_failed_calls, shard_of
+from runner.shards import Gaps, Shard, find_gaps, shard_of, tally_records
 from tests.runner.test_config import BASE
 from tests.runner.test_runner_cli import CRASHY_SYSTEM, run_runner
 from tests.server.test_scoring_lifecycle import EXACT, make_project, metric
@@ -52,17 +52,17 @@ def test_a_malformed_shard_is_refused(text):
 PAGES = [[{"id": i} for i in range(1, 6)], [{"id": i} for i in range(6, 10)]]
 
 
-def records_of(*testcase_ids: int) -> list[dict]:
-    return [{"id": str(100 + n), "testcaseId": str(t)} for n, t in enumerate(testcase_ids)]
+def recorded(*testcase_ids: int) -> Counter[str]:
+    return Counter(str(t) for t in testcase_ids)
 
 
 def test_a_complete_run_has_no_gaps():
-    assert find_gaps(PAGES, records_of(*range(1, 10)), trials=1).problems(3) == []
+    assert find_gaps(PAGES, recorded(*range(1, 10)), trials=1).problems(3) == []
 
 
 def test_the_missing_testcases_are_put_down_to_their_shards():
     lost = [t for t in range(1, 10) if shard_of(str(t), 3) == 2]
-    gaps = find_gaps(PAGES, records_of(*(t for t in range(1, 10) if t not in lost)), trials=1)
+    gaps = find_gaps(PAGES, recorded(*(t for t in range(1, 10) if t not in lost)), trials=1)
     assert gaps.missing == [str(t) for t in lost]
     assert gaps.problems(3) == [
         f"shard 2/3 failed: {len(lost)} of its {len(lost)} testcases have no record; re-run it to fill them"
@@ -70,14 +70,14 @@ def test_the_missing_testcases_are_put_down_to_their_shards():
 
 
 def test_without_a_shard_count_the_missing_testcases_are_named():
-    gaps = find_gaps(PAGES, records_of(1, 2), trials=1)
+    gaps = find_gaps(PAGES, recorded(1, 2), trials=1)
     [problem] = gaps.problems(None)
     assert problem.startswith("the run is incomplete: 7 of 9 testcases have no record (testcase 3, 4, 5, 6, 7, ...)")
     assert "`shard-count`" in problem
 
 
 def test_with_trials_a_testcase_needs_every_trial():
-    gaps = find_gaps(PAGES, records_of(*range(1, 10), *range(1, 9)), trials=2)
+    gaps = find_gaps(PAGES, recorded(*range(1, 10), *range(1, 9)), trials=2)
     assert gaps.missing == ["9"]
     assert gaps.problems(1) == [
         "shard 1/1 failed: 1 of its 9 testcases have fewer than 2 records; re-run it to fill them"
@@ -93,7 +93,8 @@ def test_on_hosted_scorecard_failed_calls_are_known_by_their_outputs():
         {"id": 4, "outputs": {"error": {"code": 3}}},
         {"id": 5, "outputs": {"error": "x"}, "error": "x"},  # our server keeps the error itself
     ]
-    assert hosted_failed_calls(records) == {"1"}
+    assert tally_records(records) == (Counter(), {"1"})
+    assert tally_records(iter([{"id": 1, "testcaseId": 7}, {"id": 2, "testcaseId": "7"}])) == (Counter({"7": 2}), set())
 
 
 # -- the inputs ----------------------------------------------------------------------------------
