@@ -6,7 +6,8 @@ every request); this spends ~0.1 ms. It keeps what the judge relies on from the 
 keep-alive connections pooled per endpoint, the same retries (408, 409, 429, 5xx, connection
 faults and timeouts; ``x-should-retry``; Retry-After or Retry-After-Ms up to two minutes, else
 exponential backoff with jitter) and failures raised as the openai client's exception types, so
-``model_errors.describe_model_error`` words them the same way.
+``model_errors.describe_model_error`` words them the same way. It also honours the proxy settings of
+the environment (``http_proxy``) and SSL_CERT_FILE / SSL_CERT_DIR, as httpx does.
 
 An endpoint pools connections on the event loop it first runs on; use it from that loop only.
 """
@@ -27,6 +28,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import openai
+
+from .http_proxy import proxy_for, tunnel
 
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
@@ -97,9 +100,14 @@ class ChatEndpoint:
         self._base_path = url.path.rstrip("/") + "/"
         self._query = f"?{url.query}" if url.query else ""
         host = self._host if url.port is None else f"{self._host}:{url.port}"
+        self._proxy = proxy_for(url.scheme, self._host)
+        through_proxy = self._proxy is not None and self._tls is None  # HTTPS tunnels instead
+        # A proxy is asked for plain HTTP with the absolute URL.
+        self._target_prefix = f"http://{host}" if through_proxy else ""
         self._headers = (
             f"Host: {host}\r\nAuthorization: Bearer {api_key}\r\nContent-Type: application/json\r\n"
             "Accept: application/json\r\nAccept-Encoding: gzip, deflate\r\nUser-Agent: scorecard\r\n"
+            + (self._proxy.authorization_header if through_proxy and self._proxy else "")
         ).encode()
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
 
@@ -109,7 +117,7 @@ class ChatEndpoint:
         once the retries are spent."""
         payload = json.dumps(body, ensure_ascii=False).encode()
         request = (
-            f"POST {self._base_path}{path}{self._query} HTTP/1.1\r\n".encode()
+            f"POST {self._target_prefix}{self._base_path}{path}{self._query} HTTP/1.1\r\n".encode()
             + self._headers
             + b"Content-Length: %d\r\n\r\n" % len(payload)
             + payload
@@ -164,9 +172,15 @@ class ChatEndpoint:
             if not reader.at_eof() and not writer.is_closing():
                 return reader, writer, True
             writer.close()
-        reader, writer = await asyncio.open_connection(
-            self._host, self._port, ssl=self._tls, server_hostname=self._host if self._tls else None
-        )
+        if self._proxy is None:
+            reader, writer = await asyncio.open_connection(
+                self._host, self._port, ssl=self._tls, server_hostname=self._host if self._tls else None
+            )
+        elif self._tls is None:
+            reader, writer = await asyncio.open_connection(self._proxy.host, self._proxy.port)
+        else:
+            sock = await tunnel(self._proxy, self._host, self._port)
+            reader, writer = await asyncio.open_connection(sock=sock, ssl=self._tls, server_hostname=self._host)
         return reader, writer, False
 
     async def aclose(self) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import ssl
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -30,7 +31,9 @@ def http_answer(body: bytes, *headers: str, status: str = "200 OK") -> bytes:
     return f"HTTP/1.1 {status}\r\n{head}\r\n".encode() + body
 
 
-async def serve(answer: Answer, close_after_each: bool = False) -> tuple[asyncio.base_events.Server, list[int]]:
+async def serve(
+    answer: Answer, close_after_each: bool = False, tls: ssl.SSLContext | None = None
+) -> tuple[asyncio.base_events.Server, list[int]]:
     """A raw HTTP/1.1 server: ``answer(n)`` for the nth request; returns it and the connections'
     request counts."""
     per_connection: list[int] = []
@@ -59,7 +62,7 @@ async def serve(answer: Answer, close_after_each: bool = False) -> tuple[asyncio
             pass
         writer.close()
 
-    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=tls)
     return server, per_connection
 
 
