@@ -1,6 +1,6 @@
 """One run filled by several jobs: which testcases a shard runs, and what a run still lacks.
 
-A testcase belongs to shard ``i`` of ``N`` when the SHA-256 of its ID (the decimal string), read
+A testcase belongs to shard ``i`` of ``N`` when the SHA-256 of its ID (the string, UTF-8), read
 as a number, mod ``N`` is ``i - 1``. Every job computes the same split on its own, a page of
 testcases at a time, so nothing has to be coordinated or passed between jobs, and the split stays
 put when the testset grows (a testcase never changes shard unless ``N`` does).
