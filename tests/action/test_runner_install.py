@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tests.fakes.github_server import ACTIONS_TOKEN
 from tests.runner.test_runner_cli import (  # noqa: F401 (fixtures)
@@ -37,6 +40,11 @@ SERVER_ONLY = {
     "runner.systems.templates",
 }
 MAX_MEGABYTES = 30
+REQUIREMENTS = ROOT / "runner" / "requirements.txt"
+
+
+def pins() -> dict[str, str]:
+    return dict(re.findall(r"^([\w.-]+)==([^\s;]+)", REQUIREMENTS.read_text(), re.MULTILINE))
 
 
 def source_of(module: str) -> Path | None:
@@ -91,11 +99,8 @@ def installed(request, tmp_path_factory) -> RunnerInstall:
 def test_the_install_holds_only_the_runners_requirements(installed):
     assert installed.megabytes <= MAX_MEGABYTES
     assert not (installed.site_packages / "pip").exists()
-    pinned = {
-        line.split("==")[0] for line in (ROOT / "runner" / "requirements.txt").read_text().splitlines() if "==" in line
-    }
     found = {p.name.partition("-")[0].lower().replace("_", "-") for p in installed.site_packages.glob("*.dist-info")}
-    assert found <= pinned and {"pygithub", "httpx", "requests"} <= found
+    assert found <= set(pins()) and {"pygithub", "httpx", "requests"} <= found
     assert (installed.site_packages / "scorecard-runner.pth").read_text().strip() == str(ROOT)
 
 
@@ -169,3 +174,13 @@ def test_a_reused_python_skips_the_cache(tmp_path):
     assert Path(env["GITHUB_OUTPUT"]).read_text() == ""
     run_step("install", env)
     assert Path(env["GITHUB_OUTPUT"]).read_text() == f"python={sys.executable}\n"
+
+
+def test_the_pins_fall_within_the_projects_ranges():
+    # pyproject.toml's `dependencies = [...]`, read without tomllib (Python 3.11+).
+    block = re.search(r"^dependencies = \[(.*?)^\]", (ROOT / "pyproject.toml").read_text(), re.MULTILINE | re.DOTALL)
+    declared = re.findall(r'^\s*"([^"]+)"', block.group(1), re.MULTILINE)
+    ranges = {canonicalize_name((r := Requirement(line)).name): r.specifier for line in declared}
+    checked = {name: version for name, version in pins().items() if name in ranges}
+    assert {"requests", "urllib3", "pygithub", "httpx", "typing-extensions"} <= set(checked)
+    assert {name: v for name, v in checked.items() if v not in ranges[name]} == {}
