@@ -12,7 +12,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Collection, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -122,22 +122,27 @@ def build_report(
 ) -> tuple[ReportContext, dict]:
     """The report and the results file; ``gaps`` (what a sharded run lacks) fail the check too."""
     baseline = api.baseline_for(config, run)
-    records = api.records(str(run["id"]))
-    for record in records:
-        record_id = str(record["id"])
-        if record_id in failed_record_ids and not record.get("error"):
-            # Hosted Scorecard: its judge scored our error text; it is a failed call.
-            record["error"] = str((record.get("outputs") or {}).get("error") or "the system call failed")
-        for name, value in (call_facts or {}).get(record_id, {}).items():
-            if value is not None and record.get(name) is None:  # what hosted Scorecard does not keep
-                record[name] = value
+
+    def completed(records: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """The records as they stream in (100k would not fit in memory as JSON), with what
+        hosted Scorecard does not keep."""
+        for record in records:
+            record_id = str(record["id"])
+            if record_id in failed_record_ids and not record.get("error"):
+                # Hosted Scorecard: its judge scored our error text; it is a failed call.
+                record["error"] = str((record.get("outputs") or {}).get("error") or "the system call failed")
+            for name, value in (call_facts or {}).get(record_id, {}).items():
+                if value is not None and record.get(name) is None:  # what hosted Scorecard does not keep
+                    record[name] = value
+            yield record
+
     context = report_context(
         run,
         api.metrics([str(m) for m in run.get("metricIds", [])]),
-        records,
+        completed(api.each_record(str(run["id"]))),
         policy,
         config.testset_id,
-        baseline=(baseline, api.records(str(baseline["id"]))) if baseline is not None else None,
+        baseline=(baseline, api.each_record(str(baseline["id"]))) if baseline is not None else None,
         run_url=url,
         actions_url=config.git.actions_run_url,
         commit_sha=config.git.sha,

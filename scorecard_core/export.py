@@ -74,46 +74,56 @@ def rows(session: Session, run: Run) -> Iterator[list[str]]:
         header += [f"{name} score", f"{name} passed", f"{name} reasoning", f"{name} error"]
     yield [safe_cell(h) for h in header]
 
+    for record, scores in records_with_scores(session, id_of(run)):
+        by_version = {score.metric_version_id: score for score in scores}
+        row = [
+            str(record.id),
+            str(record.testcase_id or ""),
+            safe_cell(record.inputs),
+            safe_cell(record.expected),
+            safe_cell(record.outputs),
+            safe_cell(record.error or ""),
+            *_call_cells(record),
+        ]
+        for version in versions:
+            score = by_version.get(version.id)
+            verdict = (
+                passes(version.config["output_type"], version.config.get("passing_threshold"), score.score)
+                # A score that does not fit its metric (validation errors) says nothing of passing.
+                if score is not None and score.status == "scored" and not score.validation_errors
+                else None
+            )
+            reasoning = (score.score or {}).get("reasoning", "") if score is not None else ""
+            row += [
+                _score_cell(score),
+                "" if verdict is None else str(verdict).lower(),
+                safe_cell(reasoning if isinstance(reasoning, str) else json.dumps(reasoning)),
+                safe_cell(score.error or "") if score is not None else "",
+            ]
+        yield row
+
+
+def records_with_scores(session: Session, run_id: int) -> Iterator[tuple[Record, list[Score]]]:
+    """The run's records in ID order, each with its scores, read ``RECORDS_PER_QUERY`` at a time:
+    a run of 100k records is never loaded whole."""
     last_id = 0
     while True:
         records = session.exec(
             select(Record)
-            .where(col(Record.run_id) == run.id, col(Record.id) > last_id)
+            .where(col(Record.run_id) == run_id, col(Record.id) > last_id)
             .order_by(col(Record.id))
             .limit(RECORDS_PER_QUERY)
         ).all()
         if not records:
             return
         last_id = id_of(records[-1])
-        by_record: dict[int, dict[str, Score]] = defaultdict(dict)
-        for stored in session.exec(select(Score).where(col(Score.record_id).in_([r.id for r in records]))):
-            by_record[stored.record_id][stored.metric_version_id] = stored
+        by_record: dict[int, list[Score]] = defaultdict(list)
+        for stored in session.exec(
+            select(Score).where(col(Score.record_id).in_([r.id for r in records])).order_by(col(Score.id))
+        ):
+            by_record[stored.record_id].append(stored)
         for record in records:
-            row = [
-                str(record.id),
-                str(record.testcase_id or ""),
-                safe_cell(record.inputs),
-                safe_cell(record.expected),
-                safe_cell(record.outputs),
-                safe_cell(record.error or ""),
-                *_call_cells(record),
-            ]
-            for version in versions:
-                score = by_record[id_of(record)].get(version.id)
-                verdict = (
-                    passes(version.config["output_type"], version.config.get("passing_threshold"), score.score)
-                    # A score that does not fit its metric (validation errors) says nothing of passing.
-                    if score is not None and score.status == "scored" and not score.validation_errors
-                    else None
-                )
-                reasoning = (score.score or {}).get("reasoning", "") if score is not None else ""
-                row += [
-                    _score_cell(score),
-                    "" if verdict is None else str(verdict).lower(),
-                    safe_cell(reasoning if isinstance(reasoning, str) else json.dumps(reasoning)),
-                    safe_cell(score.error or "") if score is not None else "",
-                ]
-            yield row
+            yield record, by_record[id_of(record)]
 
 
 def stream_csv(engine: Engine, run_id: int) -> Iterator[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,15 +19,17 @@ from .comparison import compare_summaries
 from .gate import GatePolicy, GateResult, Thresholds, evaluate, meets, no_successful_call
 from .markdown_escape import CELL_LIMIT, SNIPPET_LIMIT, escape_cell, escape_text, inline_code, link
 from .markdown_evidence import REASON_LIMIT, comparison_sentence, evidence_notes, flaky_testcases, usage_line
-from .prices import ModelPrice
-from .report import FailingCase, RunSummary, failing_cases, summarize_wire
+from .prices import DEFAULT_PRICES, ModelPrice
+from .report import FailingCase, RunSummary, WireTally, WorstCases
 from .run_status import FINISHED, IN_PROGRESS, RunStatus
-from .usage import RunUsage, usage_from_wire
+from .usage import RunUsage, UsageTally
 from .wording import percent
 
 GITHUB_COMMENT_LIMIT = 65_536
 # Below this even the verdict and the "see the full run" note may not fit.
 MIN_CHARS = 1_000
+# The failing cases a report keeps, worst first: about as many as a 1 MB job summary shows.
+FAILING_KEPT = 3_000
 
 
 @dataclass
@@ -40,13 +42,16 @@ class ReportContext:
     actions_url: str | None = None
     commit_sha: str | None = None
     event: str | None = None  # what started the run, e.g. "pull request #12" or "schedule"
-    failing: list[FailingCase] = field(default_factory=list)
+    failing: list[FailingCase] = field(default_factory=list)  # the worst, worst first
+    failing_count: int | None = None  # how many there were (None: as many as listed)
     marker: str | None = None  # e.g. "<!-- scorecard-eval testset=12 -->"
     alpha: float | None = None  # the significance level of the comparison and the planning figures
     usage: RunUsage | None = None  # latency, tokens and cost, and the baseline's
     baseline_usage: RunUsage | None = None
 
     def __post_init__(self) -> None:
+        if self.failing_count is None:
+            self.failing_count = len(self.failing)
         if self.marker is not None and not re.fullmatch(r"<!--[^\n]*-->", self.marker):
             raise ValueError(f"marker must be a one-line HTML comment, got {self.marker!r}")
 
@@ -59,10 +64,10 @@ def sticky_marker(testset_id: str | None) -> str:
 def report_context(
     run: dict[str, Any],
     metrics: dict[str, dict[str, Any]],
-    records: list[dict[str, Any]],
+    records: Iterable[dict[str, Any]],
     policy: GatePolicy | Thresholds,
     testset_id: str | None,
-    baseline: tuple[dict[str, Any], list[dict[str, Any]]] | None = None,
+    baseline: tuple[dict[str, Any], Iterable[dict[str, Any]]] | None = None,
     run_url: str | None = None,
     actions_url: str | None = None,
     commit_sha: str | None = None,
@@ -71,31 +76,51 @@ def report_context(
 ) -> ReportContext:
     """A run's report from any Scorecard API's wire JSON (the run, its metrics by ID, its records
     with scores), gated by ``policy`` and compared with ``baseline`` (a run and its records):
-    what the Action and the webhook service both render."""
+    what the Action and the webhook service both render. Each run's records are read once, so
+    they may stream page by page: what stays in memory is per-testcase tallies and the worst
+    ``FAILING_KEPT`` failing cases, not the records."""
     if isinstance(policy, Thresholds):
         policy = GatePolicy(policy)
-    summary = summarize_wire(run, metrics, records)
+    summary, usage, worst = _read(run, metrics, records, prices, FAILING_KEPT)
     comparison, baseline_usage = None, None
     if baseline is not None:
         base_run, base_records = baseline
-        base_summary = summarize_wire(base_run, metrics, base_records)
+        base_summary, baseline_usage, _ = _read(base_run, metrics, base_records, prices, 0)
         comparison = compare_summaries(summary, base_summary, policy.alpha, policy.margins, baseline_label(base_run))
-        baseline_usage = usage_from_wire(base_records, prices)
     return ReportContext(
         title=f"Scorecard eval: testset {testset_id}",
         summary=summary,
         comparison=comparison,
         gate=evaluate(summary, policy, comparison),
         alpha=policy.alpha,
-        usage=usage_from_wire(records, prices),
+        usage=usage,
         baseline_usage=baseline_usage,
         run_url=run_url,
         actions_url=actions_url,
         commit_sha=commit_sha,
         event=event,
-        failing=failing_cases(summary, records),
+        failing=worst.result(),
+        failing_count=worst.count,
         marker=sticky_marker(testset_id),
     )
+
+
+def _read(
+    run: dict[str, Any],
+    metrics: dict[str, dict[str, Any]],
+    records: Iterable[dict[str, Any]],
+    prices: Mapping[str, ModelPrice] | None,
+    failing_kept: int,
+) -> tuple[RunSummary, RunUsage, WorstCases]:
+    """A run's summary, usage and worst failing cases, in one pass over its records."""
+    tally, usage = WireTally(run, metrics), UsageTally()
+    worst = WorstCases(tally.metrics, failing_kept)
+    for record in records:
+        tally.add(record)
+        usage.add_wire(record)
+        if failing_kept:
+            worst.add(record)
+    return tally.result(), usage.result(DEFAULT_PRICES if prices is None else prices), worst
 
 
 def baseline_label(run: dict[str, Any]) -> str:
@@ -262,10 +287,11 @@ def _failing_section(context: ReportContext, budget: int | None) -> str:
     cases = context.failing
     if not cases:
         return ""
-    opener = f"\n\n<details>\n<summary>{_plural(len(cases), 'failing case')}</summary>\n\n"
+    count = context.failing_count or len(cases)
+    opener = f"\n\n<details>\n<summary>{_plural(count, 'failing case')}</summary>\n\n"
     closer = "\n</details>"
     items: list[str] = []
-    room = None if budget is None else budget - len(opener) - len(closer) - len(_more(context, len(cases)))
+    room = None if budget is None else budget - len(opener) - len(closer) - len(_more(context, count))
     for case in cases:
         item = _case(case) + "\n"
         if room is not None:
@@ -273,7 +299,7 @@ def _failing_section(context: ReportContext, budget: int | None) -> str:
             if room < 0:
                 break
         items.append(item)
-    more = _more(context, len(cases) - len(items)) if len(items) < len(cases) else ""
+    more = _more(context, count - len(items)) if len(items) < count else ""
     return opener + "".join(items) + more + closer
 
 

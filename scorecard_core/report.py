@@ -10,6 +10,7 @@ errored, like a score the judge could not produce."""
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from functools import partial
@@ -313,31 +314,55 @@ def _wire_error(score: dict[str, Any]) -> str:
     return "the score does not fit the metric: " + "; ".join(problems)
 
 
-def summarize_wire(
-    run: dict[str, Any], metrics: dict[str, dict[str, Any]], records: list[dict[str, Any]]
-) -> RunSummary:
-    """From ``GET /runs/{id}``, the run's metrics by ID, and its records listed with scores.
-    Records without a score yet count as pending for each metric; records whose system call
-    failed count as failing for each."""
-    summaries = [
-        metric_summary(metric_id, version_id, wire_metric_config(metrics.get(str(metric_id), {})))
-        for metric_id, version_id in zip(run.get("metricIds", []), run.get("metricVersionIds", []))
-    ]
-    rows: list[ScoreRow] = []
-    failed_units = []
-    for record in records:
+class WireTally:
+    """A run's summary from its records as any Scorecard API lists them with their scores, one
+    record at a time: the records may stream page by page, and none is kept. Records without a
+    score yet count as pending for each metric; records whose system call failed count as failing
+    for each."""
+
+    def __init__(self, run: dict[str, Any], metrics: dict[str, dict[str, Any]]):
+        """``run`` from ``GET /runs/{id}``, ``metrics`` the run's metrics by ID."""
+        self.run = run
+        self.metrics = [
+            metric_summary(metric_id, version_id, wire_metric_config(metrics.get(str(metric_id), {})))
+            for metric_id, version_id in zip(run.get("metricIds", []), run.get("metricVersionIds", []))
+        ]
+        self._by_version = {m.metric_version_id: m for m in self.metrics}
+        self._records = 0
+        self._failed_units: list[str] = []
+
+    def add(self, record: dict[str, Any]) -> None:
+        self._records += 1
         unit = unit_of(record.get("testcaseId"), record.get("id"))
         if record.get("error"):
-            failed_units.append(unit)  # a failed call fails every metric, whatever a judge made of it
-            continue
+            self._failed_units.append(unit)  # a failed call fails every metric, whatever a judge made of it
+            return
         seen = set()
         for score in record.get("scores") or []:
-            seen.add(score.get("metricConfigId"))
-            rows.append((unit, score.get("metricConfigId"), _wire_status(score), score.get("score")))
-        rows += [(unit, m.metric_version_id, "pending", None) for m in summaries if m.metric_version_id not in seen]
-    return summarize_rows(
-        str(run["id"]), run.get("status", ""), len(records), summaries, rows, failed_units, run.get("error")
-    )
+            version_id = score.get("metricConfigId")
+            seen.add(version_id)
+            summary = self._by_version.get(version_id)
+            if summary is not None:
+                summary.tally(_wire_status(score), score.get("score"), unit)
+        for summary in self.metrics:
+            if summary.metric_version_id not in seen:
+                summary.tally("pending", None, unit)
+
+    def result(self) -> RunSummary:
+        run = self.run
+        return summarize_rows(
+            str(run["id"]), run.get("status", ""), self._records, self.metrics, (), self._failed_units, run.get("error")
+        )
+
+
+def summarize_wire(
+    run: dict[str, Any], metrics: dict[str, dict[str, Any]], records: Iterable[dict[str, Any]]
+) -> RunSummary:
+    """From ``GET /runs/{id}``, the run's metrics by ID, and its records listed with scores."""
+    tally = WireTally(run, metrics)
+    for record in records:
+        tally.add(record)
+    return tally.result()
 
 
 @dataclass(frozen=True)
@@ -354,11 +379,19 @@ class FailingCase:
     value: float | None
 
 
-def failing_cases(summary: RunSummary, records: list[dict[str, Any]]) -> list[FailingCase]:
-    """Worst first: errors, then the lowest scores."""
-    by_version = {m.metric_version_id: m for m in summary.metrics}
-    found: list[FailingCase] = []
-    for record in records:
+class WorstCases:
+    """A run's failing cases, worst first (errors, then the lowest scores), gathered one record at
+    a time: only the worst ``limit`` are kept (a run may fail 100k times; a report shows a few
+    thousand at most), and ``count`` says how many there were."""
+
+    def __init__(self, metrics: list[MetricSummary], limit: int | None = None):
+        self.count = 0
+        self._by_version = {m.metric_version_id: m for m in metrics}
+        self._limit = limit
+        # A max-heap of the kept cases by their negated order: the root is the first to give up.
+        self._kept: list[tuple[int, float, int, FailingCase]] = []
+
+    def add(self, record: dict[str, Any]) -> None:
         case = partial(
             FailingCase,
             record_id=str(record["id"]),
@@ -368,18 +401,37 @@ def failing_cases(summary: RunSummary, records: list[dict[str, Any]]) -> list[Fa
             outputs=record.get("outputs") or {},
         )
         if record.get("error"):
-            found.append(case(metric_name="(system)", reason=str(record["error"]), value=None))
-            continue
+            self._keep(case(metric_name="(system)", reason=str(record["error"]), value=None))
+            return
         for score in record.get("scores") or []:
-            metric = by_version.get(score.get("metricConfigId"))
+            metric = self._by_version.get(score.get("metricConfigId"))
             if metric is None:
                 continue
             status = _wire_status(score)
             body = score.get("score") or {}
             if status == "error":
-                found.append(case(metric_name=metric.name, reason=_wire_error(score), value=None))
+                self._keep(case(metric_name=metric.name, reason=_wire_error(score), value=None))
             elif status == "scored" and passes(metric.output_type, metric.passing_threshold, body) is False:
                 reasoning = body.get("reasoning")
                 reason = reasoning if isinstance(reasoning, str) else ""
-                found.append(case(metric_name=metric.name, reason=reason, value=score_value(body)))
-    return sorted(found, key=lambda c: (c.value is not None, c.value if c.value is not None else 0.0))
+                self._keep(case(metric_name=metric.name, reason=reason, value=score_value(body)))
+
+    def _keep(self, case: FailingCase) -> None:
+        self.count += 1
+        # Errors (no value) first, then the lowest values, then the first seen; negated for the max-heap.
+        entry = (-(case.value is not None), -(case.value or 0.0), -self.count, case)
+        if self._limit is None or len(self._kept) < self._limit:
+            heapq.heappush(self._kept, entry)
+        elif entry > self._kept[0]:
+            heapq.heapreplace(self._kept, entry)
+
+    def result(self) -> list[FailingCase]:
+        return [entry[-1] for entry in sorted(self._kept, reverse=True)]
+
+
+def failing_cases(summary: RunSummary, records: Iterable[dict[str, Any]]) -> list[FailingCase]:
+    """Every failing case, worst first: errors, then the lowest scores."""
+    worst = WorstCases(summary.metrics)
+    for record in records:
+        worst.add(record)
+    return worst.result()

@@ -79,11 +79,16 @@ class ScorecardApi:
             yield page
 
     def records(self, run_id: str) -> list[dict[str, Any]]:
-        return list(self.client.paginate(f"/runs/{run_id}/records"))
+        return list(self.each_record(run_id))
+
+    def each_record(self, run_id: str) -> Iterator[dict[str, Any]]:
+        """The run's records with their scores, a page fetched as the one before is used up: a run
+        of 100k records never sits in memory whole."""
+        return self.client.paginate(f"/runs/{run_id}/records", limit=PAGE_SIZE)
 
     def recorded_trials(self, run_id: str) -> Counter[str]:
         """How many records each testcase already has: a resumed run skips those trials."""
-        return Counter(str(r["testcaseId"]) for r in self.records(run_id) if r.get("testcaseId"))
+        return Counter(str(r["testcaseId"]) for r in self.each_record(run_id) if r.get("testcaseId"))
 
     def system_config(self, version_id: str) -> dict[str, Any] | None:
         """The config of system version ``version_id``."""
@@ -93,10 +98,11 @@ class ScorecardApi:
         """The metrics by ID."""
         return {str(m): self.client.get(f"/metrics/{m}") for m in metric_ids}
 
-    def report_data(self, run_id: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]], list[dict[str, Any]]]:
-        """The run, its metrics by ID, and its records with scores: what the report renderer needs."""
+    def report_data(self, run_id: str) -> tuple[dict[str, Any], dict[str, dict[str, Any]], Iterator[dict[str, Any]]]:
+        """The run, its metrics by ID, and its records with scores as they stream in: what the
+        report renderer needs (it reads the records once)."""
         run = self.get_run(run_id)
-        return run, self.metrics([str(m) for m in run.get("metricIds", [])]), self.records(run_id)
+        return run, self.metrics([str(m) for m in run.get("metricIds", [])]), self.each_record(run_id)
 
     def baseline_run(
         self, project_id: str, testset_id: str, git_ref: str, *, excluding: str | None = None

@@ -122,6 +122,12 @@ class UsageTally:
         self._judge += tokens
         self._spent(usage.get("model"), tokens)
 
+    def add_wire(self, record: dict[str, Any]) -> None:
+        """A record as the API lists it, with its ``scores``."""
+        self.add_record(record.get("durationMs"), record.get("metadata"))
+        for score in record.get("scores") or ():
+            self.add_score(score.get("usage"))
+
     def _spent(self, model: Any, tokens: TokenCount) -> None:
         self._reported = True
         if tokens.total:
@@ -154,9 +160,7 @@ def usage_from_wire(records: Iterable[dict], prices: Mapping[str, ModelPrice] | 
     """The usage of a run from its records as the API lists them, with their ``scores``."""
     tally = UsageTally()
     for record in records:
-        tally.add_record(record.get("durationMs"), record.get("metadata"))
-        for score in record.get("scores") or ():
-            tally.add_score(score.get("usage"))
+        tally.add_wire(record)
     return tally.result(DEFAULT_PRICES if prices is None else prices)
 
 

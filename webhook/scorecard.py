@@ -7,7 +7,7 @@ renderer) works the same on either. Where they differ, the interface says so in 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any, Protocol
 
 from sqlalchemy import func, or_
@@ -19,7 +19,8 @@ from scorecard_core import wire
 from scorecard_core.client import ScorecardClient
 from scorecard_core.connections import find_connection
 from scorecard_core.db import session_scope
-from scorecard_core.models import GitHubConnection, Record, Run, Score
+from scorecard_core.export import records_with_scores
+from scorecard_core.models import GitHubConnection, Run
 from scorecard_core.run_status import FINISHED
 from scorecard_core.scorecard_api import ScorecardApi
 from scorecard_core.scoring.lifecycle import fail_run
@@ -53,8 +54,9 @@ class Scorecard(Protocol):
         """End the run with an error; True when the caller should publish it (it ended it)."""
         ...
 
-    def report_data(self, run_id: str) -> tuple[dict, dict[str, dict], list[dict]]:
-        """The run, its metrics by ID, and its records with scores: what the renderer needs."""
+    def report_data(self, run_id: str) -> tuple[dict, dict[str, dict], Iterable[dict]]:
+        """The run, its metrics by ID, and its records with scores, to be read once (they may
+        stream page by page): what the renderer needs."""
         ...
 
     def baseline_run(self, run: dict[str, Any], ref: str) -> dict[str, Any] | None:
@@ -117,11 +119,14 @@ class LocalScorecard:
             metrics = {
                 str(m.id): wire.metric(m) for m in run_logic.load_metrics(session, run.project_id, run.metric_ids)
             }
-            records = session.exec(select(Record).where(Record.run_id == run.id).order_by(Record.id)).all()
-            scores: dict[int, list[Score]] = {}
-            for score in session.exec(select(Score).where(Score.run_id == run.id)):
-                scores.setdefault(score.record_id, []).append(score)
-            return wire.run(run), metrics, [wire.record(r, scores.get(r.id, [])) for r in records]
+            return wire.run(run), metrics, self._wire_records(int(run_id))
+
+    def _wire_records(self, run_id: int) -> Iterator[dict[str, Any]]:
+        """The run's records as the API lists them, read a page at a time as the report uses
+        them (a run may hold 100k records); the stream owns its session."""
+        with session_scope(self.engine) as session:
+            for record, scores in records_with_scores(session, run_id):
+                yield wire.record(record, scores)
 
     def baseline_run(self, run, ref):
         if not run.get("testsetId"):
