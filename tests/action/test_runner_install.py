@@ -55,6 +55,17 @@ def source_of(module: str) -> Path | None:
     return None
 
 
+def typing_only(tree: ast.Module) -> set[int]:
+    """The nodes under `if TYPE_CHECKING:`, which never run."""
+    return {
+        id(node)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and ast.unparse(block.test) == "TYPE_CHECKING"
+        for statement in block.body
+        for node in ast.walk(statement)
+    }
+
+
 def reachable_imports() -> tuple[list[str], list[str]]:
     """Our modules that `python -m runner` can import, and every import statement of another
     package in them (at module level or inside a function), as written."""
@@ -68,7 +79,11 @@ def reachable_imports() -> tuple[list[str], list[str]]:
             continue
         modules.add(module)
         package = module if source.name == "__init__.py" else module.rpartition(".")[0]
-        for node in ast.walk(ast.parse(source.read_text())):
+        tree = ast.parse(source.read_text())
+        never_run = typing_only(tree)
+        for node in ast.walk(tree):
+            if id(node) in never_run:
+                continue
             if isinstance(node, ast.Import):
                 named = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
