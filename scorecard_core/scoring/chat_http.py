@@ -209,7 +209,9 @@ async def _read_reply(reader: asyncio.StreamReader) -> tuple[Reply, bool]:
         if name:
             headers[name.strip().lower()] = value.strip()
     reusable = version == "HTTP/1.1" and "close" not in headers.get("connection", "").lower()
-    if "chunked" in headers.get("transfer-encoding", "").lower():
+    if status in (204, 304):
+        body = b""
+    elif "chunked" in headers.get("transfer-encoding", "").lower():
         body = await _read_chunked(reader)
     elif "content-length" in headers:
         body = await reader.readexactly(int(headers["content-length"]))

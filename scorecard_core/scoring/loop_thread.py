@@ -31,6 +31,10 @@ class _LoopThread:
 
 _lock = threading.Lock()
 _current: _LoopThread | None = None
+# A forked child keeps what it inherited of its parent's loop referenced, never finalized: the
+# loop's epoll set is shared with the parent, and closing the parent's sockets here (as a stream
+# writer does when collected) would unregister them from the parent's loop too.
+_inherited: list[_LoopThread] = []
 
 
 def _forget_parents_loop() -> None:
@@ -46,6 +50,8 @@ def _this_process() -> _LoopThread:
     global _current
     with _lock:
         if _current is None or _current.pid != os.getpid():
+            if _current is not None:
+                _inherited.append(_current)
             _current = _LoopThread()
         return _current
 
@@ -72,7 +78,10 @@ def stop(before: Coroutine[Any, Any, Any] | None = None) -> None:
     global _current
     with _lock:
         current, _current = _current, None
-    if current is None or current.pid != os.getpid():
+        if current is not None and current.pid != os.getpid():
+            _inherited.append(current)
+            return
+    if current is None:
         return
 
     async def wind_down() -> None:
