@@ -99,7 +99,8 @@ class ChatEndpoint:
         self._port = url.port or (443 if self._tls else 80)
         self._base_path = url.path.rstrip("/") + "/"
         self._query = f"?{url.query}" if url.query else ""
-        host = self._host if url.port is None else f"{self._host}:{url.port}"
+        host = f"[{self._host}]" if ":" in self._host else self._host  # an IPv6 address
+        host = host if url.port is None else f"{host}:{url.port}"
         self._proxy = proxy_for(url.scheme, self._host)
         through_proxy = self._proxy is not None and self._tls is None  # HTTPS tunnels instead
         # A proxy is asked for plain HTTP with the absolute URL.
@@ -115,7 +116,7 @@ class ChatEndpoint:
         """The 2xx reply to ``body`` POSTed at ``path`` (relative to the base URL); raises
         :class:`EndpointStatusError`, :class:`EndpointConnectionError` or :class:`EndpointTimeoutError`
         once the retries are spent."""
-        payload = json.dumps(body, ensure_ascii=False).encode()
+        payload = json.dumps(body).encode()  # ASCII escapes: a lone surrogate from a record still encodes
         request = (
             f"POST {self._target_prefix}{self._base_path}{path}{self._query} HTTP/1.1\r\n".encode()
             + self._headers

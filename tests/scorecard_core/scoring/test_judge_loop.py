@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from scorecard_core.scoring import judge as judge_module
 from scorecard_core.scoring import loop_thread
 from scorecard_core.scoring.judge import LOOP_STOPPED, judge_record_async
-from tests.scorecard_core.scoring.test_judge import API_KEY, ai_metric, judge
+from tests.scorecard_core.scoring.test_judge import API_KEY, ai_metric, judge, last_prompt
 from tests.webhook.test_results import eventually
 
 
@@ -175,3 +175,10 @@ def test_a_base_url_that_is_not_http_is_an_error_naming_it_and_the_setting():
         "the judge's base URL 'localhost:11434/v1' must be an http:// or https:// URL; "
         "check SCORECARD_OPENAI_BASE_URL / OPENAI_BASE_URL"
     )
+
+
+def test_a_record_with_a_lone_surrogate_is_judged(fake_openai):
+    # JSON can spell one (\ud800) and json.loads keeps it; UTF-8 cannot encode it.
+    result = judge(fake_openai, ai_metric(), "broken \ud800 text, VERDICT: pass")
+    assert result.score["binaryScore"] is True
+    assert "broken \ud800 text" in last_prompt(fake_openai)
