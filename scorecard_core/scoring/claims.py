@@ -84,21 +84,25 @@ def claim(engine: Engine, ai: bool, limit: int, leases: Leases) -> list[Claim]:
     candidates = (
         select(col(Score.id)).where(claimable).order_by(col(Score.id)).limit(limit).with_for_update(skip_locked=True)
     )
-    statement = (
-        update(Score)
-        .where(col(Score.id).in_(candidates.scalar_subquery()), claimable)
-        .values(status="running", lease_until=now + leases.length, attempts=col(Score.attempts) + 1)
-        .returning(
-            col(Score.id),
-            col(Score.run_id),
-            col(Score.record_id),
-            col(Score.metric_version_id),
-            col(Score.scored_by),
-            col(Score.fresh),
-        )
-    )
     with session_scope(engine) as session:
-        rows = session.execute(statement).all()
+        # Two statements: as one (UPDATE ... WHERE id IN (locking subquery)), PostgreSQL runs
+        # the subquery once per row it scans, which made concurrent claims take seconds.
+        ids = session.exec(candidates).all()
+        if not ids:
+            return []
+        rows = session.execute(
+            update(Score)
+            .where(col(Score.id).in_(ids), claimable)  # SQLite locks nothing on SELECT: look again
+            .values(status="running", lease_until=now + leases.length, attempts=col(Score.attempts) + 1)
+            .returning(
+                col(Score.id),
+                col(Score.run_id),
+                col(Score.record_id),
+                col(Score.metric_version_id),
+                col(Score.scored_by),
+                col(Score.fresh),
+            )
+        ).all()
     return [Claim(*row) for row in rows]
 
 
@@ -131,9 +135,11 @@ def renew(engine: Engine, score_ids: Iterable[int], leases: Leases) -> None:
         .with_for_update(skip_locked=True)
     )
     with session_scope(engine) as session:
-        session.execute(
-            update(Score).where(col(Score.id).in_(held.scalar_subquery())).values(lease_until=utcnow() + leases.length)
-        )
+        renewable = session.exec(held).all()
+        if renewable:
+            session.execute(
+                update(Score).where(col(Score.id).in_(renewable)).values(lease_until=utcnow() + leases.length)
+            )
 
 
 def give_up_exhausted(engine: Engine, leases: Leases) -> list[Result]:

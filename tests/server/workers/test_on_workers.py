@@ -1,0 +1,158 @@
+"""The server with a broker: the web process (in this test's process) only sends messages, and a
+``scorecard worker`` process does the work on PostgreSQL and Redis: it scores, publishes results
+to the pull request, executes a kickoff's system calls (and stops them when the run is cancelled
+through the web), and answers Celery's own tooling."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from scorecard_core.client import ScorecardClient
+from tests.conftest import LiveServer, _truncate_postgres, start_server, wait_for_run
+from tests.fakes.github_server import FakeGitHub
+from tests.fakes.openai_server import FakeOpenAI
+from tests.server.test_scoring_lifecycle import make_project
+from tests.server.test_server_runs import PROMPT, SYSTEM_MODEL, judged_metric, kickoff, version_of
+from tests.support.cluster import WorkerProcess
+from tests.webhook.test_results import BOT, BOT_TOKEN, PR_SHA, REPO, connect, statuses_after, upload
+
+REDIS_DB = 12
+LEASE_SECONDS = 1.5
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    with FakeGitHub() as fake:
+        fake.add_repo(REPO)
+        fake.add_user(BOT, token=BOT_TOKEN)
+        fake.set_permission(REPO, BOT, "write")
+        fake.add_pull(REPO, 7, head_sha=PR_SHA, head_ref="feature", base_ref="main")
+        yield fake
+        assert fake.spec_violations == []
+
+
+@pytest.fixture
+def settings(postgres_url, github, fake_openai) -> dict[str, str]:
+    _truncate_postgres(postgres_url)
+    redis.Redis(port=6379, db=REDIS_DB).flushdb()
+    return {
+        "DATABASE_URL": postgres_url,
+        "BROKER_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+        "GITHUB_API_URL": github.url,
+        "GITHUB_SECONDS_BETWEEN_WRITES": "0",
+        "OPENAI_BASE_URL": fake_openai.url,
+        "SCORING_LEASE_SECONDS": str(LEASE_SECONDS),
+        "WORKER_SWEEP_SECONDS": "1",
+    }
+
+
+def as_environment(settings: dict[str, str]) -> dict[str, str]:
+    return {"OPENAI_API_KEY": "test-key", **{f"SCORECARD_{name}": value for name, value in settings.items()}}
+
+
+@pytest.fixture
+def worker(settings, tmp_path) -> Iterator[WorkerProcess]:
+    process = WorkerProcess(as_environment(settings), tmp_path / "worker.log", concurrency=8)
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def server(settings, worker) -> Iterator[LiveServer]:
+    live = start_server(settings["DATABASE_URL"], OPENAI_API_KEY="test-key", **settings)
+    yield live
+    live.stop()
+
+
+def test_scoring_and_the_pull_request_comment_come_from_the_worker(client, server, github, worker):
+    assert server.app.extensions["scorecard.scoring"].__class__.__name__ == "ScoringOnWorkers"
+    project, testset, testcases = make_project(client, cases=4)
+    metric = client.post(
+        f"/projects/{project['id']}/metrics",
+        {
+            "name": "Exact answer",
+            "evalType": "heuristic",
+            "outputType": "boolean",
+            "heuristic": {"type": "exact_match", "outputField": "answer", "expectedField": "answer"},
+        },
+    )
+    connect(client, project["id"], BOT_TOKEN)
+    run = client.post(
+        f"/projects/{project['id']}/runs",
+        {
+            "testsetId": testset["id"],
+            "metricIds": [metric["id"]],
+            "git": {"repo": REPO, "ref": "feature", "sha": PR_SHA, "pullRequest": 7},
+        },
+    )
+    upload(client, run, {"testcases": testcases}, shouting=1)
+    finished = wait_for_run(client, run["id"], timeout=60)
+    assert finished["status"] == "completed", worker.log()
+
+    [status] = statuses_after(github, PR_SHA, 1)
+    assert status.state == "success"  # 3 of 4 pass; the connection's threshold is 75%
+    [comment] = github.comments(REPO, 7)
+    assert "Exact answer" in comment.body and f"/runs/{run['id']}" in comment.body
+    assert "scorecard.publish" in worker.log() and "scorecard.score" in worker.log()
+
+
+def test_a_kickoff_executes_on_the_worker_and_a_cancel_through_the_web_stops_it(client, fake_openai, worker):
+    project, testset, _testcases = make_project(client, cases=40)
+    judge = judged_metric(client, project)
+    fake_openai.delay = 0.2
+    run = kickoff(client, project, testset, [judge["id"]], version_of(client, project, PROMPT), concurrency=2)
+    deadline = time.monotonic() + 60
+    while client.get(f"/runs/{run['id']}")["numRecords"] < 2:
+        assert time.monotonic() < deadline and worker.alive(), worker.log()
+        time.sleep(0.05)
+    assert "scorecard.execute" in worker.log()
+
+    client.post(f"/runs/{run['id']}/cancel", {})
+    time.sleep(LEASE_SECONDS)  # the worker's next lease renewal sees the cancel
+    calls = len([r for r in fake_openai.requests if r["model"] == SYSTEM_MODEL])
+    finished = wait_for_run(client, run["id"], timeout=60)
+    assert finished["status"] == "completed", finished["statusDetail"]
+    assert 2 <= finished["numRecords"] < 40 and finished["numScores"] == finished["numRecords"]
+    time.sleep(1.0)
+    assert len([r for r in fake_openai.requests if r["model"] == SYSTEM_MODEL]) <= calls + 2  # in flight only
+
+
+def test_celerys_own_tooling_sees_the_worker(settings, worker):
+    env = {**os.environ, **as_environment(settings)}
+    celery = Path(sys.executable).with_name("celery")
+    deadline = time.monotonic() + 30
+    while True:
+        done = subprocess.run(
+            [str(celery), "-A", "server.workers.app", "inspect", "ping", "--timeout", "2"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if done.returncode == 0 and "pong" in done.stdout:
+            break
+        assert time.monotonic() < deadline and worker.alive(), done.stdout + done.stderr + worker.log()
+    assert "scorecard-" in done.stdout  # the worker's node name
+
+
+def test_a_worker_without_a_broker_says_what_to_set(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "SCORECARD_BROKER_URL"}
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("scorecard")), "worker"],
+        env={**env, "SCORECARD_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "SCORECARD_BROKER_URL is not set" in done.stderr and "Traceback" not in done.stderr
