@@ -15,10 +15,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from scorecard_core.client import ScorecardClient
 from tests.conftest import LiveServer, _truncate_postgres, start_server, wait_for_run
 from tests.fakes.github_server import FakeGitHub
-from tests.fakes.openai_server import FakeOpenAI
 from tests.server.test_scoring_lifecycle import make_project
 from tests.server.test_server_runs import PROMPT, SYSTEM_MODEL, judged_metric, kickoff, version_of
 from tests.support.cluster import WorkerProcess
