@@ -34,7 +34,7 @@ def unit_of(testcase_id: Any, record_id: Any) -> str:
     return str(testcase_id) if testcase_id is not None else f"record:{record_id}"
 
 
-@dataclass
+@dataclass(slots=True)  # a run of 100k testcases holds one per testcase and metric
 class UnitTally:
     """One testcase's trials for one metric."""
 
@@ -119,7 +119,9 @@ class MetricSummary:
         """The smallest change of the headline a comparison with a rerun of the same size could
         detect at 80% power (one-sided at ``alpha``, as verdicts are): the change's standard error
         taken as sqrt(2) times this run's, as if the runs were not paired (pairing only helps)."""
-        estimate = self.headline_estimate
+        return self._detectable(self.headline_estimate, alpha)
+
+    def _detectable(self, estimate: stats.Estimate | None, alpha: float) -> float | None:
         if estimate is None or estimate.standard_error is None:
             return None
         standard_error = estimate.standard_error
@@ -130,7 +132,12 @@ class MetricSummary:
         return stats.minimum_detectable_change(standard_error * 2**0.5, alpha, two_sided=False)
 
     def unit(self, key: str | None) -> UnitTally:
-        return self.units.setdefault(key if key is not None else f"#{len(self.units)}", UnitTally())
+        if key is None:
+            key = f"#{len(self.units)}"
+        tally = self.units.get(key)
+        if tally is None:
+            tally = self.units[key] = UnitTally()
+        return tally
 
     def tally(self, status: str, score: dict[str, Any] | None, unit: str | None = None) -> None:
         if status == "error":
@@ -158,7 +165,8 @@ class MetricSummary:
     def as_dict(self, alpha: float = stats.DEFAULT_ALPHA) -> dict[str, Any]:
         # Not asdict: it would deep-copy every testcase's tally.
         body = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("total", "units")}
-        rate, headline = self.pass_rate_estimate, self.headline_estimate
+        rate = self.pass_rate_estimate  # each estimate reads every testcase's tally: once each
+        headline = rate if self.output_type == "boolean" else self.average_estimate
         body.update(
             pass_rate=self.pass_rate,
             average=self.average,
@@ -168,7 +176,7 @@ class MetricSummary:
             trials=self.trials,
             pass_all_trials=self.pass_all_trials,
             flaky_testcase_ids=self.flaky_testcase_ids,
-            detectable_change=self.detectable_change(alpha),
+            detectable_change=self._detectable(headline, alpha),
         )
         return _camel(body)
 

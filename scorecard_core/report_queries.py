@@ -21,6 +21,8 @@ from .report import (
 )
 from .scoring.lifecycle import run_versions
 
+ROWS_PER_FETCH = 2000
+
 
 def summarize(session: Session, run: Run) -> RunSummary:
     metrics = [metric_summary(str(v.metric_id), v.id, v.config) for v in run_versions(session, run)]
@@ -36,6 +38,8 @@ def summarize(session: Session, run: Run) -> RunSummary:
         )
         .join(Record, col(Record.id) == col(Score.record_id))
         .where(col(Score.run_id) == run.id)
+        # Streamed: an ORM query would otherwise hold every row (100k records x metrics) at once.
+        .execution_options(yield_per=ROWS_PER_FETCH)
     )
     rows = (
         (unit_of(testcase_id, record_id), version_id, score_status(status, problems), score)

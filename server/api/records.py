@@ -18,6 +18,7 @@ from scorecard_core import record_tags, wire
 from scorecard_core import runs as run_logic
 from scorecard_core import scores as score_logic
 from scorecard_core.models import Record, Score
+from scorecard_core.usage_queries import FINISHED as FINISHED_SCORES
 
 from .. import database, scoring
 from .parsing import Body, NumericId, paginate, parse, path_id
@@ -104,9 +105,11 @@ def _with_scores(records: list[Record]) -> list[dict[str, Any]]:
     by_record: dict[int, list[Score]] = defaultdict(list)
     if records:
         ids = [r.id for r in records]
-        finished = select(Score).where(Score.record_id.in_(ids), Score.status.in_(("scored", "error")))
-        for score in database.session().exec(finished.order_by(Score.id)):
-            by_record[score.record_id].append(score)
+        # Pending scores are skipped here, not in SQL: with a status condition SQLite searches
+        # the status index, every scored score of the database, instead of these records' scores.
+        for score in database.session().exec(select(Score).where(Score.record_id.in_(ids)).order_by(Score.id)):
+            if score.status in FINISHED_SCORES:
+                by_record[score.record_id].append(score)
     return [wire.record(r, by_record[r.id]) for r in records]
 
 
