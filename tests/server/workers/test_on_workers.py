@@ -16,10 +16,11 @@ import pytest
 import redis
 
 from tests.conftest import LiveServer, _truncate_postgres, start_server, wait_for_run
-from tests.fakes.github_server import FakeGitHub
-from tests.server.test_scoring_lifecycle import make_project
+from tests.fakes.github_server import ACTIONS_TOKEN, FakeGitHub
+from tests.server.test_scoring_lifecycle import EXACT, make_project, metric
 from tests.server.test_server_runs import PROMPT, SYSTEM_MODEL, judged_metric, kickoff, version_of
 from tests.support.cluster import WorkerProcess
+from tests.webhook import conftest as hooks
 from tests.webhook.test_results import BOT, BOT_TOKEN, PR_SHA, REPO, connect, statuses_after, upload
 
 REDIS_DB = 12
@@ -33,6 +34,16 @@ def github() -> Iterator[FakeGitHub]:
         fake.add_user(BOT, token=BOT_TOKEN)
         fake.set_permission(REPO, BOT, "write")
         fake.add_pull(REPO, 7, head_sha=PR_SHA, head_ref="feature", base_ref="main")
+        # GitHub's example webhook payloads' repository, for a delivery
+        fake.add_repo(hooks.REPO, default_branch=hooks.PR_BASE_REF)
+        fake.add_workflow(hooks.REPO, hooks.WORKFLOW)
+        fake.add_pull(
+            hooks.REPO,
+            hooks.PR_NUMBER,
+            head_sha=hooks.PR_HEAD_SHA,
+            head_ref=hooks.PR_HEAD_REF,
+            base_ref=hooks.PR_BASE_REF,
+        )
         yield fake
         assert fake.spec_violations == []
 
@@ -65,7 +76,9 @@ def worker(settings, tmp_path) -> Iterator[WorkerProcess]:
 
 @pytest.fixture
 def server(settings, worker) -> Iterator[LiveServer]:
-    live = start_server(settings["DATABASE_URL"], OPENAI_API_KEY="test-key", **settings)
+    live = start_server(
+        settings["DATABASE_URL"], OPENAI_API_KEY="test-key", GITHUB_WEBHOOK_SECRETS=(hooks.SECRET,), **settings
+    )
     yield live
     live.stop()
 
@@ -121,6 +134,30 @@ def test_a_kickoff_executes_on_the_worker_and_a_cancel_through_the_web_stops_it(
     assert 2 <= finished["numRecords"] < 40 and finished["numScores"] == finished["numRecords"]
     time.sleep(1.0)
     assert len([r for r in fake_openai.requests if r["model"] == SYSTEM_MODEL]) <= calls + 2  # in flight only
+
+
+def test_a_webhook_delivery_is_processed_on_the_worker(client, server, github, worker):
+    project, testset, _testcases = make_project(client, cases=3)
+    exact = metric(client, project, name="Exact", evalType="heuristic", outputType="boolean", heuristic=EXACT)
+    client.put(
+        f"/projects/{project['id']}/github",
+        {
+            "repo": hooks.REPO,
+            "branch": hooks.PR_BASE_REF,
+            "workflow": hooks.WORKFLOW,
+            "onPullRequest": True,
+            "testsetId": testset["id"],
+            "metricIds": [exact["id"]],
+            "auth": "token",
+            "token": ACTIONS_TOKEN,
+        },
+    )
+    delivery = hooks.Sender(server).deliver("pull_request", hooks.example("pull_request", "opened"))
+    assert delivery.status == "processed", delivery.error
+    (dispatch,) = github.workflow_dispatches(hooks.REPO)
+    (run,) = client.paginate(f"/projects/{project['id']}/runs")
+    assert dispatch.inputs["run_id"] == run["id"]
+    assert "scorecard.deliver" in worker.log()
 
 
 def test_celerys_own_tooling_sees_the_worker(settings, worker):
