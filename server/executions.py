@@ -151,6 +151,7 @@ class Executions:
         self._running: dict[int, _Execution] = {}
         self._stopping = False  # the server is stopping: runs stay executing, to resume at start
         self._leases = ExecutionLeases(engine, settings.scoring_lease_seconds, self._held, self._cancel_here)
+        self._stopped = threading.Event()
 
     # -- the database ------------------------------------------------------------------------------
 
@@ -217,9 +218,26 @@ class Executions:
         if execution is not None and execution.cancel():
             execution.stopped.wait(CANCEL_WAIT_SECONDS)
 
+    def keep_resuming(self) -> None:
+        """Resume now, and again each lease length: a run whose process was killed resumes here
+        once its lease lapses (where there are workers, their sweep does this)."""
+        self.resume()
+        every = self._settings.scoring_lease_seconds
+        threading.Thread(
+            target=self._resume_loop, args=(every,), name="scorecard-execution-resume", daemon=True
+        ).start()
+
+    def _resume_loop(self, every: float) -> None:
+        while not self._stopped.wait(every):
+            try:
+                self.resume()
+            except Exception:  # the database is away: the next round tries again
+                log.exception("could not look for runs to resume; retrying")
+
     def stop(self) -> None:
         """Stop every execution, keeping its records; the runs resume when the server starts again."""
         self._leases.stop()
+        self._stopped.set()
         with self._lock:
             self._stopping = True
             executions = list(self._running.values())
@@ -393,8 +411,9 @@ def cancel_run(executions: Executions, session: Session, run: Run, by: str) -> R
 def init_app(app: Flask, engine: Engine, queue: TaskQueue | None) -> None:
     settings = settings_of(app)
     executions = app.extensions[EXTENSION] = Executions(app, engine, settings, queue)
-    if settings.scoring_enabled:  # a real server, not a one-off app (CLI, tests of other parts)
-        executions.resume()
+    # A real server (not a one-off app: CLI, tests of other parts), with no workers to sweep.
+    if settings.scoring_enabled and queue is None:
+        executions.keep_resuming()
 
 
 def executions_of(app: Flask) -> Executions:
