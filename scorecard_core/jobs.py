@@ -1,7 +1,8 @@
 """Background jobs behind one small interface.
 
-The embedded default runs jobs on in-process worker threads with bounded concurrency; a queue
-backed by Redis workers can implement the same interface for larger installs.
+The embedded default runs jobs on in-process worker threads with bounded concurrency. Larger
+installs send their background work to Celery workers instead (the server's workers package),
+whose tasks claim it through the same database leases.
 
 A job that must look at something again later (a hosted run still scoring) schedules itself with
 ``submit_later`` instead of sleeping: a sleeping job holds a worker, and a few of them would hold

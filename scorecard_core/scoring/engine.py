@@ -1,5 +1,5 @@
 """The embedded scoring engine: claims pending scores from the database, scores them, writes
-results, all in this process (the workers' tasks do the same on Celery; see server/workers).
+results, all in this process (workers on a queue do the same, a batch per task, with claims.py).
 
 - Heuristic scores are cheap: they are computed on the dispatcher thread in large batches.
 - AI scores go to background jobs (bounded concurrency, default 32); the judge retries 429/5xx.
