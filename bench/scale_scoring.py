@@ -33,6 +33,7 @@ from bench.records import DEFAULT_POSTGRES, postgres_database
 from scorecard_core import db
 from scorecard_core.models import Score
 from tests.fakes.openai_server import FakeOpenAI
+from tests.support.ai_runs import ai_run
 from tests.support.cluster import WorkerProcess
 from tests.support.processes import ServerProcess
 
@@ -40,39 +41,12 @@ JUDGE_DELAY = 0.2
 METRICS = 2
 TARGET_TWO_WORKERS = 1.7
 BENCH_REDIS = "redis://127.0.0.1:6379/13"
-SCHEMA = {"type": "object", "properties": {"q": {"type": "string"}, "a": {"type": "string"}}}
 
 
 def seed(database_url: str, records: int) -> None:
     """A run whose records wait with pending AI scores (seeded with scoring off)."""
     with bench_server(database_url, env={"SCORECARD_SCORING_ENABLED": "false"}) as server:
-        client = server.client()
-        project = client.post("/projects", {"name": "bench scale scoring"})
-        testset = client.post(
-            f"/projects/{project['id']}/testsets",
-            {"name": "t", "jsonSchema": SCHEMA, "fieldMapping": {"inputs": ["q"], "expected": ["a"]}},
-        )
-        metric_ids = [
-            client.post(
-                f"/projects/{project['id']}/metrics",
-                {
-                    "name": f"judge {i}",
-                    "evalType": "ai",
-                    "outputType": "boolean",
-                    "promptTemplate": "{{outputs}}",
-                    "judgeCache": False,
-                },
-            )["id"]
-            for i in range(METRICS)
-        ]
-        run = client.post(f"/projects/{project['id']}/runs", {"testsetId": testset["id"], "metricIds": metric_ids})
-        for start in range(0, records, 500):
-            items = [
-                {"inputs": {"q": f"q{i}"}, "expected": {"a": f"a{i}"}, "outputs": {"answer": f"a{i}"}}
-                for i in range(start, min(start + 500, records))
-            ]
-            client.post(f"/runs/{run['id']}/records/batch", {"items": items})
-        client.patch(f"/runs/{run['id']}", {"status": "awaiting_scoring"})
+        ai_run(server.client(), records, METRICS, judge_cache=False, batch=500)
 
 
 def reset(database_url: str) -> int:

@@ -11,9 +11,8 @@ import time
 from pathlib import Path
 
 import redis
-import requests
 
-from tests.support.processes import READY_TIMEOUT, SCORECARD, STOP_TIMEOUT, free_port
+from tests.support.processes import READY_TIMEOUT, SCORECARD, STOP_TIMEOUT, free_port, wait_for_api
 
 BIN = Path(sys.executable).parent
 
@@ -59,16 +58,7 @@ class Web(Child):
         super().__init__([*command, "-b", f"127.0.0.1:{self.port}", "server.wsgi:app"], env, log_path)
 
     def wait_until_ready(self) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            assert self.alive(), f"gunicorn exited:\n{self.log()}"
-            try:
-                if requests.get(f"{self.api_url}/openapi.json", timeout=5).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"gunicorn not ready within {READY_TIMEOUT:.0f} s:\n{self.log()}")
+        wait_for_api(self.api_url, self.process, self.log)
 
 
 class WorkerProcess(Child):

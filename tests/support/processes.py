@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -51,6 +51,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def wait_for_api(api_url: str, process: subprocess.Popen, log: Callable[[], str]) -> None:
+    """Poll the API until it answers; fail fast if the process dies."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before it was ready:\n{log()}")
+        try:
+            if requests.get(f"{api_url}/openapi.json", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server not ready within {READY_TIMEOUT:.0f} s:\n{log()}")
+
+
 class ServerProcess:
     """``scorecard serve`` on a free loopback port, its output appended to a log file."""
 
@@ -72,19 +87,7 @@ class ServerProcess:
         return self.log_path.read_text(errors="replace")
 
     def wait_until_ready(self) -> None:
-        """Poll the API until it answers; fail fast if the process dies."""
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                code = self.process.returncode
-                raise RuntimeError(f"server exited with {code} before it was ready:\n{self.log()}")
-            try:
-                if requests.get(f"{self.api_url}/openapi.json", timeout=5).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"server not ready within {READY_TIMEOUT:.0f} s:\n{self.log()}")
+        wait_for_api(self.api_url, self.process, self.log)
 
     def stop(self) -> int:
         """SIGTERM, as a service manager would; returns the exit code."""

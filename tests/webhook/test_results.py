@@ -29,13 +29,18 @@ EXACT = {"type": "exact_match", "outputField": "answer", "expectedField": "answe
 CASES = 4
 
 
+def add_repository(fake: FakeGitHub) -> None:
+    """REPO, its pull request 7, and a bot that may write to it."""
+    fake.add_repo(REPO)
+    fake.add_user(BOT, token=BOT_TOKEN)
+    fake.set_permission(REPO, BOT, "write")
+    fake.add_pull(REPO, 7, head_sha=PR_SHA, head_ref="feature", base_ref="main")
+
+
 @pytest.fixture
 def github() -> Iterator[FakeGitHub]:
     with FakeGitHub() as fake:
-        fake.add_repo(REPO)
-        fake.add_user(BOT, token=BOT_TOKEN)
-        fake.set_permission(REPO, BOT, "write")
-        fake.add_pull(REPO, 7, head_sha=PR_SHA, head_ref="feature", base_ref="main")
+        add_repository(fake)
         yield fake
         assert fake.spec_violations == []
 

@@ -21,6 +21,7 @@ from scorecard_core.client import ScorecardClient
 from scorecard_core.models import Score
 from tests.conftest import _truncate_postgres, wait_for_run
 from tests.fakes.openai_server import FakeOpenAI
+from tests.support.ai_runs import ai_run
 from tests.support.cluster import PrivateRedis, Web, WorkerProcess
 from tests.support.processes import create_api_key
 
@@ -28,7 +29,6 @@ RECORDS = 1_000
 METRICS = 2
 JUDGE_DELAY = 0.05
 WORKER_CONCURRENCY = 8  # slow enough that the run is still scoring when trouble strikes
-SCHEMA = {"type": "object", "properties": {"q": {"type": "string"}, "a": {"type": "string"}}}
 # A Redis database of the shared server's for the test that uses it, flushed first.
 SHARED_REDIS_DB = 11
 
@@ -88,27 +88,7 @@ def start_cluster(tmp_path) -> Iterator[Callable[[dict[str, str]], Cluster]]:
 
 
 def start_run(client: ScorecardClient) -> str:
-    project = client.post("/projects", {"name": "multi-node"})
-    testset = client.post(
-        f"/projects/{project['id']}/testsets",
-        {"name": "t", "jsonSchema": SCHEMA, "fieldMapping": {"inputs": ["q"], "expected": ["a"]}},
-    )
-    metric_ids = [
-        client.post(
-            f"/projects/{project['id']}/metrics",
-            {"name": f"judge {i}", "evalType": "ai", "outputType": "boolean", "promptTemplate": "{{outputs}}"},
-        )["id"]
-        for i in range(METRICS)
-    ]
-    run = client.post(f"/projects/{project['id']}/runs", {"testsetId": testset["id"], "metricIds": metric_ids})
-    for start in range(0, RECORDS, 100):
-        items = [
-            {"inputs": {"q": f"q{i}"}, "expected": {"a": f"a{i}"}, "outputs": {"answer": f"a{i}"}}
-            for i in range(start, start + 100)
-        ]
-        client.post(f"/runs/{run['id']}/records/batch", {"items": items})
-    client.patch(f"/runs/{run['id']}", {"status": "awaiting_scoring"})
-    return run["id"]
+    return ai_run(client, RECORDS, METRICS)
 
 
 def scored(database_url: str) -> int:

@@ -21,7 +21,7 @@ from tests.server.test_scoring_lifecycle import EXACT, make_project, metric
 from tests.server.test_server_runs import PROMPT, SYSTEM_MODEL, judged_metric, kickoff, version_of
 from tests.support.cluster import WorkerProcess
 from tests.webhook import conftest as hooks
-from tests.webhook.test_results import BOT, BOT_TOKEN, PR_SHA, REPO, connect, statuses_after, upload
+from tests.webhook.test_results import BOT_TOKEN, PR_SHA, REPO, add_repository, connect, statuses_after, upload
 
 REDIS_DB = 12
 LEASE_SECONDS = 1.5
@@ -30,10 +30,7 @@ LEASE_SECONDS = 1.5
 @pytest.fixture
 def github() -> Iterator[FakeGitHub]:
     with FakeGitHub() as fake:
-        fake.add_repo(REPO)
-        fake.add_user(BOT, token=BOT_TOKEN)
-        fake.set_permission(REPO, BOT, "write")
-        fake.add_pull(REPO, 7, head_sha=PR_SHA, head_ref="feature", base_ref="main")
+        add_repository(fake)
         # GitHub's example webhook payloads' repository, for a delivery
         fake.add_repo(hooks.REPO, default_branch=hooks.PR_BASE_REF)
         fake.add_workflow(hooks.REPO, hooks.WORKFLOW)
