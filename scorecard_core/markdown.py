@@ -20,7 +20,8 @@ from .gate import GatePolicy, GateResult, Thresholds, evaluate, meets, no_succes
 from .markdown_escape import CELL_LIMIT, SNIPPET_LIMIT, escape_cell, escape_text, inline_code, link
 from .markdown_evidence import REASON_LIMIT, comparison_sentence, evidence_notes, flaky_testcases, usage_line
 from .prices import DEFAULT_PRICES, ModelPrice
-from .report import FailingCase, RunSummary, WireTally, WorstCases
+from .report import RunSummary
+from .report_wire import FailingCase, WireTally, WorstCases
 from .run_status import FINISHED, IN_PROGRESS, RunStatus
 from .usage import RunUsage, UsageTally
 from .wording import percent

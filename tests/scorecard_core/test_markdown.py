@@ -24,7 +24,8 @@ from scorecard_core.markdown import (
     link,
     render,
 )
-from scorecard_core.report import FailingCase, MetricSummary, RunSummary, metric_summary, summarize_rows
+from scorecard_core.report import MetricSummary, RunSummary, metric_summary, summarize_rows
+from scorecard_core.report_wire import FailingCase
 
 ZWSP = "\u200b"
 RUN_URL = "https://scorecard.example/projects/1/runs/r2"

@@ -10,8 +10,8 @@ from sqlmodel import select
 from scorecard_core import wire
 from scorecard_core.db import session_scope
 from scorecard_core.models import Record, Run, Score
-from scorecard_core.report import summarize_wire
 from scorecard_core.report_queries import compare, history, summarize
+from scorecard_core.report_wire import summarize_wire
 from scorecard_core.run_status import RunStatus
 from scorecard_core.scores import put_score
 from tests.scorecard_core.conftest import World

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from scorecard_core.gate import evaluate, parse_fail_under
-from scorecard_core.report import failing_cases, summarize_wire
+from scorecard_core.report_wire import failing_cases, summarize_wire
 
 METRICS = {
     "1": {"id": "1", "name": "Correct", "evalType": "ai", "outputType": "boolean", "passingThreshold": None},

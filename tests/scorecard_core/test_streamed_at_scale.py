@@ -17,7 +17,7 @@ from scorecard_core.export import RECORDS_PER_QUERY, stream_csv
 from scorecard_core.gate import GatePolicy
 from scorecard_core.markdown import FAILING_KEPT, render, report_context
 from scorecard_core.models import Run
-from scorecard_core.report import failing_cases, summarize_wire
+from scorecard_core.report_wire import failing_cases, summarize_wire
 from scorecard_core.runs import RecordInput
 
 METRIC = {"id": "7", "name": "Exact", "evalType": "heuristic", "outputType": "int", "passingThreshold": 4}

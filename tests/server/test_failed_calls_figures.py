@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from scorecard_core.client import ApiError
-from scorecard_core.report import summarize_wire
+from scorecard_core.report_wire import summarize_wire
 from scorecard_core.usage import usage_from_wire
 from tests.conftest import wait_for_run
 from tests.server.test_scoring_lifecycle import EXACT, make_project, metric, upload

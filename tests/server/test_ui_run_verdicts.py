@@ -13,7 +13,7 @@ import pytest
 
 from scorecard_core import wording
 from scorecard_core.comparison import DEFAULT_ALPHA, compare_summaries
-from scorecard_core.report import summarize_wire
+from scorecard_core.report_wire import summarize_wire
 from tests.conftest import wait_for_run
 from tests.server.test_judge_cache_api import PROMPT
 from tests.server.test_scoring_lifecycle import EXACT, make_project, metric, upload
