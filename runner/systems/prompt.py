@@ -4,12 +4,12 @@ messages over each testcase's inputs and asks a chat model at any OpenAI-compati
 The output is ``{"response": "<the answer's text>"}``, or the answer parsed as JSON when the
 version's ``responseFormat`` is ``json``. The token usage and the model that answered are kept as
 the call's metadata. Rate limits, server errors and dropped connections are retried by the HTTP
-client (``scorecard_core.scoring.chat_http``, the judge's), which honours Retry-After: the openai
-client spent ~1-2 ms of CPU per call with many calls in flight, this one ~0.1 ms.
+client (``scorecard_core.scoring.chat_http``, the judge's, on aiohttp), which honours Retry-After:
+the openai client spent ~1-2 ms of CPU per call with many calls in flight, this one ~0.2 ms.
 
-Each system has its own client for its base URL and key, opened by ``start()`` and shared by all
-its calls: a client pools connections on the event loop it first runs on, so one kept across
-runs (each with its own loop) would hand later runs dead connections.
+Each system has its own client for its base URL and key, opened by ``start()``, shared by all its
+calls and closed by ``close()``: a client's session pools connections on the event loop it first
+runs on, so one kept across runs (each with its own loop) would hand later runs dead connections.
 """
 
 from __future__ import annotations

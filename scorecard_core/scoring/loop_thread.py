@@ -32,8 +32,8 @@ class _LoopThread:
 _lock = threading.Lock()
 _current: _LoopThread | None = None
 # A forked child keeps what it inherited of its parent's loop referenced, never finalized: the
-# loop's epoll set is shared with the parent, and closing the parent's sockets here (as a stream
-# writer does when collected) would unregister them from the parent's loop too.
+# loop's epoll set is shared with the parent, and closing the parent's sockets here (as an aiohttp
+# connector does when collected) would unregister them from the parent's loop too.
 _inherited: list[_LoopThread] = []
 
 

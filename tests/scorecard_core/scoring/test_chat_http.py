@@ -1,6 +1,7 @@
-"""The judge's HTTP client on the wire: timeouts, connections the server closed while pooled,
-chunked and compressed answers, against small real servers on loopback (the fake OpenAI server,
-and for wire-level details a raw one written here)."""
+"""The judge's HTTP client (aiohttp underneath) on the wire: timeouts, refused connections,
+connections the server closed while pooled, a chunked and compressed answer, errors worded as the
+openai client's, against small real servers on loopback (the fake OpenAI server, and for
+wire-level details a raw one written here)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import json
 import ssl
 from collections.abc import Awaitable, Callable
 
+import openai
 import pytest
 
 from scorecard_core.model_errors import describe_model_error
@@ -71,6 +73,13 @@ def endpoint(server: asyncio.base_events.Server, max_retries: int = 0, timeout: 
     return ChatEndpoint(f"http://127.0.0.1:{port}/v1", "sk-test", max_retries=max_retries, timeout=timeout)
 
 
+async def post_and_close(client: ChatEndpoint, body: dict) -> bytes:
+    try:
+        return (await client.post("chat/completions", body)).body
+    finally:
+        await client.aclose()
+
+
 def test_a_connection_the_server_closed_while_pooled_is_replaced_without_a_retry():
     async def scenario() -> list[int]:
         async def answer(_: int) -> bytes:
@@ -88,40 +97,21 @@ def test_a_connection_the_server_closed_while_pooled_is_replaced_without_a_retry
     assert asyncio.run(scenario()) == [1, 1, 1]
 
 
-def test_keep_alive_connections_are_reused():
-    async def scenario() -> list[int]:
-        async def answer(_: int) -> bytes:
-            return http_answer(BODY, f"Content-Length: {len(BODY)}")
-
-        server, per_connection = await serve(answer)
-        client = endpoint(server)
-        for _ in range(5):
-            await client.post("chat/completions", {})
-        await client.aclose()
-        server.close()
-        return per_connection
-
-    assert asyncio.run(scenario()) == [5]
-
-
-def test_chunked_and_gzip_answers_are_decoded():
+def test_a_chunked_gzip_answer_is_decoded():
     zipped = gzip.compress(BODY)
     chunked = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (zipped[:10], zipped[10:])) + b"0\r\n\r\n"
 
-    async def scenario() -> list[bytes]:
-        async def answer(n: int) -> bytes:
-            if n == 1:
-                return http_answer(chunked, "Transfer-Encoding: chunked", "Content-Encoding: gzip")
-            return http_answer(BODY, f"Content-Length: {len(BODY)}")
+    async def scenario() -> bytes:
+        async def answer(_: int) -> bytes:
+            return http_answer(chunked, "Transfer-Encoding: chunked", "Content-Encoding: gzip")
 
         server, _ = await serve(answer)
         client = endpoint(server)
-        bodies = [(await client.post("chat/completions", {})).body for _ in range(2)]
-        await client.aclose()
+        body = await post_and_close(client, {})
         server.close()
-        return bodies
+        return body
 
-    assert asyncio.run(scenario()) == [BODY, BODY]
+    assert asyncio.run(scenario()) == BODY
 
 
 def test_a_slow_endpoint_times_out_on_every_try():
@@ -133,12 +123,13 @@ def test_a_slow_endpoint_times_out_on_every_try():
         server, per_connection = await serve(answer)
         client = endpoint(server, max_retries=1, timeout=0.2)
         with pytest.raises(EndpointTimeoutError) as raised:
-            await client.post("chat/completions", {})
+            await post_and_close(client, {})
         server.close()
         return raised.value, per_connection
 
     error, per_connection = asyncio.run(scenario())
     assert per_connection == [1, 1]  # a connection that timed out mid-answer is not used again
+    assert isinstance(error, openai.APITimeoutError)
     described = describe_model_error(error, where="the judge", tries=2, model="m", timeout=0.2)
     assert described == "the judge did not answer within 0.2s (tried 2 times)"
 
@@ -146,7 +137,7 @@ def test_a_slow_endpoint_times_out_on_every_try():
 def test_an_error_status_carries_the_error_object_as_the_openai_client_does(fake_openai):
     client = ChatEndpoint(fake_openai.url, "sk-test", max_retries=0, timeout=5)
     with pytest.raises(EndpointStatusError) as raised:
-        asyncio.run(client.post("chat/completions", {"messages": []}))
+        asyncio.run(post_and_close(client, {"messages": []}))
     assert raised.value.status_code == 400
     assert raised.value.body == {
         "message": "you must provide a model parameter",
@@ -154,6 +145,20 @@ def test_an_error_status_carries_the_error_object_as_the_openai_client_does(fake
         "param": None,
         "code": None,
     }
+    assert raised.value.type == "invalid_request_error"
+    described = describe_model_error(raised.value, where="the judge", tries=1, model="m")
+    assert described == "the judge answered HTTP 400 for model 'm': you must provide a model parameter."
+
+
+def test_a_netrc_default_entry_leaves_the_api_key_be(fake_openai, monkeypatch, tmp_path):
+    # aiohttp's trust_env would add these credentials to every request, and refuse them beside
+    # the Authorization header; the client reads .netrc only for a proxy's credentials.
+    netrc = tmp_path / "netrc"
+    netrc.write_text("default login eve password nope\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    client = ChatEndpoint(fake_openai.url, "sk-test", max_retries=0, timeout=5)
+    body = {"model": "m", "messages": [{"role": "user", "content": "VERDICT: pass"}]}
+    assert json.loads(asyncio.run(post_and_close(client, body)))["choices"]
 
 
 def test_a_refused_connection_is_a_connection_error():
@@ -165,9 +170,14 @@ def test_a_refused_connection_is_a_connection_error():
         return port
 
     port = asyncio.run(closed_port())
-    client = ChatEndpoint(f"http://127.0.0.1:{port}/v1", "sk-test", max_retries=0, timeout=5)
-    with pytest.raises(EndpointConnectionError):
-        asyncio.run(client.post("chat/completions", {}))
+    client = ChatEndpoint(f"http://127.0.0.1:{port}/v1", "sk-test", max_retries=1, timeout=5)
+    with pytest.raises(EndpointConnectionError) as raised:
+        asyncio.run(post_and_close(client, {}))
+    assert not isinstance(raised.value, openai.APITimeoutError)
+    described = describe_model_error(raised.value, where="the judge", tries=2, model="m")
+    assert (
+        described == "could not connect to the judge (tried 2 times); check SCORECARD_OPENAI_BASE_URL / OPENAI_BASE_URL"
+    )
 
 
 def test_a_base_url_that_is_not_http_is_refused_naming_it():

@@ -1,6 +1,7 @@
 """The judge's HTTP client over TLS and through the environment's HTTP proxy (a CONNECT tunnel
-for HTTPS, the absolute URL for plain HTTP), against real servers on loopback: an HTTPS server
-with a certificate made here and trusted through SSL_CERT_FILE, and a small proxy."""
+for HTTPS, the absolute URL for plain HTTP; credentials from the proxy's URL or .netrc), against
+real servers on loopback: an HTTPS server with a certificate made here and trusted through
+SSL_CERT_FILE, and a small proxy."""
 
 from __future__ import annotations
 
@@ -118,32 +119,42 @@ def test_https_with_a_certificate_trusted_through_ssl_cert_file(tls):
     assert asyncio.run(scenario()) == [3]
 
 
-def test_https_through_the_environments_proxy_tunnels_with_its_credentials(tls, monkeypatch):
-    async def scenario() -> tuple[list[bytes], list[int]]:
-        server, per_connection = await serve(answer_ok, tls=tls)
-        seen: list[bytes] = []
-        proxy = await start_proxy(seen)
-        monkeypatch.setenv("HTTPS_PROXY", f"http://ada:s%3Acret@127.0.0.1:{port_of(proxy)}")
-        client = ChatEndpoint(f"https://localhost:{port_of(server)}/v1", "sk-test", max_retries=0, timeout=5)
-        for _ in range(2):
-            assert json.loads((await client.post("chat/completions", {})).body) == COMPLETION
-        await client.aclose()
-        server.close()
-        proxy.close()
-        return seen, per_connection
-
-    seen, per_connection = asyncio.run(scenario())
+async def ask_twice_through_a_proxy(tls: ssl.SSLContext, monkeypatch, proxy_credentials: str) -> list[bytes]:
+    """Two calls to an HTTPS endpoint through the environment's proxy; the heads the proxy saw."""
+    server, per_connection = await serve(answer_ok, tls=tls)
+    seen: list[bytes] = []
+    proxy = await start_proxy(seen)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://{proxy_credentials}127.0.0.1:{port_of(proxy)}")
+    client = ChatEndpoint(f"https://localhost:{port_of(server)}/v1", "sk-test", max_retries=0, timeout=5)
+    for _ in range(2):
+        assert json.loads((await client.post("chat/completions", {})).body) == COMPLETION
+    await client.aclose()
+    server.close()
+    proxy.close()
     assert per_connection == [2]  # one tunnel, kept alive
-    [connect] = seen
+    return seen
+
+
+def test_https_through_the_environments_proxy_tunnels_with_its_credentials(tls, monkeypatch):
+    [connect] = asyncio.run(ask_twice_through_a_proxy(tls, monkeypatch, "ada:s%3Acret@"))
     assert connect.startswith(b"CONNECT localhost:")
     assert b"Proxy-Authorization: Basic YWRhOnM6Y3JldA==\r\n" in connect  # ada:s:cret
+    assert b"sk-test" not in connect  # the API key goes through the tunnel only
 
 
-def test_plain_http_through_the_proxy_asks_with_the_absolute_url(monkeypatch):
+def test_the_proxys_credentials_can_come_from_netrc(tls, monkeypatch, tmp_path):
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login ada password s:cret\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    [connect] = asyncio.run(ask_twice_through_a_proxy(tls, monkeypatch, ""))
+    assert b"Proxy-Authorization: Basic YWRhOnM6Y3JldA==\r\n" in connect
+
+
+def test_plain_http_through_the_proxy_asks_with_the_absolute_url_and_its_credentials(monkeypatch):
     async def scenario() -> list[bytes]:
         seen: list[bytes] = []
         proxy = await start_proxy(seen)
-        monkeypatch.setenv("http_proxy", f"127.0.0.1:{port_of(proxy)}")
+        monkeypatch.setenv("http_proxy", f"http://ada:s%3Acret@127.0.0.1:{port_of(proxy)}")
         client = ChatEndpoint("http://judge.invalid:8000/v1", "sk-test", max_retries=0, timeout=5)
         assert json.loads((await client.post("chat/completions", {})).body) == COMPLETION
         await client.aclose()
@@ -153,6 +164,7 @@ def test_plain_http_through_the_proxy_asks_with_the_absolute_url(monkeypatch):
     [request] = asyncio.run(scenario())
     assert request.startswith(b"POST http://judge.invalid:8000/v1/chat/completions HTTP/1.1\r\n")
     assert b"Host: judge.invalid:8000\r\n" in request
+    assert b"Proxy-Authorization: Basic YWRhOnM6Y3JldA==\r\n" in request
 
 
 def test_no_proxy_hosts_are_asked_directly(monkeypatch):
