@@ -234,7 +234,7 @@ def check_records(config: RunnerConfig, api: RunnerApi, run: dict[str, Any]) -> 
     hosted Scorecard the records whose call failed (the shards' uploaders knew them, not this job).
     Then scoring starts, incomplete or not, so the report shows what is there."""
     with workflow.group("Scorecard: check every testcase has its records"):
-        recorded, hosted_failed_calls = tally_records(api.records(str(run["id"])))
+        recorded, hosted_failed_calls = tally_records(api.each_record(str(run["id"])))
         gaps = find_gaps(api.testcase_pages(config.testset_id), recorded, config.trials)
         print(f"{len(gaps.testcase_ids) - len(gaps.missing)} of {len(gaps.testcase_ids)} testcases have their records")
         api.end_execution(str(run["id"]))
