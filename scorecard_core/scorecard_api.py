@@ -78,9 +78,6 @@ class ScorecardApi:
         while page := list(islice(testcases, page_size)):
             yield page
 
-    def records(self, run_id: str) -> list[dict[str, Any]]:
-        return list(self.each_record(run_id))
-
     def each_record(self, run_id: str) -> Iterator[dict[str, Any]]:
         """The run's records with their scores, a page fetched as the one before is used up: a run
         of 100k records never sits in memory whole."""
