@@ -19,11 +19,10 @@ from tests.conftest import LiveServer, _truncate_postgres, start_server, wait_fo
 from tests.fakes.github_server import ACTIONS_TOKEN, FakeGitHub
 from tests.server.test_scoring_lifecycle import EXACT, make_project, metric
 from tests.server.test_server_runs import PROMPT, SYSTEM_MODEL, judged_metric, kickoff, version_of
-from tests.support.cluster import WorkerProcess
+from tests.support.cluster import PrivateRedis, WorkerProcess
 from tests.webhook import conftest as hooks
 from tests.webhook.test_results import BOT_TOKEN, PR_SHA, REPO, add_repository, connect, statuses_after, upload
 
-REDIS_DB = 12
 LEASE_SECONDS = 1.5
 
 
@@ -45,13 +44,21 @@ def github() -> Iterator[FakeGitHub]:
         assert fake.spec_violations == []
 
 
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory) -> Iterator[PrivateRedis]:
+    """A Redis of this module's own: no other test run's worker takes its messages."""
+    private = PrivateRedis(tmp_path_factory.mktemp("redis") / "redis.log")
+    yield private
+    private.kill()
+
+
 @pytest.fixture
-def settings(postgres_url, github, fake_openai) -> dict[str, str]:
+def settings(postgres_url, github, fake_openai, broker) -> dict[str, str]:
     _truncate_postgres(postgres_url)
-    redis.Redis(port=6379, db=REDIS_DB).flushdb()
+    redis.Redis.from_url(broker.url).flushdb()
     return {
         "DATABASE_URL": postgres_url,
-        "BROKER_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+        "BROKER_URL": broker.url,
         "GITHUB_API_URL": github.url,
         "GITHUB_SECONDS_BETWEEN_WRITES": "0",
         "OPENAI_BASE_URL": fake_openai.url,
