@@ -7,8 +7,8 @@ per call, two ways:
 
 - **old**: the judge as it was, the blocking ``openai.OpenAI`` client shared by the threads
   (``chat.completions.with_raw_response.create`` and the pydantic completion), reproduced here;
-- **new**: ``judge_record`` as it is, whose calls run on one event loop per process over a lean
-  keep-alive HTTP client (``scorecard_core/scoring/chat_http.py``).
+- **new**: ``judge_record`` as it is, whose calls run on one event loop per process and send with
+  aiohttp (``scorecard_core/scoring/chat_http.py``).
 
 Both render the same prompt and parse the same answer. A warm-up of 256 calls opens the
 connections; then the best of ``--rounds`` rounds counts. Target: new <= 1 ms of CPU per call.
