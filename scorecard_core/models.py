@@ -75,10 +75,13 @@ def id_reference(nullable: bool = True, index: bool = False) -> Any:
     return Field(default=None, sa_column=Column(IdType, nullable=nullable, index=index))
 
 
-def parent(table: str, ondelete: str = "CASCADE", nullable: bool = False, type_: Any = IdType) -> Any:
+def parent(
+    table: str, ondelete: str = "CASCADE", nullable: bool = False, type_: Any = IdType, index: bool = True
+) -> Any:
+    """A reference to the parent row; ``index=False`` where a composite index leads with it."""
     return Field(
         default=None,
-        sa_column=Column(type_, ForeignKey(f"{table}.id", ondelete=ondelete), nullable=nullable, index=True),
+        sa_column=Column(type_, ForeignKey(f"{table}.id", ondelete=ondelete), nullable=nullable, index=index),
     )
 
 
@@ -221,13 +224,15 @@ class Run(SQLModel, table=True):
 
 
 class Record(SQLModel, table=True):
-    # ix_record_created_at_id pages a project's records newest first (records_search.py).
+    # ix_record_created_at_id pages a project's records newest first (records_search.py);
+    # ix_record_run_id_id pages one run's records in ID order without reading other runs'.
     __table_args__ = (
         UniqueConstraint("run_id", "idempotency_key"),
         Index("ix_record_created_at_id", "created_at", "id"),
+        Index("ix_record_run_id_id", "run_id", "id"),
     )
     id: int | None = id_primary_key()
-    run_id: int = parent("run")
+    run_id: int = parent("run", index=False)
     testcase_id: int | None = id_reference(index=True)
     inputs: dict = json_column()
     expected: dict = json_column()
