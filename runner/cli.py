@@ -151,7 +151,7 @@ def build_report(
     )
     if gaps:  # named first: nothing else in the report can be trusted to cover the whole testset
         gate = gate_of(context)
-        context.gate = replace(gate, passed=False, failures=[*gaps, *gate.failures])
+        context.gate = replace(gate, passed=False, failures=[*gaps, *gate.failures], incomplete=list(gaps))
     gate = gate_of(context)
     results = {
         "runId": str(run["id"]),

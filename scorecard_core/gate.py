@@ -66,6 +66,7 @@ class GateResult:
     regressions: list[str] = field(default_factory=list)  # the failures that are regressions
     # Said beside the verdict without failing it, e.g. that there was no baseline to check against.
     notes: list[str] = field(default_factory=list)
+    incomplete: list[str] = field(default_factory=list)  # the failures that are testcases with no record
 
 
 def parse_fail_under(text: str | None) -> Thresholds:

@@ -171,8 +171,9 @@ def _verdict(context: ReportContext) -> str:
         return f"### ❌ {title}: no system call succeeded"
     if gate is not None and not gate.passed:
         reasons = "\n".join(f"- {escape_text(failure, limit=REASON_LIMIT)}" for failure in gate.failures)
-        missed = len(gate.failures) - len(gate.regressions)
-        what = [f"{_plural(missed, 'threshold')} not met"] if missed else []
+        missed = len(gate.failures) - len(gate.regressions) - len(gate.incomplete)
+        what = ["the run is incomplete"] if gate.incomplete else []
+        what += [f"{_plural(missed, 'threshold')} not met"] if missed else []
         what += [f"{_plural(len(gate.regressions), 'metric')} regressed"] if gate.regressions else []
         return f"### ❌ {title}: {' and '.join(what)}\n\n{reasons}"
     overall = f"overall pass rate {percent(summary.pass_rate)}" if summary.pass_rate is not None else "no scores"

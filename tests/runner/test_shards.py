@@ -243,6 +243,8 @@ def test_a_failed_shard_fails_the_report_which_names_it_until_it_is_run_again(cl
     assert [line for line in errors if "title=Scorecard%3A incomplete run" in line and problem in line], errors
     assert out["passed"] == "false" and out["pass-rate"] == "1.0000"  # what is there passes; the run is not all there
     assert out["summary"].startswith("### ❌") and problem in out["summary"]
+    heading = out["summary"].splitlines()[0]
+    assert heading.endswith(": the run is incomplete") and "threshold" not in heading, heading
 
     run_shard(client, evaluation, workspace, run_id, lost_shard)  # "Re-run failed jobs": the shard, then the report
     result, out = report(client, evaluation, workspace, run_id)
