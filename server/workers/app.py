@@ -3,12 +3,16 @@
 
     celery -A server.workers.app inspect active     # what each worker is doing
     celery -A server.workers.app flower             # the Flower dashboard (pip install flower)
+
+The app is made when first asked for (``server.workers.app.celery``), so importing this module
+needs no broker.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from celery import signals
 
@@ -19,14 +23,30 @@ from .scoring import AI_BATCH
 from .tasks import register
 from .worker import current_worker, start_worker, stop_worker
 
-_settings = Settings.load()
-if not _settings.broker_url:
-    raise RuntimeError(
-        "SCORECARD_BROKER_URL is not set: set it to the broker the server uses, e.g. redis://host:6379/0"
-    )
+if TYPE_CHECKING:
+    from celery import Celery
 
-celery = celery_app(_settings.broker_url)
-register(celery)
+NO_BROKER = "SCORECARD_BROKER_URL is not set: set it to the broker the server uses, e.g. redis://host:6379/0"
+
+
+def workers_app(broker_url: str | None) -> Celery:
+    if not broker_url:
+        raise RuntimeError(NO_BROKER)
+    app = celery_app(broker_url)
+    register(app)
+    return app
+
+
+@cache
+def _from_environment() -> Celery:
+    return workers_app(Settings.load().broker_url)
+
+
+def __getattr__(name: str) -> Any:
+    """``celery``: the app for ``celery -A server.workers.app``, made from the environment."""
+    if name == "celery":
+        return _from_environment()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def pool_threads(settings: Settings) -> int:
@@ -37,9 +57,10 @@ def pool_threads(settings: Settings) -> int:
 
 def run_worker(settings: Settings, loglevel: str = "INFO") -> None:
     """Start this process's worker and serve tasks until stopped (SIGTERM finishes the tasks in hand)."""
+    app = workers_app(settings.broker_url)
     start_worker(settings.worker_concurrency, settings)
     try:
-        celery.worker_main(
+        app.worker_main(
             [
                 "worker",
                 "--pool=threads",
@@ -59,4 +80,5 @@ def _started_by_celery(**_: Any) -> None:
     try:
         current_worker()
     except RuntimeError:
-        start_worker(_settings.worker_concurrency, _settings)
+        settings = Settings.load()
+        start_worker(settings.worker_concurrency, settings)
