@@ -9,8 +9,7 @@ that stores it.
 
 The calls run on one event loop per process (``loop_thread``), whichever thread asks, and send
 with aiohttp: at 256 in flight a call costs ~0.5 ms of CPU, against ~2.8 ms with the blocking
-openai client in each thread (bench/scale_judge.py). Code that has an event loop of its own awaits
-:func:`judge_record_async` instead.
+openai client in each thread (bench/scale_judge.py).
 """
 
 from __future__ import annotations
@@ -127,25 +126,6 @@ def judge_record(
         return loop_thread.run(_ask_until_usable(base_url, str(api_key), max_retries, judgement))
     except concurrent.futures.CancelledError:
         return JudgeResult(None, LOOP_STOPPED)
-
-
-async def judge_record_async(
-    metric: Mapping[str, Any],
-    *,
-    inputs: Mapping[str, Any] | None,
-    outputs: Mapping[str, Any] | None,
-    expected: Mapping[str, Any] | None,
-    base_url: str,
-    api_key: str | None,
-    max_retries: int = MAX_RETRIES,
-) -> JudgeResult:
-    """:func:`judge_record` on the running event loop, for callers that judge many records in one
-    loop (``asyncio.gather`` them). Each loop gets its own connection pool per endpoint and key;
-    ``await close_clients()`` before the loop ends closes it."""
-    judgement = _judgement_to_ask(metric, inputs, outputs, expected, api_key)
-    if isinstance(judgement, JudgeResult):
-        return judgement
-    return await _ask_until_usable(base_url, str(api_key), max_retries, judgement)
 
 
 def _judgement_to_ask(

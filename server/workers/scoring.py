@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.engine import Engine
 
-from scorecard_core.scoring import claims
+from scorecard_core.scoring import claims, judge
 from scorecard_core.scoring.claims import Claim, Leases, Scorer
 from scorecard_core.scoring.one_record import Judge
 
@@ -63,6 +63,7 @@ class WorkerScoring:
         self._stopping.set()
         self._thread.join(timeout=10)
         self._judge_pool.shutdown(wait=False, cancel_futures=True)
+        judge.stop_loop()  # its open connections to the judge, and its thread
 
     def score(self, ai: bool) -> bool:
         """Claim, score and store one batch; True when the batch was full (more may wait)."""

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from scorecard_core.scoring import judge as judge_module
 from scorecard_core.scoring import loop_thread
-from scorecard_core.scoring.judge import LOOP_STOPPED, judge_record_async
+from scorecard_core.scoring.judge import LOOP_STOPPED
 from tests.scorecard_core.scoring.test_judge import API_KEY, ai_metric, judge, last_prompt
 from tests.webhook.test_results import eventually
 
@@ -104,42 +104,6 @@ def test_a_forked_child_judges_on_a_loop_of_its_own(fake_openai):
         again = pool.submit(judge, fake_openai, ai_metric(), "VERDICT: pass").result(timeout=10)
     assert again.score["binaryScore"] is True
     assert time.perf_counter() - started < 5
-
-
-def test_the_async_entry_point_judges_many_records_in_one_loop(fake_openai):
-    fake_openai.delay = 0.5
-
-    async def judge_all() -> list:
-        try:
-            return await asyncio.gather(
-                *(
-                    judge_record_async(
-                        ai_metric("int"),
-                        inputs={},
-                        outputs={"answer": f"SCORE: {1 + i % 5}"},
-                        expected={},
-                        base_url=fake_openai.url,
-                        api_key=API_KEY,
-                    )
-                    for i in range(50)
-                )
-            )
-        finally:
-            await judge_module.close_clients()
-
-    started = time.perf_counter()
-    results = asyncio.run(judge_all())
-    assert [r.score["intScore"] for r in results] == [1 + i % 5 for i in range(50)]
-    assert fake_openai.max_in_flight >= 40
-    assert time.perf_counter() - started < 3
-
-
-def test_the_async_entry_point_reports_a_missing_key_without_asking(fake_openai):
-    result = asyncio.run(
-        judge_record_async(ai_metric(), inputs={}, outputs={}, expected={}, base_url=fake_openai.url, api_key=None)
-    )
-    assert "set OPENAI_API_KEY" in result.error
-    assert fake_openai.requests == []
 
 
 def test_a_call_from_the_loop_thread_itself_is_refused_not_deadlocked():
