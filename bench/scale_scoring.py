@@ -134,7 +134,7 @@ def scoring_seconds(database_url: str) -> float:
 
 
 def lines(quick: bool, scores: int | None = None, concurrency: int | None = None) -> list[str]:
-    scores = scores or (400 if quick else 20_000)
+    scores = scores or (200 if quick else 20_000)
     concurrency = concurrency or (16 if quick else 64)
     with (
         postgres_database(DEFAULT_POSTGRES) as database_url,
@@ -162,7 +162,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scores", type=int, default=None)
     parser.add_argument("--concurrency", type=int, default=None)
-    parser.add_argument("--quick", action="store_true", help="smoke size: 400 scores, concurrency 16")
+    parser.add_argument("--quick", action="store_true", help="smoke size: 200 scores, concurrency 16")
     args = parser.parse_args()
     for line in lines(args.quick, args.scores, args.concurrency):
         print(line)

@@ -10,7 +10,7 @@ import sys
 from tests.bench.quick_run import REPO_ROOT, quick_run
 
 RESULT = re.compile(
-    r"^scale \(a\) scoring: 400 AI scores, 200 ms judge, concurrency 16 per process: embedded [\d,]+/s, "
+    r"^scale \(a\) scoring: 200 AI scores, 200 ms judge, concurrency 16 per process: embedded [\d,]+/s, "
     r"one worker [\d,]+/s, two workers [\d,]+/s; one worker / embedded [\d.]+x, two workers / one [\d.]+x "
     r"\(target >= 1\.7x\) (PASS|MISS)$",
     re.MULTILINE,

@@ -25,7 +25,7 @@ from tests.webhook.kickoff_support import (
 )
 from tests.webhook.test_kickoff import run_workflow, wait_for
 
-FLOWS = 15  # per database: thirty flows in all (the old code published twice in several)
+FLOWS = 10  # per database: twenty flows in all (the old code published twice in several of them)
 
 
 def _spin(stop) -> None:
@@ -35,12 +35,12 @@ def _spin(stop) -> None:
 
 @contextmanager
 def cpu_load(processes: int | None = None) -> Iterator[None]:
-    """Four busy processes per core, like `stress --cpu 4N`: the server, the runner and the
+    """Two busy processes per core, like `stress --cpu 2N`: the server, the runner and the
     scoring engine all get less CPU than they want, which widens every race window."""
     stop = multiprocessing.Event()
     spinners = [
         multiprocessing.Process(target=_spin, args=(stop,), daemon=True)
-        for _ in range(processes or 4 * (os.cpu_count() or 2))
+        for _ in range(processes or 2 * (os.cpu_count() or 2))
     ]
     for spinner in spinners:
         spinner.start()

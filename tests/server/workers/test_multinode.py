@@ -27,7 +27,7 @@ from tests.support.processes import create_api_key
 
 RECORDS = 1_000
 METRICS = 2
-JUDGE_DELAY = 0.05
+JUDGE_DELAY = 0.03
 WORKER_CONCURRENCY = 8  # slow enough that the run is still scoring when trouble strikes
 # A Redis database of the shared server's for the test that uses it, flushed first.
 SHARED_REDIS_DB = 11
