@@ -429,3 +429,40 @@ class JudgeCacheEntry(SQLModel, table=True):
     score: dict = json_column()
     usage: dict | None = json_column(nullable=True)
     created_at: datetime = timestamp()
+
+
+class Span(SQLModel, table=True):
+    """One OpenTelemetry span received over OTLP/HTTP (traces.py), with the GenAI semantic
+    conventions' fields pulled out of its attributes where present. A re-sent batch stores each
+    span once: (project_id, trace_id, span_id) is unique, and also finds a project's trace."""
+
+    __table_args__ = (
+        UniqueConstraint("project_id", "trace_id", "span_id"),
+        # A project's spans newest first; spans received before the retention period (created_at).
+        Index("ix_span_project_id_start_time", "project_id", "start_time"),
+        Index("ix_span_created_at", "created_at"),
+    )
+    id: int | None = id_primary_key()
+    project_id: int = parent("project", index=False)
+    trace_id: str  # lowercase hex: 32 digits
+    span_id: str  # 16 digits
+    parent_span_id: str | None = None
+    service_name: str = ""
+    name: str
+    kind: str  # internal | server | client | producer | consumer | unspecified
+    start_time: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    end_time: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    duration_ms: float
+    status_code: str  # unset | ok | error
+    status_message: str = ""
+    attributes: dict = json_column()
+    resource_attributes: dict = json_column()
+    events: list | None = json_column(nullable=True)
+    model: str | None = None
+    input_messages: list | None = json_column(nullable=True)
+    output_messages: list | None = json_column(nullable=True)
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    # Links the span to the records a run created with the same otelLinkId.
+    otel_link_id: str | None = Field(default=None, index=True)
+    created_at: datetime = timestamp()
