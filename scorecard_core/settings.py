@@ -176,6 +176,9 @@ class Settings(BaseSettings):
     session_idle_minutes: PositiveNumber = 60.0
     session_lifetime_hours: PositiveNumber = 12.0
 
+    # Spans received over OTLP (/otel/v1/traces) are deleted this many days after they arrive.
+    trace_retention_days: Annotated[int, _whole_number(1, 36500)] = 30
+
     # `scorecard serve`: worker threads; open connections before new ones wait (slow clients hold
     # one each, and no thread); seconds a connection may stay silent before it is closed.
     serve_threads: Annotated[int, _whole_number(*SERVE_THREADS)] = Field(
