@@ -36,6 +36,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     from . import database, errors, executions, scoring
     from .api import api
     from .api.attachments import files as attachment_files
+    from .otel import otel
     from .request_guard import RequestGuard
     from .ui import ui
     from .workers.queue import QUEUE_EXTENSION, TaskQueue, deliver_on_queue
@@ -48,6 +49,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     app.register_blueprint(api)
     app.register_blueprint(attachment_files)
+    app.register_blueprint(otel)
     app.register_blueprint(ui)
     errors.init_app(app)
     scoring.init_app(app, queue)

@@ -23,8 +23,10 @@ from .api import INVALID_KEY_MESSAGE, MISSING_KEY_MESSAGE
 
 API_PREFIX = "/api/"
 WEBHOOK_PREFIX = "/webhooks/"
+# The OTLP trace receiver (server/otel.py): API keys and errors as the API's.
+OTEL_PREFIX = "/otel/"
 # Signed attachment uploads and downloads: no API key, but API clients read their errors.
-API_JSON_PREFIXES = (API_PREFIX, "/attachment-files/")
+API_JSON_PREFIXES = (API_PREFIX, "/attachment-files/", OTEL_PREFIX)
 REASONS = {401: "Unauthorized", 413: "Payload Too Large"}
 # Codes for the parser's own refusals (answered before the app sees the request).
 PARSER_CODES = {
@@ -107,7 +109,7 @@ def refusal(
         return too_large(path, limit)
     if not has_body:
         return None
-    if path.startswith(API_PREFIX):
+    if path.startswith((API_PREFIX, OTEL_PREFIX)):
         scheme, _, key = headers.get("AUTHORIZATION", "").partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             return _api_error(401, "UNAUTHORIZED", MISSING_KEY_MESSAGE)

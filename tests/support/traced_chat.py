@@ -1,0 +1,34 @@
+"""One chat completion through Scorecard's Python SDK tracing (``wrap_openai``), in a process of
+its own: the SDK keeps one tracer provider per process, with an exporter for every endpoint it
+was ever given, so each test's server gets a fresh process.
+
+``python -m tests.support.traced_chat OPENAI_BASE_URL TRACES_ENDPOINT API_KEY PROJECT_ID`` prints
+the completion's text once the SDK has exported its span.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from openai import OpenAI
+from opentelemetry import trace
+from scorecard_ai.lib import wrap_openai
+
+QUESTION = "What is the capital of France?"
+MODEL = "gpt-4o-mini"
+
+
+def main(openai_base_url: str, endpoint: str, api_key: str, project_id: str) -> None:
+    client = wrap_openai(
+        OpenAI(base_url=openai_base_url, api_key="test-key", max_retries=0),
+        {"api_key": api_key, "project_id": project_id, "endpoint": endpoint, "service_name": "capitals"},
+    )
+    completion = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": QUESTION}])
+    # The SDK exports from a background thread: flush before exiting, and fail if it could not.
+    if not trace.get_tracer_provider().force_flush(5000):  # type: ignore[attr-defined]
+        sys.exit("the SDK's span exporter did not flush")
+    print(completion.choices[0].message.content)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
