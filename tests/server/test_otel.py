@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from sqlmodel import col, select
 
 from scorecard_core.db import session_scope
-from scorecard_core.models import Span
+from scorecard_core.models import Span, utcnow
+from scorecard_core.traces import RetentionSweep
+from server.otel import RETENTION_EXTENSION
 from tests.support import traced_chat
 from tests.support.otlp import CHAT_ATTRIBUTES, export_request, otlp_json, span
 
@@ -145,3 +149,24 @@ def test_bodies_past_the_limit_are_refused(database_url, fake_openai):
         assert bomb.status_code == 413 and "fewer spans" in bomb.json()["message"]
     finally:
         live.stop()
+
+
+def test_a_keyless_body_is_refused_from_its_headers(server, traces_url):
+    """The request guard answers before reading: a declared 10 MB body is never sent."""
+    with socket.create_connection(("127.0.0.1", int(server.url.rsplit(":", 1)[1])), timeout=5) as sock:
+        sock.sendall(
+            b"POST /otel/v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+            b"Content-Length: 10000000\r\n\r\n"
+        )
+        head = sock.recv(65536).decode(errors="replace")
+    assert head.startswith("HTTP/1.1 401") and "Missing API key" in head
+
+
+def test_the_receiver_deletes_spans_past_retention(server, api_key, project_id, traces_url):
+    assert post(traces_url, api_key, export_request(project_id, span(0)).SerializeToString()).ok
+    with session_scope(server.app.extensions["scorecard.engine"]) as session:
+        old = session.exec(select(Span)).one()
+        old.created_at = utcnow() - timedelta(days=31)
+    server.app.extensions[RETENTION_EXTENSION] = RetentionSweep()  # due again, as an hour later
+    assert post(traces_url, api_key, export_request(project_id, span(1)).SerializeToString()).ok
+    assert [s.span_id for s in stored(server)] == ["0000000000000002"]
