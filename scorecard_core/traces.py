@@ -89,7 +89,7 @@ def decode_request(body: bytes, encoding: str) -> ExportTraceServiceRequest:
         return request
     try:
         document = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than any request
         raise BadRequest(f"The body is not JSON ({exc}): send an OTLP/JSON ExportTraceServiceRequest") from None
     if not isinstance(document, dict):
         raise BadRequest('The body must be a JSON object with "resourceSpans"')

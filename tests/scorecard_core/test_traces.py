@@ -112,6 +112,12 @@ def test_otlp_json_with_hex_ids_decodes_to_the_same_request():
     [
         (b"\xff\xff\xff", traces.PROTOBUF, "not a protobuf ExportTraceServiceRequest"),
         (b"{not json", traces.JSON, "not JSON"),
+        (b"[" * 100_000, traces.JSON, "not JSON"),
+        (
+            b'{"resourceSpans": [{"resource": {"attributes": [{"key": "a", "value": {"stringValue": "\\ud800"}}]}}]}',
+            traces.JSON,
+            "not an OTLP/JSON",
+        ),
         (b"[1]", traces.JSON, "JSON object"),
         (b'{"resourceSpans": 3}', traces.JSON, "not an OTLP/JSON"),
         (b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "zz"}]}]}]}', traces.JSON, "spans[0].traceId"),
