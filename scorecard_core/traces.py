@@ -42,17 +42,28 @@ PROTOBUF = "protobuf"
 JSON = "json"
 # The IDs' lengths in bytes; all-zero IDs are invalid (OTLP specification).
 TRACE_ID_BYTES = 16
+SPAN_ID_BYTES = 8
 # Token counts a 32-bit integer column holds; a larger count is no real one, and is not kept.
 MAX_TOKENS = 2**31 - 1
-SPAN_ID_BYTES = 8
-# GenAI fields: the semantic conventions' current names, then older ones (Scorecard's Python SDK
-# sends gen_ai.usage.prompt_tokens / completion_tokens, gen_ai.prompt.messages and
-# gen_ai.completion.choices as JSON text).
-INPUT_TOKENS = ("gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens")
-OUTPUT_TOKENS = ("gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens")
-MODEL = ("gen_ai.response.model", "gen_ai.request.model")
-INPUT_MESSAGES = ("gen_ai.input.messages", "gen_ai.prompt.messages")
-OUTPUT_MESSAGES = ("gen_ai.output.messages", "gen_ai.completion.choices")
+# GenAI fields, first name found wins: the semantic conventions' current names, older ones
+# (Scorecard's Python SDK sends gen_ai.usage.prompt_tokens / completion_tokens,
+# gen_ai.prompt.messages and gen_ai.completion.choices as JSON text), then the Vercel AI SDK's
+# telemetry names (ai.*), which JS applications trace with.
+INPUT_TOKENS = (
+    "gen_ai.usage.input_tokens",
+    "gen_ai.usage.prompt_tokens",
+    "ai.usage.inputTokens",
+    "ai.usage.promptTokens",
+)
+OUTPUT_TOKENS = (
+    "gen_ai.usage.output_tokens",
+    "gen_ai.usage.completion_tokens",
+    "ai.usage.outputTokens",
+    "ai.usage.completionTokens",
+)
+MODEL = ("gen_ai.response.model", "gen_ai.request.model", "ai.response.model", "ai.model.id")
+INPUT_MESSAGES = ("gen_ai.input.messages", "gen_ai.prompt.messages", "ai.prompt.messages")
+OUTPUT_MESSAGES = ("gen_ai.output.messages", "gen_ai.completion.choices", "ai.response.text")
 
 
 class UnknownProject(BadRequest):
@@ -213,8 +224,8 @@ def span_row(project_id: int, service_name: str, resource: dict[str, Any], span:
             "resource_attributes": resource,
             "events": events or None,
             "model": _first(attributes, MODEL, str),
-            "input_messages": _messages(attributes, INPUT_MESSAGES),
-            "output_messages": _messages(attributes, OUTPUT_MESSAGES),
+            "input_messages": _messages(attributes, INPUT_MESSAGES, "user"),
+            "output_messages": _messages(attributes, OUTPUT_MESSAGES, "assistant"),
             "input_tokens": _tokens(attributes, INPUT_TOKENS),
             "output_tokens": _tokens(attributes, OUTPUT_TOKENS),
             "otel_link_id": None if link_id is None else str(link_id),
@@ -266,18 +277,20 @@ def _tokens(attributes: dict[str, Any], names: tuple[str, ...]) -> int | None:
     return count if count is not None and 0 <= count <= MAX_TOKENS else None
 
 
-def _messages(attributes: dict[str, Any], names: tuple[str, ...]) -> list | None:
-    """Messages sent as JSON text (a list; OpenAI's choices unwrap to their message), or a
-    plain text as one message."""
+def _messages(attributes: dict[str, Any], names: tuple[str, ...], role: str) -> list | None:
+    """Messages sent as JSON text (a list; OpenAI's choices unwrap to their message), or any
+    other text as one message from ``role``."""
     text = _first(attributes, names, str)
     if text is None:
         return None
     try:
         messages = json.loads(text, parse_constant=str)
     except ValueError:
-        return [{"content": text}]
-    if not isinstance(messages, list):
+        messages = None
+    if isinstance(messages, dict):
         return [messages]
+    if not isinstance(messages, list):
+        return [{"role": role, "content": text}]
     return [m["message"] if isinstance(m, dict) and isinstance(m.get("message"), dict) else m for m in messages]
 
 

@@ -70,9 +70,24 @@ def test_current_semantic_convention_names_and_the_link_id_are_read(engine, proj
     [row] = stored(engine)
     assert row.model == "gpt-4.1"
     assert row.input_messages == [{"role": "user", "parts": [{"type": "text", "content": "hi"}]}]
-    assert row.output_messages == [{"content": "plain text answer"}]
+    assert row.output_messages == [{"role": "assistant", "content": "plain text answer"}]
     assert (row.input_tokens, row.output_tokens, row.otel_link_id) == (7, None, "link-1")
     assert row.attributes["bad.number"] == "nan" and row.attributes["nul"] == "a\ufffdb"
+
+
+def test_the_vercel_ai_sdks_telemetry_names_are_read(engine, project_id):
+    attributes = {
+        "ai.model.id": "gpt-4o",
+        "ai.prompt.messages": json.dumps([{"role": "user", "content": [{"type": "text", "text": "hi"}]}]),
+        "ai.response.text": "42",  # text that parses as JSON is still the answer's text
+        "ai.usage.promptTokens": 5,
+        "ai.usage.completionTokens": 1,
+    }
+    store(engine, export_request(project_id, span(0, attributes)))
+    [row] = stored(engine)
+    assert (row.model, row.input_tokens, row.output_tokens) == ("gpt-4o", 5, 1)
+    assert row.input_messages == [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]
+    assert row.output_messages == [{"role": "assistant", "content": "42"}]
 
 
 def test_a_resent_batch_is_stored_once(engine, project_id):
