@@ -51,6 +51,11 @@ def celery_app(broker_url: str) -> Celery:
         worker_hijack_root_logger=False,
         task_default_queue="scorecard",
     )
+    if broker_url.startswith(("redis://", "rediss://")):
+        # A message only says "there is work" and the sweep finds whatever a lost one left, so
+        # Redis needs no emulated acknowledgements: without them a broker restart cannot crash
+        # a worker restoring its unacknowledged messages over a connection that is gone.
+        app.conf.broker_transport_options = {"ack_emulation": False}
     return app
 
 

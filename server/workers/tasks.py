@@ -33,9 +33,7 @@ def register(celery: Celery) -> None:
     def execute(run_id: int, concurrency: int) -> None:
         current_worker().executions.execute_here(run_id, concurrency)
 
-    # Publishing only edits the one sticky comment and sets the commit status, so doing it
-    # twice is harmless: the message is acknowledged once done, and redelivered if the worker died.
-    @celery.task(name=PUBLISH, acks_late=True, reject_on_worker_lost=True)
+    @celery.task(name=PUBLISH)
     def publish(run_id: int) -> None:
         publish_results(current_worker().webhook, None, str(run_id))
 

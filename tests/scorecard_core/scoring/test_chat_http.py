@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import socket
 import ssl
 from collections.abc import Awaitable, Callable
 
@@ -162,17 +163,14 @@ def test_a_netrc_default_entry_leaves_the_api_key_be(fake_openai, monkeypatch, t
 
 
 def test_a_refused_connection_is_a_connection_error():
-    async def closed_port() -> int:
-        server = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        server.close()
-        await server.wait_closed()
-        return port
-
-    port = asyncio.run(closed_port())
-    client = ChatEndpoint(f"http://127.0.0.1:{port}/v1", "sk-test", max_retries=1, timeout=5)
-    with pytest.raises(EndpointConnectionError) as raised:
-        asyncio.run(post_and_close(client, {}))
+    # A port bound but not listening refuses connections, and no other process can take it
+    # meanwhile (a port merely closed again could be taken by a server of a parallel test).
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))
+        port = bound.getsockname()[1]
+        client = ChatEndpoint(f"http://127.0.0.1:{port}/v1", "sk-test", max_retries=1, timeout=5)
+        with pytest.raises(EndpointConnectionError) as raised:
+            asyncio.run(post_and_close(client, {}))
     assert not isinstance(raised.value, openai.APITimeoutError)
     described = describe_model_error(raised.value, where="the judge", tries=2, model="m")
     assert (
