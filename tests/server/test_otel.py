@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import socket
 import subprocess
 import sys
 from datetime import timedelta
@@ -21,6 +20,7 @@ from scorecard_core.db import session_scope
 from scorecard_core.models import Span, utcnow
 from scorecard_core.traces import RetentionSweep
 from server.otel import RETENTION_EXTENSION
+from tests.server.test_request_guard import headers_only
 from tests.support import traced_chat
 from tests.support.otlp import CHAT_ATTRIBUTES, export_request, otlp_json, span
 
@@ -153,13 +153,11 @@ def test_bodies_past_the_limit_are_refused(database_url, fake_openai):
 
 def test_a_keyless_body_is_refused_from_its_headers(server, traces_url):
     """The request guard answers before reading: a declared 10 MB body is never sent."""
-    with socket.create_connection(("127.0.0.1", int(server.url.rsplit(":", 1)[1])), timeout=5) as sock:
-        sock.sendall(
-            b"POST /otel/v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
-            b"Content-Length: 10000000\r\n\r\n"
-        )
-        head = sock.recv(65536).decode(errors="replace")
-    assert head.startswith("HTTP/1.1 401") and "Missing API key" in head
+    port = int(server.url.rsplit(":", 1)[1])
+    answer = headers_only(
+        port, "POST /otel/v1/traces HTTP/1.1", "Content-Type: application/x-protobuf", "Content-Length: 10000000"
+    )
+    assert answer.status == 401 and answer.json()["message"].startswith("Missing API key")
 
 
 def test_the_receiver_deletes_spans_past_retention(server, api_key, project_id, traces_url):
