@@ -23,11 +23,10 @@ import requests
 from sqlalchemy import insert
 from sqlmodel import col, select
 
+from bench._seeding import awaiting_scoring, metric_versions
 from bench._server import ServerFailed, bench_server
 from scorecard_core import db, report_queries
-from scorecard_core.metrics import apply_rules, snapshot
-from scorecard_core.models import Metric, Project, Record, Run, Score, utcnow
-from scorecard_core.run_status import RunStatus
+from scorecard_core.models import Project, Record, Run, Score, utcnow
 from scorecard_core.scoring.lifecycle import refresh_run, scored_by
 
 TARGET_MS = 150.0
@@ -61,29 +60,11 @@ def seed(url: str, runs: int, records: int) -> int:
         project = Project(name="bench project page")
         session.add(project)
         session.flush()
-        versions = []
-        for name, eval_type, output_type, heuristic in METRICS:
-            metric = Metric(
-                project_id=project.id, name=name, eval_type=eval_type, output_type=output_type, heuristic=heuristic
-            )
-            apply_rules(metric)
-            session.add(metric)
-            session.flush()
-            versions.append(snapshot(session, metric))
+        version_info = metric_versions(session, project.id, METRICS)
         project_id = project.id
-        version_info = [(v.id, v.metric_id, v.config) for v in versions]
     for _ in range(runs):
         with db.session_scope(engine) as session:
-            run = Run(
-                project_id=project_id,
-                metric_ids=[m for _, m, _ in version_info],
-                metric_version_ids=[v for v, _, _ in version_info],
-                num_records=records,
-                status=RunStatus.AWAITING_SCORING,
-                source="api",
-            )
-            session.add(run)
-            session.flush()
+            run = awaiting_scoring(session, project_id, version_info, records)
             _seed_run(session, run.id, records, version_info)
             refresh_run(session, run)
     engine.dispose()

@@ -35,12 +35,11 @@ import requests
 from sqlalchemy import insert, text
 from sqlmodel import col, select
 
+from bench._seeding import awaiting_scoring, metric_versions
 from bench._server import BenchServer, ServerFailed, bench_server
 from bench.project_page import signed_in
 from scorecard_core import db
-from scorecard_core.metrics import apply_rules, snapshot
-from scorecard_core.models import Metric, Project, Record, Run, Score, Testcase, Testset, utcnow
-from scorecard_core.run_status import RunStatus
+from scorecard_core.models import Project, Record, Run, Score, Testcase, Testset, utcnow
 from scorecard_core.scoring.lifecycle import refresh_run, scored_by
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -69,15 +68,7 @@ def seed(url: str, records: int) -> tuple[int, int, int]:
         testset = Testset(project_id=project.id, name="questions", json_schema={}, field_mapping={})
         session.add(testset)
         session.flush()
-        versions = []
-        for name, output_type, heuristic in METRICS:
-            metric = Metric(
-                project_id=project.id, name=name, eval_type="heuristic", output_type=output_type, heuristic=heuristic
-            )
-            apply_rules(metric)
-            session.add(metric)
-            session.flush()
-            versions.append(snapshot(session, metric))
+        version_info = metric_versions(session, project.id, ((n, "heuristic", o, h) for n, o, h in METRICS))
         for start in range(0, records, CHUNK):
             session.execute(
                 insert(Testcase),
@@ -90,21 +81,10 @@ def seed(url: str, records: int) -> tuple[int, int, int]:
             select(col(Testcase.id)).where(col(Testcase.testset_id) == testset.id).order_by(col(Testcase.id))
         ).all()
         project_id, testset_id = project.id, testset.id
-        version_info = [(v.id, v.metric_id, v.config) for v in versions]
     run_ids = []
     for shift in (0, 1):
         with db.session_scope(engine) as session:
-            run = Run(
-                project_id=project_id,
-                testset_id=testset_id,
-                metric_ids=[m for _, m, _ in version_info],
-                metric_version_ids=[v for v, _, _ in version_info],
-                num_records=records,
-                status=RunStatus.AWAITING_SCORING,
-                source="api",
-            )
-            session.add(run)
-            session.flush()
+            run = awaiting_scoring(session, project_id, version_info, records, testset_id)
             for start in range(0, records, CHUNK):
                 _seed_records(session, id_of_run(run), testcase_ids[start : start + CHUNK], start, shift, version_info)
             refresh_run(session, run)
