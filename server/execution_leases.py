@@ -9,8 +9,6 @@ calling its system here.
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
@@ -19,9 +17,8 @@ from sqlmodel import Session, col, select
 
 from scorecard_core.db import session_scope
 from scorecard_core.models import Run, utcnow
+from scorecard_core.periodic import Periodic
 from scorecard_core.run_status import EXECUTING
-
-log = logging.getLogger(__name__)
 
 
 def lapsed(now: datetime | None = None) -> ColumnElement[bool]:
@@ -38,9 +35,7 @@ class ExecutionLeases:
         self._length = timedelta(seconds=seconds)
         self._held = held
         self._ended = ended
-        self._stopping = threading.Event()
-        self._started = False
-        self._start_lock = threading.Lock()
+        self._renewal = Periodic("scorecard-execution-leases", max(seconds / 3, 0.5), self._renew_and_tell)
 
     def take(self, session: Session, run_id: int) -> bool:
         """Lease the run to this process (committing ``session``); False when another holds it."""
@@ -49,7 +44,7 @@ class ExecutionLeases:
             update(Run).where(col(Run.id) == run_id, lapsed(now)).values(execution_lease_until=now + self._length)
         )
         session.commit()
-        self._start_renewing()
+        self._renewal.start()
         return taken.rowcount == 1
 
     def release(self, run_id: int) -> None:
@@ -57,25 +52,11 @@ class ExecutionLeases:
             session.execute(update(Run).where(col(Run.id) == run_id).values(execution_lease_until=None))
 
     def stop(self) -> None:
-        self._stopping.set()
+        self._renewal.stop()
 
-    def _start_renewing(self) -> None:
-        with self._start_lock:
-            if self._started:
-                return
-            self._started = True
-        threading.Thread(target=self._renew_loop, name="scorecard-execution-leases", daemon=True).start()
-
-    def _renew_loop(self) -> None:
-        every = max(self._length.total_seconds() / 3, 0.5)
-        while not self._stopping.wait(every):
-            try:
-                ended = self.renew()
-            except Exception:  # a transient database error: the lease lasts until the next round
-                log.exception("could not renew execution leases; retrying")
-                continue
-            for run_id in ended:
-                self._ended(run_id)
+    def _renew_and_tell(self) -> None:
+        for run_id in self.renew():
+            self._ended(run_id)
 
     def renew(self) -> set[int]:
         """Renew the held runs' leases; returns those of them no longer executing."""

@@ -34,6 +34,7 @@ from scorecard_core import wire
 from scorecard_core.errors import Conflict, InvalidField, NotFound, ScorecardError
 from scorecard_core.jobs import ThreadJobs
 from scorecard_core.models import Record, Run, System, SystemVersion, Testcase, Testset, utcnow
+from scorecard_core.periodic import Periodic
 from scorecard_core.run_status import EXECUTING
 from scorecard_core.runs import RecordInput, add_records, end_execution, trial_key
 from scorecard_core.scoring.lifecycle import fail_run
@@ -151,7 +152,7 @@ class Executions:
         self._running: dict[int, _Execution] = {}
         self._stopping = False  # the server is stopping: runs stay executing, to resume at start
         self._leases = ExecutionLeases(engine, settings.scoring_lease_seconds, self._held, self._cancel_here)
-        self._stopped = threading.Event()
+        self._resumes = Periodic("scorecard-execution-resume", settings.scoring_lease_seconds, self.resume)
 
     # -- the database ------------------------------------------------------------------------------
 
@@ -222,22 +223,12 @@ class Executions:
         """Resume now, and again each lease length: a run whose process was killed resumes here
         once its lease lapses (where there are workers, their sweep does this)."""
         self.resume()
-        every = self._settings.scoring_lease_seconds
-        threading.Thread(
-            target=self._resume_loop, args=(every,), name="scorecard-execution-resume", daemon=True
-        ).start()
-
-    def _resume_loop(self, every: float) -> None:
-        while not self._stopped.wait(every):
-            try:
-                self.resume()
-            except Exception:  # the database is away: the next round tries again
-                log.exception("could not look for runs to resume; retrying")
+        self._resumes.start()
 
     def stop(self) -> None:
         """Stop every execution, keeping its records; the runs resume when the server starts again."""
         self._leases.stop()
-        self._stopped.set()
+        self._resumes.stop()
         with self._lock:
             self._stopping = True
             executions = list(self._running.values())

@@ -10,7 +10,6 @@ scores, so not once per batch).
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 from collections.abc import Callable
@@ -18,11 +17,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.engine import Engine
 
+from scorecard_core.periodic import Periodic
 from scorecard_core.scoring import claims, judge
 from scorecard_core.scoring.claims import Claim, Leases, Scorer
 from scorecard_core.scoring.one_record import Judge
-
-log = logging.getLogger(__name__)
 
 AI_BATCH = 16
 HEURISTIC_BATCH = 1000
@@ -52,16 +50,17 @@ class WorkerScoring:
         self._lock = threading.Lock()
         self._in_flight: set[int] = set()
         self._dirty: set[int] = set()
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._maintain, name="scorecard-leases", daemon=True)
+        self._renewal = Periodic("scorecard-leases", max(leases.seconds / 3, 0.5), self._renew)
+        self._refreshes = Periodic("scorecard-refresh", REFRESH_SECONDS, self._refresh)
 
     def start(self) -> WorkerScoring:
-        self._thread.start()
+        self._renewal.start()
+        self._refreshes.start()
         return self
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._thread.join(timeout=10)
+        self._renewal.stop()
+        self._refreshes.stop()
         self._judge_pool.shutdown(wait=False, cancel_futures=True)
         judge.stop_loop()  # its open connections to the judge, and its thread
 
@@ -104,20 +103,10 @@ class WorkerScoring:
             with self._lock:
                 self._dirty.update(r.run_id for r in given_up)
 
-    def _maintain(self) -> None:
-        renew_every = max(self.leases.seconds / 3, 0.5)
-        since_renewal = 0.0
-        while not self._stopping.wait(REFRESH_SECONDS):
-            since_renewal += REFRESH_SECONDS
-            try:
-                if since_renewal >= renew_every:
-                    with self._lock:
-                        in_flight = list(self._in_flight)
-                    claims.renew(self.engine, in_flight, self.leases)
-                    since_renewal = 0.0
-                self._refresh()
-            except Exception:  # a transient database error: the next round tries again
-                log.exception("scoring maintenance failed; retrying")
+    def _renew(self) -> None:
+        with self._lock:
+            in_flight = list(self._in_flight)
+        claims.renew(self.engine, in_flight, self.leases)
 
     def _refresh(self) -> None:
         with self._lock:

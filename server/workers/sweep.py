@@ -10,8 +10,6 @@ piece of work is claimed in the database by exactly one of them.
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -19,14 +17,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from scorecard_core.models import Run, utcnow
+from scorecard_core.periodic import Periodic
 from scorecard_core.run_status import SCORING
 from scorecard_core.scoring import claims
 
 from ..executions import Executions
 from .queue import SCORE, TaskQueue
 from .scoring import WorkerScoring
-
-log = logging.getLogger(__name__)
 
 STALE_RUNS_PER_SWEEP = 100
 KINDS = {"ai": True, "heuristic": False}
@@ -55,23 +52,14 @@ class Sweep:
         self._queue = queue
         self._every = every
         self._on_run_finished = on_run_finished
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="scorecard-sweep", daemon=True)
+        self._rounds = Periodic("scorecard-sweep", every, self.once)
 
     def start(self) -> Sweep:
-        self._thread.start()
+        self._rounds.start()
         return self
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        while not self._stopping.wait(self._every):
-            try:
-                self.once()
-            except Exception:  # the database or the broker is away: the next sweep tries again
-                log.exception("sweep failed; retrying in %.0f s", self._every)
+        self._rounds.stop()
 
     def once(self) -> None:
         self._scoring.give_up_exhausted()
