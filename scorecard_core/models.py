@@ -441,6 +441,8 @@ class Span(SQLModel, table=True):
         # A project's spans newest first; spans received before the retention period (created_at).
         Index("ix_span_project_id_start_time", "project_id", "start_time"),
         Index("ix_span_created_at", "created_at"),
+        # A project's spans in the order received: the windows monitors sample (monitors.py).
+        Index("ix_span_project_id_created_at", "project_id", "created_at"),
     )
     id: int | None = id_primary_key()
     project_id: int = parent("project", index=False)
@@ -466,3 +468,59 @@ class Span(SQLModel, table=True):
     # Links the span to the records a run created with the same otelLinkId.
     otel_link_id: str | None = Field(default=None, index=True)
     created_at: datetime = timestamp()
+
+
+class Monitor(SQLModel, table=True):
+    """Samples a project's recent spans on a schedule; each cycle becomes a run with source
+    ``monitor`` scored by the monitor's metrics (monitors.py). Upserted by description, as
+    Scorecard's JS SDK names its monitor after the traced service."""
+
+    __table_args__ = (UniqueConstraint("project_id", "description"),)
+    id: int | None = id_primary_key()
+    project_id: int = parent("project", index=False)
+    description: str
+    metric_ids: list = json_column()
+    frequency_minutes: int = 60  # 1 minute to 1 day
+    sample_rate: int = 100  # percent of traces, chosen by trace ID
+    service_name: str | None = None  # the traced service, exactly
+    span_name: str | None = None  # a regular expression a span's name must match
+    search: str | None = None  # text the span's input or output must contain
+    active: bool = True
+    # The next scheduled cycle; each covers the spans received since the last one's window ended.
+    next_cycle_at: datetime = timestamp()
+    sampled_through: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    # One cycle at a time: the process running one holds the token until it commits the cycle,
+    # or until the lease lapses (it died) and another takes the cycle over from the start.
+    cycle_token: str | None = None
+    cycle_lease_until: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
+
+
+class MonitorCycle(SQLModel, table=True):
+    """One cycle of a monitor: the window of spans it looked at and the run it made."""
+
+    __tablename__ = "monitor_cycle"
+    __table_args__ = (Index("ix_monitor_cycle_monitor_id_id", "monitor_id", "id"),)
+    id: int | None = id_primary_key()
+    monitor_id: int = parent("monitor", index=False)
+    run_id: int | None = parent("run", ondelete="SET NULL", nullable=True)
+    trigger: str  # schedule | manual
+    window_start: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    window_end: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    candidates: int = 0  # spans matching the filters in the window
+    sampled: int = 0  # of those, sampled now (never one an earlier cycle took)
+    created_at: datetime = timestamp()
+
+
+class MonitorSample(SQLModel, table=True):
+    """A span a monitor sampled, and the record it became: the key keeps a span out of a
+    second cycle of the same monitor, and links a record back to its trace."""
+
+    __tablename__ = "monitor_sample"
+    monitor_id: int = Field(sa_column=Column(IdType, ForeignKey("monitor.id", ondelete="CASCADE"), primary_key=True))
+    span_row_id: int = Field(
+        sa_column=Column(IdType, ForeignKey("span.id", ondelete="CASCADE"), primary_key=True)
+    )
+    cycle_id: int = parent("monitor_cycle", index=False)
+    record_id: int | None = parent("record", ondelete="SET NULL", nullable=True)
