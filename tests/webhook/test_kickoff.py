@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from server.settings import settings_of
 from tests.conftest import wait_for_run
 from tests.fakes.github_server import ACTIONS_TOKEN, FakeGitHub
 from tests.support.processes import CLI_TIMEOUT, SCORECARD
+from tests.support.waiting import eventually
 from tests.webhook.conftest import PR_BASE_REF, PR_HEAD_REF, PR_HEAD_SHA, PR_NUMBER, REPO, example
 from tests.webhook.kickoff_support import (
     CASES,
@@ -158,15 +158,6 @@ def run_workflow(client, github: FakeGitHub, workspace: Path, dispatch: str) -> 
     )
 
 
-def wait_for(check, what: str, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"no {what} within {timeout}s")
-        time.sleep(0.05)
-    return found
-
-
 @pytest.mark.parametrize("dispatch", ["workflow_dispatch", "repository_dispatch"])
 def test_a_kickoff_runs_end_to_end(server, client, github, evaluation, tmp_path, dispatch):
     connect(client, evaluation, dispatch=dispatch, failUnder="0.8")
@@ -186,7 +177,7 @@ def test_a_kickoff_runs_end_to_end(server, client, github, evaluation, tmp_path,
     # Scoring finished: the webhook service posts the results on the commit, and on its pull request.
     run_url = f"{settings_of(server.app).public_url.rstrip('/')}/projects/{evaluation.project_id}/runs/{run['id']}"
     sha = PR_HEAD_SHA if dispatch == "workflow_dispatch" else BASE_SHA
-    (status,) = wait_for(lambda: github.statuses(REPO, sha), "commit status")
+    (status,) = eventually(lambda: github.statuses(REPO, sha), "commit status")
     assert (status.state, status.target_url, status.context) == (
         "success",
         run_url,
@@ -195,7 +186,7 @@ def test_a_kickoff_runs_end_to_end(server, client, github, evaluation, tmp_path,
     assert percent(5 / 6) in status.description
     comments = github.comments(REPO, PR_NUMBER)
     if dispatch == "workflow_dispatch":
-        (comment,) = wait_for(lambda: github.comments(REPO, PR_NUMBER), "pull request comment")
+        (comment,) = eventually(lambda: github.comments(REPO, PR_NUMBER), "pull request comment")
         assert run_url in comment.body and "Exact again" in comment.body and percent(5 / 6) in comment.body
     else:
         assert comments == []  # the default branch has no pull request

@@ -5,14 +5,14 @@ sticky PR comment and the commit status."""
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.conftest import LiveServer, start_server, wait_for_run
 from tests.fakes.github_server import READ_ONLY_TOKEN, FakeGitHub
+from tests.support.waiting import eventually
 
 REPO = "acme/assistant"
 BOT = "scorecard-bot"
@@ -109,15 +109,6 @@ def upload(client, run, evaluation, shouting: int = 0, failed: int = 0) -> None:
             item.update(outputs={}, error="the system timed out")
         items.append(item)
     client.post(f"/runs/{run['id']}/records/batch", {"items": items})
-
-
-def eventually(check: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.02)
-    return found
 
 
 def statuses_after(github: FakeGitHub, sha: str, count: int) -> list:
