@@ -33,6 +33,7 @@ from . import (
     records_page,
     runs,
     testsets,
+    traces,
 )
 
 ui = Blueprint("ui", __name__, template_folder="templates", static_folder="static", static_url_path="/ui/static")
@@ -110,5 +111,5 @@ def _database_unavailable(_exc: OperationalError):
     return error_page(503, "The database is busy or unreachable; reload the page in a moment.")
 
 
-for module in (auth, projects, runs, records, records_page, testsets, kickoff, playground, compare, metrics):
+for module in (auth, projects, runs, records, records_page, testsets, kickoff, playground, compare, metrics, traces):
     ui.register_blueprint(module.bp)

@@ -14,6 +14,7 @@ from scorecard_core.models import Project, Record, Run, Score
 from scorecard_core.report import MetricSummary, metric_summary
 from scorecard_core.scores import put_score
 from scorecard_core.scoring.lifecycle import run_versions, scored_by
+from scorecard_core.trace_queries import trace_of_record
 
 from .. import database, scoring
 from ..error_status import http_status
@@ -137,4 +138,5 @@ def _record_page(
         problem=problem,
         previous_id=_neighbour_id(session, record, newer=False),
         next_id=_neighbour_id(session, record, newer=True),
+        trace_id=trace_of_record(session, project.id, record),
     ), status

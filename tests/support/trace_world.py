@@ -5,8 +5,8 @@
 1. service ``checkout``: root ``POST /checkout`` with a priced chat child (gpt-4o-mini, 12 + 3
    tokens); its spans carry the otel link ID ``link-1``.
 2. service ``search``: root ``GET /search`` with an errored child ``embed`` on an unpriced model.
-3. service ``search``: no root received; two spans whose parent is missing, the first asked about
-   a zebra in a message holding hostile HTML.
+3. service ``search``: no root received; two spans whose parent is missing, the first named with
+   hostile HTML and asked about a zebra in a message holding it too.
 """
 
 from __future__ import annotations
@@ -15,7 +15,13 @@ import json
 from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+from opentelemetry.proto.trace.v1.trace_pb2 import Span as OtlpSpan
+from opentelemetry.proto.trace.v1.trace_pb2 import Status
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from scorecard_core.db import session_scope
+from scorecard_core.models import Monitor, MonitorCycle, MonitorSample, Span, id_of, utcnow
 
 from .otlp import CHAT_ATTRIBUTES, START_NANO, export_request, span
 
@@ -37,7 +43,7 @@ def trace_span(
     parent: int | None = None,
     attributes: dict[str, Any] | None = None,
     error: str | None = None,
-) -> Span:
+) -> OtlpSpan:
     """Span ``number`` of trace ``trace``, starting ``trace`` minutes and ``start_ms`` after the
     first trace's start."""
     built = span(number, attributes, parent)
@@ -69,8 +75,8 @@ def three_traces(project_id: Any) -> list[ExportTraceServiceRequest]:
     question = json.dumps([{"role": "user", "content": f"Where does the zebra live? {HOSTILE}"}])
     orphans = export_request(
         project_id,
-        trace_span(3, 0, "retrieve", 0, 300, parent=9, attributes={"gen_ai.prompt.messages": question}),
-        trace_span(3, 1, f"rank {HOSTILE}", 10, 100, parent=9, attributes={"note": HOSTILE}),
+        trace_span(3, 0, f"retrieve {HOSTILE}", 0, 300, parent=9, attributes={"gen_ai.prompt.messages": question}),
+        trace_span(3, 1, "rank", 10, 100, parent=9, attributes={"note": HOSTILE}),
         service_name="search",
     )
     return [checkout, search, orphans]
@@ -79,3 +85,21 @@ def three_traces(project_id: Any) -> list[ExportTraceServiceRequest]:
 def many_traces(project_id: Any, count: int) -> ExportTraceServiceRequest:
     """``count`` one-span traces named ``step-<n>``, a minute apart, after the three above."""
     return export_request(project_id, *(trace_span(10 + n, 0, f"step-{n}") for n in range(count)), service_name="bulk")
+
+
+def sample(engine: Engine, project_id: int, span_name: str, record_id: int) -> None:
+    """What a monitor's cycle leaves when it turns the span named ``span_name`` into a record."""
+    now = utcnow()
+    with session_scope(engine) as session:
+        sampled = session.exec(select(Span).where(col(Span.name) == span_name)).one()
+        monitor = Monitor(project_id=project_id, description=f"monitor of {span_name}", metric_ids=[])
+        session.add(monitor)
+        session.flush()
+        cycle = MonitorCycle(monitor_id=id_of(monitor), trigger="manual", window_start=now, window_end=now)
+        session.add(cycle)
+        session.flush()
+        session.add(
+            MonitorSample(
+                monitor_id=id_of(monitor), span_row_id=id_of(sampled), cycle_id=id_of(cycle), record_id=record_id
+            )
+        )
