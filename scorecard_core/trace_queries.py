@@ -74,6 +74,11 @@ def _check_pattern(session: Session, pattern: str) -> None:
         raise InvalidField(
             "span_name", f"is not a valid regular expression ({exc}); `^chat` matches names starting with chat"
         ) from None
+    if _nests_repetition(pattern):
+        raise InvalidField(
+            "span_name",
+            "repeats a group that itself repeats (like `(a+)+`), which can take forever to match; simplify it",
+        )
     if session.get_bind().dialect.name == "postgresql":
         # PostgreSQL's dialect differs from Python's: ask it, in a savepoint a refusal rolls back.
         try:
@@ -82,6 +87,33 @@ def _check_pattern(session: Session, pattern: str) -> None:
         except DBAPIError as exc:
             problem = str(exc.orig).splitlines()[0] if exc.orig else "refused by the database"
             raise InvalidField("span_name", f"is not a regular expression the database accepts ({problem})") from None
+
+
+def _nests_repetition(pattern: str) -> bool:
+    """Whether a repeated group holds a repetition: the shape that makes a backtracking matcher
+    (SQLite's, Python's ``re``) take exponential time on a span name that almost matches."""
+    repeats = [False]  # per open group (and the whole pattern): whether it holds a repetition
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 1
+        elif char == "[":  # a class: its * + { are literal
+            index = pattern.find("]", index + 2)
+            index = len(pattern) if index < 0 else index
+        elif char == "(":
+            repeats.append(False)
+        elif char == ")" and len(repeats) > 1:
+            inner = repeats.pop()
+            if pattern[index + 1 : index + 2] in ("*", "+", "{"):
+                if inner:
+                    return True
+                repeats[-1] = True
+            repeats[-1] = repeats[-1] or inner
+        elif char in "*+{":
+            repeats[-1] = True
+        index += 1
+    return False
 
 
 def _moment(args: Mapping[str, str], name: str) -> datetime | None:

@@ -63,6 +63,7 @@ def test_one_row_per_trace_newest_first_with_its_sums(traced):
         ({"service": "checkout"}, [1]),
         ({"span_name": "^open"}, [1]),  # a child's name keeps its trace
         ({"span_name": "GET|POST"}, [2, 1]),
+        ({"span_name": r"^(openai\.)?cha[t]{1}$|(e|x)mbed"}, [2, 1]),  # groups repeated at most once
         ({"q": "ZEBRA"}, [3]),  # in a message, any case
         ({"q": "<script>"}, [3]),  # in a span name
         ({"q": "100%"}, []),  # LIKE's wildcards are plain text
@@ -83,6 +84,8 @@ def test_filters(traced, args, expected):
     [
         ({"span_name": "(unclosed"}, "span_name"),
         ({"span_name": "x" * 201}, "span_name"),
+        ({"span_name": "^(a+)+$"}, "span_name"),  # catastrophic backtracking
+        ({"span_name": "((ab)*c)*"}, "span_name"),
         ({"from": "yesterday"}, "from"),
         ({"to": "2025-13-01T00:00"}, "to"),
         ({"from": "2025-12-04T10:00", "to": "2025-12-04T09:00"}, "to"),
