@@ -519,8 +519,6 @@ class MonitorSample(SQLModel, table=True):
 
     __tablename__ = "monitor_sample"
     monitor_id: int = Field(sa_column=Column(IdType, ForeignKey("monitor.id", ondelete="CASCADE"), primary_key=True))
-    span_row_id: int = Field(
-        sa_column=Column(IdType, ForeignKey("span.id", ondelete="CASCADE"), primary_key=True)
-    )
+    span_row_id: int = Field(sa_column=Column(IdType, ForeignKey("span.id", ondelete="CASCADE"), primary_key=True))
     cycle_id: int = parent("monitor_cycle", index=False)
     record_id: int | None = parent("record", ondelete="SET NULL", nullable=True)

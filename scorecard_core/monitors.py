@@ -25,7 +25,7 @@ import hashlib
 import logging
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,25 +35,17 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from .errors import Conflict, InvalidField, NotFound
-from .ids import parse_id
-from .metrics import apply_rules
+from .errors import Conflict, NotFound
 from .models import Metric, Monitor, MonitorCycle, MonitorSample, Run, Span, id_of, table_of, utcnow
 from .runs import RecordInput, add_records, create_run, end_execution
 
 log = logging.getLogger(__name__)
 
-MIN_FREQUENCY_MINUTES = 1
-MAX_FREQUENCY_MINUTES = 24 * 60
-MAX_LOOKBACK_MINUTES = 7 * 24 * 60
-DEFAULT_FREQUENCY_MINUTES = 60
-DEFAULT_SAMPLE_RATE = 10
 # Long enough for any cycle (10,000 spans take well under two seconds): a lease that lapsed
 # means the process holding it died.
 CYCLE_LEASE = timedelta(minutes=5)
 DUE_PER_ROUND = 100
 SPANS_PER_READ = 500
-METRIC_NAME_LENGTH = 80
 
 
 def sampled(trace_id: str, sample_rate: int) -> bool:
@@ -61,76 +53,6 @@ def sampled(trace_id: str, sample_rate: int) -> bool:
     never changes, and a trace sampled at some rate is sampled at every higher one."""
     digest = hashlib.blake2b(trace_id.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") * 100 < sample_rate * 2**64
-
-
-def check_span_name(pattern: str | None, field: str = "filter.spanName") -> None:
-    if pattern is None:
-        return
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise InvalidField(field, f"is not a valid regular expression ({exc}); e.g. ^chat\\b") from None
-
-
-def check_frequency(minutes: int, field: str = "frequencyMinutes") -> None:
-    if not MIN_FREQUENCY_MINUTES <= minutes <= MAX_FREQUENCY_MINUTES:
-        raise InvalidField(field, f"must be from {MIN_FREQUENCY_MINUTES} to {MAX_FREQUENCY_MINUTES} (one day)")
-
-
-def check_sample_rate(percent: int, field: str = "sampleRate") -> None:
-    if not 1 <= percent <= 100:
-        raise InvalidField(field, "must be a percentage from 1 to 100")
-
-
-def resolve_metrics(session: Session, project_id: int, entries: Iterable[str | int]) -> list[int]:
-    """Metric IDs for ``entries``, each a metric ID of the project or a description of what to
-    judge: a description reuses the project's AI metric with it as guidelines, or creates one
-    (as Scorecard's SDKs let a monitor name its metrics)."""
-    ids: list[int] = []
-    for index, entry in enumerate(entries):
-        text = str(entry).strip()
-        if not text:
-            raise InvalidField(f"metrics[{index}]", "is empty: give a metric ID or a description of what to judge")
-        metric_id = parse_id(text)
-        if metric_id is not None:
-            metric = session.get(Metric, metric_id)
-            if metric is None or metric.project_id != project_id:
-                raise InvalidField(f"metrics[{index}]", f"names metric {metric_id}, which is not in this project")
-        else:
-            metric = _metric_described(session, project_id, text)
-        if id_of(metric) not in ids:
-            ids.append(id_of(metric))
-    return ids
-
-
-def _metric_described(session: Session, project_id: int, description: str) -> Metric:
-    found = session.exec(
-        select(Metric).where(
-            col(Metric.project_id) == project_id, col(Metric.eval_type) == "ai", col(Metric.guidelines) == description
-        )
-    ).first()
-    if found is not None:
-        return found
-    name = description if len(description) <= METRIC_NAME_LENGTH else description[: METRIC_NAME_LENGTH - 1] + "…"
-    metric = Metric(
-        project_id=project_id,
-        name=name,
-        description=description,
-        eval_type="ai",
-        output_type="boolean",
-        guidelines=description,
-    )
-    apply_rules(metric)
-    session.add(metric)
-    session.flush()
-    return metric
-
-
-def schedule_from(monitor: Monitor, now: datetime) -> None:
-    """Start the schedule afresh from ``now``: the first cycle covers one period back from its
-    due time (a new monitor, or one turned on again, samples nothing from before)."""
-    monitor.sampled_through = now
-    monitor.next_cycle_at = now + timedelta(minutes=monitor.frequency_minutes)
 
 
 @dataclass

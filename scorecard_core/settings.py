@@ -178,6 +178,10 @@ class Settings(BaseSettings):
 
     # Spans received over OTLP (/otel/v1/traces) are deleted this many days after they arrive.
     trace_retention_days: Annotated[int, _whole_number(1, 36500)] = 30
+    # A monitor's scheduled cycle takes spans received up to this many seconds ago: a span is
+    # stamped when its export is read, and an export still being stored must not fall between
+    # two cycles' windows.
+    monitor_settle_seconds: Annotated[int, _whole_number(0, 3600)] = 60
 
     # `scorecard serve`: worker threads; open connections before new ones wait (slow clients hold
     # one each, and no thread); seconds a connection may stay silent before it is closed.

@@ -9,6 +9,8 @@ from .models import (
     Attachment,
     Metric,
     MetricGroup,
+    Monitor,
+    MonitorCycle,
     Project,
     Record,
     RecordAssignment,
@@ -215,4 +217,34 @@ def attachment(a: Attachment) -> dict[str, Any]:
         "sizeBytes": a.size_bytes,
         "status": "uploaded" if a.uploaded_at is not None else "pending",
         "uploadedAt": _iso(a.uploaded_at),
+    }
+
+
+def monitor(m: Monitor) -> dict[str, Any]:
+    return {
+        "id": str(m.id),
+        "projectId": str(m.project_id),
+        "description": m.description,
+        "metrics": [str(i) for i in m.metric_ids],
+        "frequencyMinutes": m.frequency_minutes,
+        "sampleRate": m.sample_rate,
+        "filter": {"serviceName": m.service_name, "spanName": m.span_name, "search": m.search},
+        "active": m.active,
+        "nextCycleAt": _iso(m.next_cycle_at) if m.active else None,
+        "createdAt": _iso(m.created_at),
+        "updatedAt": _iso(m.updated_at),
+    }
+
+
+def monitor_cycle(c: MonitorCycle) -> dict[str, Any]:
+    return {
+        "id": str(c.id),
+        "monitorId": str(c.monitor_id),
+        "runId": str(c.run_id) if c.run_id is not None else None,
+        "trigger": c.trigger,
+        "windowStart": _iso(c.window_start),
+        "windowEnd": _iso(c.window_end),
+        "candidates": c.candidates,
+        "sampled": c.sampled,
+        "createdAt": _iso(c.created_at),
     }

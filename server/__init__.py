@@ -33,7 +33,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     import webhook
     from scorecard_web import headers
 
-    from . import database, errors, executions, scoring
+    from . import database, errors, executions, monitoring, scoring
     from .api import api
     from .api.attachments import files as attachment_files
     from .otel import otel
@@ -54,6 +54,7 @@ def create_app(config: Settings | Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     scoring.init_app(app, queue)
     executions.init_app(app, app.extensions["scorecard.engine"], queue)
+    monitoring.init_app(app, queue)
     service = webhook.init_app(app)
     if queue is not None:
         service.deliver_elsewhere = partial(deliver_on_queue, queue)

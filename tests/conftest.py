@@ -20,7 +20,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from scorecard_core import apikeys, db
 from scorecard_core.client import ScorecardClient
-from server import create_app, executions, scoring
+from server import create_app, executions, monitoring, scoring
 from tests.fakes.openai_server import FakeOpenAI
 
 POSTGRES_ADMIN_URL = os.environ.get("SCORECARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -125,6 +125,7 @@ class LiveServer:
         self._server.shutdown()
         scoring.stop(self.app)
         executions.stop(self.app)
+        monitoring.stop(self.app)
         self._thread.join(timeout=5)
         self.app.extensions["scorecard.engine"].dispose()
 

@@ -16,6 +16,7 @@ from . import (
     attachments,
     github,
     metrics,
+    monitors,
     openapi,
     project_records,
     projects,
@@ -120,6 +121,7 @@ for module in (
     attachments,
     results,
     github,
+    monitors,
     openapi,
 ):
     api.register_blueprint(module.bp)

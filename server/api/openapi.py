@@ -22,12 +22,15 @@ from scorecard_core.gate import MAX_ALPHA, MIN_ALPHA
 from scorecard_core.ids import ID_PATTERN
 from scorecard_core.record_tags import MAX_FILTER_TAGS
 from scorecard_core.records_search import MAX_QUERY_LENGTH
+from scorecard_core.runs import SOURCES
 from scorecard_core.stats import DEFAULT_ALPHA
 
 from .assignees import AssigneeCreate
 from .attachments import AttachmentInitiate
 from .github import ConnectionUpsert, KickoffCreate
 from .metrics import MetricCreate, MetricGroupCreate, MetricGroupUpdate, MetricUpdate
+from .monitor_shapes import Monitor, MonitorCycle, MonitorCycleResult
+from .monitors import CycleRequest, MonitorChanges, MonitorUpsert
 from .openapi_shapes import (
     AnnotationList,
     Attachment,
@@ -106,6 +109,7 @@ RUN_LIST_QUERY = (
     query_parameter("testsetId", NUMERIC_ID, "only runs over this testset (our extension)"),
     query_parameter("gitRef", {"type": "string"}, "only runs whose git context has this ref (our extension)"),
     query_parameter("status", {"type": "string"}, "comma-separated run statuses to keep (our extension)"),
+    query_parameter("source", {"enum": list(SOURCES)}, "only runs from this source, e.g. `monitor` (our extension)"),
 )
 
 GITHUB_CONNECTION = dict[str, Any]
@@ -164,6 +168,32 @@ OPERATIONS: dict[str, Operation] = {
         "Create or reuse the system version with this config", SystemVersion, VersionUpsert
     ),
     "api.systems.get_system_version": Operation("Get a system version", SystemVersion),
+    "api.monitors.put_monitor": Operation(
+        "Create or change the project's monitor with this description (metrics: IDs or descriptions)",
+        Monitor,
+        MonitorUpsert,
+        (200, 201),
+    ),
+    "api.monitors.put_monitor_at_the_js_sdks_path": Operation(
+        "The same, at the path Scorecard's JS SDK builds (its base URL's /api/v2 twice)",
+        Monitor,
+        MonitorUpsert,
+        (200, 201),
+    ),
+    "api.monitors.list_monitors": Operation("List a project's monitors", Monitor, page=True),
+    "api.monitors.get_monitor": Operation("Get a monitor", Monitor),
+    "api.monitors.update_monitor": Operation(
+        "Change a monitor's settings, pause or resume it", Monitor, MonitorChanges
+    ),
+    "api.monitors.delete_monitor": Operation("Delete a monitor (its runs stay)", Success),
+    "api.monitors.list_cycles": Operation("List a monitor's cycles, newest first", MonitorCycle, page=True),
+    "api.monitors.run_monitor": Operation(
+        "Run a cycle now over the last `lookbackMinutes` (default: one period)",
+        MonitorCycleResult,
+        CycleRequest,
+        CREATED,
+        errors=(409,),
+    ),
     "api.runs.create_run": Operation("Create a run", Run, RunCreate, CREATED),
     "api.runs.list_runs": Operation("List a project's runs, newest first", Run, page=True, query=RUN_LIST_QUERY),
     "api.runs.get_run": Operation("Get a run", Run),

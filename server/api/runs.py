@@ -71,8 +71,8 @@ def create_run(project_id: str):
 
 @bp.get("/projects/<project_id>/runs")
 def list_runs(project_id: str):
-    """Newest first; our filters ``testsetId``, ``gitRef`` and ``status`` (comma-separated) find
-    e.g. the base branch's latest finished run of a testset."""
+    """Newest first; our filters ``testsetId``, ``gitRef``, ``status`` (comma-separated) and
+    ``source`` find e.g. the base branch's latest finished run of a testset, or monitors' runs."""
     project = load_project(project_id)
     statement = select(Run).where(Run.project_id == project.id)
     testset_id = id_arg("testsetId")
@@ -87,6 +87,11 @@ def list_runs(project_id: str):
         if unknown:
             raise InvalidField("status", f"has unknown statuses {unknown}; use any of {', '.join(run_logic.STATUSES)}")
         statement = statement.where(Run.status.in_(statuses))
+    source = request.args.get("source")
+    if source:
+        if source not in run_logic.SOURCES:
+            raise InvalidField("source", f"must be one of {', '.join(run_logic.SOURCES)}")
+        statement = statement.where(Run.source == source)
     return paginate(database.session(), statement, Run.id, lambda rows: [wire.run(r) for r in rows], newest_first=True)
 
 

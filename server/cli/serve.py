@@ -52,7 +52,7 @@ def serve(
     database_url: str | None,
 ) -> None:
     """Upgrade the database, then serve the API (production-grade WSGI server)."""
-    from server import create_app, executions
+    from server import create_app, executions, monitoring
     from server.serving import ServeOptions, raise_descriptor_limit
 
     flags = {
@@ -82,6 +82,7 @@ def serve(
         finally:
             server.close()
             executions.stop(app)  # runs being executed resume when the server starts again
+            monitoring.stop(app)
     finally:
         app.extensions["scorecard.engine"].dispose()
 

@@ -3,8 +3,8 @@
 Every ``worker_sweep_seconds`` each worker: stores as errors the scores whose every attempt
 lapsed; starts score tasks for waiting work nobody is on (messages lost when the broker
 restarted, chains of a killed worker); refreshes runs still scoring that nobody refreshed lately
-(their last scores stored by a worker that died before its refresh); and sends again the server
-runs still executing that no process holds. Several workers sweeping at once is harmless: each
+(their last scores stored by a worker that died before its refresh); sends again the server
+runs still executing that no process holds; and runs the monitors' cycles that are due. Several workers sweeping at once is harmless: each
 piece of work is claimed in the database by exactly one of them.
 """
 
@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from scorecard_core.models import Run, utcnow
+from scorecard_core.monitors import MonitorCycles
 from scorecard_core.periodic import Periodic
 from scorecard_core.run_status import SCORING
 from scorecard_core.scoring import claims
@@ -42,6 +43,7 @@ class Sweep:
         engine: Engine,
         scoring: WorkerScoring,
         executions: Executions,
+        monitor_cycles: MonitorCycles,
         queue: TaskQueue,
         every: float,
         on_run_finished: Callable[[int], None],
@@ -49,6 +51,7 @@ class Sweep:
         self._engine = engine
         self._scoring = scoring
         self._executions = executions
+        self._monitor_cycles = monitor_cycles
         self._queue = queue
         self._every = every
         self._on_run_finished = on_run_finished
@@ -66,6 +69,7 @@ class Sweep:
         dispatch(self._scoring, self._queue)
         self._refresh_stale_runs()
         self._executions.resume()
+        self._monitor_cycles.run_due()
 
     def _refresh_stale_runs(self) -> None:
         quiet_since = utcnow() - timedelta(seconds=2 * self._every)

@@ -15,6 +15,7 @@ from webhook.service import EXTENSION as WEBHOOK_EXTENSION
 from webhook.service import WebhookService
 
 from ..executions import Executions, executions_of
+from ..monitoring import cycles_of
 from ..scoring import judge_of, publish_finished
 from ..settings import settings_of
 from .queue import QUEUE_EXTENSION, TaskQueue
@@ -66,7 +67,9 @@ def start_worker(judge_calls: int, settings: Settings | None = None) -> Worker:
         on_finished,
     ).start()
     executions = executions_of(app)
-    sweep = Sweep(engine, scoring, executions, queue, settings.worker_sweep_seconds, on_finished).start()
+    sweep = Sweep(
+        engine, scoring, executions, cycles_of(app), queue, settings.worker_sweep_seconds, on_finished
+    ).start()
     _current = Worker(app, engine, queue, scoring, executions, app.extensions[WEBHOOK_EXTENSION], sweep)
     return _current
 

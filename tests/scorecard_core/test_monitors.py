@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import col, select
 
-from scorecard_core import monitors
+from scorecard_core import monitor_settings, monitors
 from scorecard_core.db import session_scope
 from scorecard_core.errors import InvalidField
 from scorecard_core.models import Metric, Monitor, MonitorCycle, MonitorSample, Project, Record, Run, id_of
@@ -37,9 +37,9 @@ def project_id(engine) -> int:
 
 def add_monitor(engine, project_id: int, description: str = "chat-app", **settings) -> int:
     with session_scope(engine) as session:
-        metric_ids = monitors.resolve_metrics(session, project_id, ["Is the answer polite?"])
+        metric_ids = monitor_settings.resolve_metrics(session, project_id, ["Is the answer polite?"])
         monitor = Monitor(project_id=project_id, description=description, metric_ids=metric_ids, **settings)
-        monitors.schedule_from(monitor, NOW - timedelta(minutes=monitor.frequency_minutes))
+        monitor_settings.schedule_from(monitor, NOW - timedelta(minutes=monitor.frequency_minutes))
         session.add(monitor)
         session.flush()
         return id_of(monitor)
@@ -72,25 +72,25 @@ def test_metrics_are_ids_or_descriptions_that_make_an_ai_metric_once(engine, pro
         existing = Metric(project_id=project_id, name="exact", eval_type="heuristic", output_type="boolean")
         session.add(existing)
         session.flush()
-        first = monitors.resolve_metrics(session, project_id, [str(existing.id), "Check the answer is concise"])
-        again = monitors.resolve_metrics(session, project_id, ["Check the answer is concise", existing.id])
+        first = monitor_settings.resolve_metrics(session, project_id, [str(existing.id), "Check the answer is concise"])
+        again = monitor_settings.resolve_metrics(session, project_id, ["Check the answer is concise", existing.id])
         assert again == [first[1], first[0]]
         made = session.get_one(Metric, first[1])
         assert (made.eval_type, made.output_type, made.guidelines) == ("ai", "boolean", "Check the answer is concise")
         assert made.eval_model_name  # the defaults every AI metric gets
         with pytest.raises(InvalidField, match=r"metrics\[0\].*999.*not in this project"):
-            monitors.resolve_metrics(session, project_id, ["999"])
+            monitor_settings.resolve_metrics(session, project_id, ["999"])
         with pytest.raises(InvalidField, match=r"metrics\[1\]. is empty"):
-            monitors.resolve_metrics(session, project_id, ["ok", "  "])
+            monitor_settings.resolve_metrics(session, project_id, ["ok", "  "])
 
 
 def test_settings_out_of_range_are_refused_naming_the_field():
     with pytest.raises(InvalidField, match="frequencyMinutes"):
-        monitors.check_frequency(24 * 60 + 1)
+        monitor_settings.check_frequency(24 * 60 + 1)
     with pytest.raises(InvalidField, match="sampleRate"):
-        monitors.check_sample_rate(0)
+        monitor_settings.check_sample_rate(0)
     with pytest.raises(InvalidField, match=r"filter.spanName. is not a valid regular expression"):
-        monitors.check_span_name("chat(")
+        monitor_settings.check_span_name("chat(")
 
 
 def test_a_cycle_turns_the_sampled_chat_spans_into_a_monitor_run(engine, project_id):

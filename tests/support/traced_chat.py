@@ -2,8 +2,9 @@
 its own: the SDK keeps one tracer provider per process, with an exporter for every endpoint it
 was ever given, so each test's server gets a fresh process.
 
-``python -m tests.support.traced_chat OPENAI_BASE_URL TRACES_ENDPOINT API_KEY PROJECT_ID`` prints
-the completion's text once the SDK has exported its span.
+``python -m tests.support.traced_chat OPENAI_BASE_URL TRACES_ENDPOINT API_KEY PROJECT_ID [COUNT]``
+asks the first COUNT questions (one by default), each in a trace of its own, and prints each
+completion's text once the SDK has exported the spans.
 """
 
 from __future__ import annotations
@@ -14,20 +15,24 @@ from openai import OpenAI
 from opentelemetry import trace
 from scorecard_ai.lib import wrap_openai
 
-QUESTION = "What is the capital of France?"
+QUESTIONS = [f"What is the capital of {country}?" for country in ("France", "Peru", "Japan", "Kenya", "Chile")]
+QUESTION = QUESTIONS[0]
 MODEL = "gpt-4o-mini"
 
 
-def main(openai_base_url: str, endpoint: str, api_key: str, project_id: str) -> None:
+def main(openai_base_url: str, endpoint: str, api_key: str, project_id: str, count: str = "1") -> None:
     client = wrap_openai(
         OpenAI(base_url=openai_base_url, api_key="test-key", max_retries=0),
         {"api_key": api_key, "project_id": project_id, "endpoint": endpoint, "service_name": "capitals"},
     )
-    completion = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": QUESTION}])
+    answers = []
+    for question in QUESTIONS[: int(count)]:
+        completion = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": question}])
+        answers.append(completion.choices[0].message.content)
     # The SDK exports from a background thread: flush before exiting, and fail if it could not.
     if not trace.get_tracer_provider().force_flush(5000):  # type: ignore[attr-defined]
         sys.exit("the SDK's span exporter did not flush")
-    print(completion.choices[0].message.content)
+    print("\n".join(answers))
 
 
 if __name__ == "__main__":
