@@ -36,7 +36,7 @@ MAX_TEXT_CHARS = 200
 RECENT_SPANS_FOR_SERVICES = 10_000
 MAX_TRACE_SPANS = 2_000  # a trace view shows this many spans at most, earliest first
 MAX_LINKED_RECORDS = 100
-DATETIME_LOCAL = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S")
+DATETIME_LOCAL = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f")
 
 
 @dataclass(frozen=True)

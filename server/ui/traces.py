@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, render_template, request, url_for
 
@@ -57,7 +58,7 @@ def traces(project_id: str):
         "rows": [],
         "next_url": None,
         "problem": None,
-        "tracing_url": request.host_url.rstrip("/") + url_for("otel.export_traces"),
+        "tracing_url": _server_url() + url_for("otel.export_traces"),
     }
     status = 200
     try:
@@ -71,6 +72,13 @@ def traces(project_id: str):
             context["next_url"] = _list_url(project, form, cursor=page.next_cursor)
     context["first_url"] = _list_url(project, form)
     return render_template("ui/traces.html", **context), status
+
+
+def _server_url() -> str:
+    """This server as the browser reached it; SCORECARD_PUBLIC_URL when it names the same host,
+    as its scheme survives a TLS-terminating proxy."""
+    public = current_settings().public_url.rstrip("/")
+    return public if urlsplit(public).netloc == request.host else request.host_url.rstrip("/")
 
 
 def _list_url(project: Project, form: dict[str, str], **extra: str) -> str:

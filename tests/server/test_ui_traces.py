@@ -143,6 +143,7 @@ def test_hostile_span_text_is_escaped_and_orphans_stand_at_the_top(browser, serv
         tree = page.text.split("data-span-tree")[1].split("</ol>")[0]
         assert re.findall(r'class="span-row depth-(\d)', tree) == ["0", "0"]
         assert tree.count("parent missing") == 2
+    assert "cache miss" in page.text and "2025-12-04T00:03:00.010000+00:00" in page.text  # the event
 
 
 def test_unknown_traces_and_spans(browser, server, client, project):

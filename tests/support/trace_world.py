@@ -6,7 +6,7 @@
    tokens); its spans carry the otel link ID ``link-1``.
 2. service ``search``: root ``GET /search`` with an errored child ``embed`` on an unpriced model.
 3. service ``search``: no root received; two spans whose parent is missing, the first named with
-   hostile HTML and asked about a zebra in a message holding it too.
+   hostile HTML and asked about a zebra in a message holding it too; the second has an event.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from sqlmodel import col, select
 from scorecard_core.db import session_scope
 from scorecard_core.models import Monitor, MonitorCycle, MonitorSample, Span, id_of, utcnow
 
-from .otlp import CHAT_ATTRIBUTES, START_NANO, export_request, span
+from .otlp import CHAT_ATTRIBUTES, START_NANO, export_request, key_values, span
 
 HOSTILE = "<script>alert(1)</script>{{7*7}}"
 LINK_ID = "link-1"
@@ -72,11 +72,15 @@ def three_traces(project_id: Any) -> list[ExportTraceServiceRequest]:
         trace_span(2, 1, "embed", 50, 100, parent=0, attributes=embed, error="quota exceeded"),
         service_name="search",
     )
+    rank = trace_span(3, 1, "rank", 10, 100, parent=9, attributes={"note": HOSTILE})
+    rank.events.add(
+        name="cache miss", time_unix_nano=rank.start_time_unix_nano, attributes=key_values({"key": HOSTILE})
+    )
     question = json.dumps([{"role": "user", "content": f"Where does the zebra live? {HOSTILE}"}])
     orphans = export_request(
         project_id,
         trace_span(3, 0, f"retrieve {HOSTILE}", 0, 300, parent=9, attributes={"gen_ai.prompt.messages": question}),
-        trace_span(3, 1, "rank", 10, 100, parent=9, attributes={"note": HOSTILE}),
+        rank,
         service_name="search",
     )
     return [checkout, search, orphans]
