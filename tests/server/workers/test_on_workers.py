@@ -10,16 +10,24 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import redis
+from sqlalchemy import update
+from sqlmodel import col
 
+from scorecard_core.db import session_scope
+from scorecard_core.models import Monitor, utcnow
+from server import monitoring
 from tests.conftest import LiveServer, _truncate_postgres, start_server, wait_for_run
 from tests.fakes.github_server import ACTIONS_TOKEN, FakeGitHub
 from tests.server.test_scoring_lifecycle import EXACT, make_project, metric
 from tests.server.test_server_runs import PROMPT, SYSTEM_MODEL, judged_metric, kickoff, version_of
+from tests.support.chat_spans import chat_row, store_rows
 from tests.support.cluster import PrivateRedis, WorkerProcess
+from tests.support.waiting import eventually
 from tests.webhook import conftest as hooks
 from tests.webhook.test_results import BOT_TOKEN, PR_SHA, REPO, add_repository, connect, statuses_after, upload
 
@@ -64,6 +72,7 @@ def settings(postgres_url, github, fake_openai, broker) -> dict[str, str]:
         "OPENAI_BASE_URL": fake_openai.url,
         "SCORING_LEASE_SECONDS": str(LEASE_SECONDS),
         "WORKER_SWEEP_SECONDS": "1",
+        "MONITOR_SETTLE_SECONDS": "0",
     }
 
 
@@ -117,6 +126,27 @@ def test_scoring_and_the_pull_request_comment_come_from_the_worker(client, serve
     [comment] = github.comments(REPO, 7)
     assert "Exact answer" in comment.body and f"/runs/{run['id']}" in comment.body
     assert "scorecard.publish" in worker.log() and "scorecard.score" in worker.log()
+
+
+def test_a_due_monitor_cycle_runs_on_the_worker_and_its_run_is_scored(client, server, worker):
+    assert server.app.extensions[monitoring.EXTENSION].schedule is None  # the web process runs no cycle
+    project_id = client.post("/projects", {"name": "traced"})["id"]
+    monitor = client.put(
+        f"/projects/{project_id}/monitors", {"description": "chat", "metrics": ["Polite?"], "sampleRate": 100}
+    )
+    engine = server.app.extensions["scorecard.engine"]
+    store_rows(engine, [chat_row(int(project_id), n, utcnow() - timedelta(minutes=1)) for n in range(1, 4)])
+    with session_scope(engine) as session:  # due now, its last window ended ten minutes ago
+        session.exec(
+            update(Monitor)
+            .where(col(Monitor.id) == int(monitor["id"]))
+            .values(next_cycle_at=utcnow(), sampled_through=utcnow() - timedelta(minutes=10))
+        )
+    runs = eventually(
+        lambda: client.get(f"/projects/{project_id}/runs", source="monitor")["data"], "the worker's cycle", 60
+    )
+    finished = wait_for_run(client, runs[0]["id"], timeout=60)
+    assert (finished["status"], finished["numRecords"], finished["numScores"]) == ("completed", 3, 3), worker.log()
 
 
 def test_a_kickoff_executes_on_the_worker_and_a_cancel_through_the_web_stops_it(client, fake_openai, worker):
