@@ -237,6 +237,25 @@ def best_cycle(server: BenchServer, project_id: str, sample_rate: int, rounds: i
     )
 
 
+def timed_ingest(server: BenchServer, database_url: str, project_id: str, args: argparse.Namespace) -> str:
+    """``--spans`` spans exported to the project, then counted in the database; the result line."""
+    bodies = export_bodies(project_id, args.spans, args.batch)
+    print(f"  built {len(bodies)} requests of {args.spans:,} spans; exporting", file=sys.stderr, flush=True)
+    cpu_started = cpu_seconds(server.pid)
+    elapsed = export(server, bodies, args.clients)
+    cpu_per_span = (cpu_seconds(server.pid) - cpu_started) / args.spans
+    stored = stored_spans(database_url, project_id)
+    if stored != args.spans:
+        raise ServerFailed(f"{stored:,} spans stored after {args.spans:,} were acknowledged")
+    rate = args.spans / elapsed
+    return (
+        f"traces: OTLP ingest {args.spans:,} spans ({args.batch} a request, {args.clients} clients, protobuf "
+        f"serialized beforehand) in {elapsed:.1f} s: {rate:,.0f} spans/s, server CPU {cpu_per_span * 1e6:.0f} us "
+        f"a span (target >= {TARGET_SPANS_PER_SECOND:,} on SQLite) {verdict(rate >= TARGET_SPANS_PER_SECOND)}; "
+        f"{stored:,} stored"
+    )
+
+
 def new_project(server: BenchServer, name: str) -> str:
     return server.client().post("/projects", {"name": name, "description": "bench/traces.py"})["id"]
 
@@ -250,19 +269,7 @@ def measure(args: argparse.Namespace) -> list[str]:
             ingest = new_project(server, "traces bench")
             print(f"  sending {2 * args.monitor_spans:,} spans for the monitor", file=sys.stderr, flush=True)
             export(server, export_bodies(monitored, 2 * args.monitor_spans, args.batch), args.clients)
-            bodies = export_bodies(ingest, args.spans, args.batch)
-            print(f"  built {len(bodies)} requests of {args.spans:,} spans; exporting", file=sys.stderr, flush=True)
-            elapsed = export(server, bodies, args.clients)
-            stored = stored_spans(url, ingest)
-            if stored != args.spans:
-                raise ServerFailed(f"{stored:,} spans stored after {args.spans:,} were acknowledged")
-            rate = args.spans / elapsed
-            lines = [
-                f"traces: OTLP ingest {args.spans:,} spans ({args.batch} a request, {args.clients} clients, protobuf "
-                f"serialized beforehand) in {elapsed:.1f} s: {rate:,.0f} spans/s (target >= "
-                f"{TARGET_SPANS_PER_SECOND:,} on SQLite) {verdict(rate >= TARGET_SPANS_PER_SECOND)}; "
-                f"{stored:,} stored"
-            ]
+            lines = [timed_ingest(server, url, ingest, args)]
             lines += [best_cycle(server, monitored, sample_rate, args.rounds) for sample_rate in SAMPLE_RATES]
     return lines
 
