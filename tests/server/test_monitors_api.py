@@ -63,7 +63,12 @@ def test_wrap_openai_traces_become_a_scored_monitor_run(server, client, api_key,
     assert sorted(r["inputs"]["messages"][0]["content"] for r in records) == sorted(traced_chat.QUESTIONS[:4])
     assert sorted(r["outputs"]["response"] for r in records) == sorted(answers)
     assert all([s["status"] for s in r["scores"]] == ["scored"] for r in records)
+    # The run is in the runs list's source filter, the Records page's search and the history.
     assert [r["id"] for r in client.get(f"/projects/{project_id}/runs", source="monitor")["data"]] == [run["id"]]
+    found = client.get(f"/projects/{project_id}/records", q="Kenya", filter="source:monitor")["data"]
+    assert [r["runId"] for r in found] == [run["id"]]
+    [history] = client.get(f"/projects/{project_id}/history")["metrics"]
+    assert [point["runId"] for point in history["points"]] == [run["id"]]
     # Run again over the same window: those spans were sampled; nothing is taken twice.
     again = client.post(f"/monitors/{monitor['id']}/run", {"lookbackMinutes": 10})
     assert (again["cycle"]["sampled"], again["run"]) == (0, None)
