@@ -239,7 +239,8 @@ class Record(SQLModel, table=True):
     outputs: dict = json_column()
     error: str | None = None
     idempotency_key: str | None = None
-    otel_link_id: str | None = None
+    # Finds the records of a trace whose spans carry scorecard.otel_link_id (the Traces pages).
+    otel_link_id: str | None = Field(default=None, index=True)
     session_id: str | None = None
     # What the system call reported besides its outputs (token usage, model): the column is
     # `metadata`, a name SQLAlchemy keeps for itself on the class.

@@ -1,4 +1,4 @@
-"""monitors: scheduled samples of a project's spans, each cycle a run
+"""monitors: scheduled samples of a project's spans, each cycle a run; records found by otel link
 
 Revision ID: 0014
 Revises: 0013
@@ -74,9 +74,11 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_monitor_sample_record_id"), "monitor_sample", ["record_id"], unique=False)
     op.create_index("ix_span_project_id_created_at", "span", ["project_id", "created_at"], unique=False)
+    op.create_index(op.f("ix_record_otel_link_id"), "record", ["otel_link_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_record_otel_link_id"), table_name="record")
     op.drop_index("ix_span_project_id_created_at", table_name="span")
     op.drop_table("monitor_sample")
     op.drop_table("monitor_cycle")
