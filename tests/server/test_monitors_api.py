@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import col, select
 
 from scorecard_core.db import make_engine, session_scope
 from scorecard_core.models import Monitor, MonitorCycle, utcnow
@@ -150,6 +150,22 @@ def test_settings_change_pause_resume_run_now_and_delete(server, api_key, client
     assert requests.get(f"{server.api_url}/monitors/999999", headers=headers, timeout=10).status_code == 404
     assert client.request("DELETE", f"/monitors/{monitor['id']}") == {"success": True}
     assert requests.get(f"{server.api_url}/monitors/{monitor['id']}", headers=headers, timeout=10).status_code == 404
+
+
+def test_run_now_while_a_cycle_runs_is_a_conflict_that_says_so(server, api_key, client, project_id):
+    monitor = client.put(f"/projects/{project_id}/monitors", {"description": "chat", "metrics": ["Polite?"]})
+    with session_scope(server.app.extensions["scorecard.engine"]) as session:  # another process's cycle
+        session.exec(
+            update(Monitor)
+            .where(col(Monitor.id) == int(monitor["id"]))
+            .values(cycle_token="elsewhere", cycle_lease_until=utcnow() + timedelta(minutes=5))
+        )
+    answer = requests.post(
+        f"{server.api_url}/monitors/{monitor['id']}/run", headers={"Authorization": f"Bearer {api_key}"}, timeout=10
+    )
+    assert answer.status_code == 409
+    assert answer.json()["message"].startswith("A cycle of this monitor is running now")
+    assert client.get(f"/monitors/{monitor['id']}/cycles")["data"] == []
 
 
 def test_a_due_cycle_missed_while_the_server_was_down_runs_once_when_it_is_back(database_url, fake_openai):
