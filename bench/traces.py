@@ -77,7 +77,7 @@ def _key_values(attributes: dict[str, Any]) -> list[KeyValue]:
 
 
 def _chat_attributes(n: int) -> dict[str, Any]:
-    """A chat completion as wrap_openai records it: ~1 KB of messages, the model, token usage."""
+    """A chat completion as wrap_openai records it: the messages and answer as JSON text, the model, token usage."""
     topic = TOPICS[n % len(TOPICS)]
     question = f"Hi, I am customer {n} and I have a question about the {topic}: what do I need to do, and how long does it take?"
     answer = (
