@@ -27,6 +27,7 @@ from . import (
     formatting,
     kickoff,
     metrics,
+    monitors,
     playground,
     projects,
     records,
@@ -111,5 +112,18 @@ def _database_unavailable(_exc: OperationalError):
     return error_page(503, "The database is busy or unreachable; reload the page in a moment.")
 
 
-for module in (auth, projects, runs, records, records_page, testsets, kickoff, playground, compare, metrics, traces):
+for module in (
+    auth,
+    projects,
+    runs,
+    records,
+    records_page,
+    testsets,
+    kickoff,
+    playground,
+    compare,
+    metrics,
+    traces,
+    monitors,
+):
     ui.register_blueprint(module.bp)
