@@ -3,7 +3,6 @@ metrics named by ID or by a description of what to judge, and the schedule they 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -14,6 +13,7 @@ from .errors import InvalidField
 from .ids import parse_id
 from .metrics import apply_rules
 from .models import Metric, Monitor, id_of, utcnow
+from .name_patterns import check_name_pattern
 
 MIN_FREQUENCY_MINUTES = 1
 MAX_FREQUENCY_MINUTES = 24 * 60
@@ -50,12 +50,8 @@ class MonitorUpsert(MonitorChanges):
 
 
 def check_span_name(pattern: str | None, field: str = "filter.spanName") -> None:
-    if pattern is None:
-        return
-    try:
-        re.compile(pattern)
-    except re.error as exc:
-        raise InvalidField(field, f"is not a valid regular expression ({exc}); e.g. ^chat\\b") from None
+    if pattern is not None:
+        check_name_pattern(pattern, field)
 
 
 def check_frequency(minutes: int, field: str = "frequencyMinutes") -> None:

@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 CYCLE_LEASE = timedelta(minutes=5)
 DUE_PER_ROUND = 100
 SPANS_PER_READ = 500
+# A cycle's records at most, by default: a busy service at a high rate makes several runs (a
+# cycle each period), not one too big to judge, read or compare.
+MAX_RECORDS_PER_CYCLE = 10_000
 
 
 def sampled(trace_id: str, sample_rate: int) -> bool:
@@ -60,6 +63,8 @@ class Window:
     start: datetime
     end: datetime
     trigger: str  # schedule | manual
+    # Where the next scheduled window starts: this one's end, unless a full cycle cut it short.
+    resume_at: datetime | None = None
 
 
 @dataclass
@@ -76,10 +81,17 @@ class MonitorCycles:
     """Runs monitors' cycles against the database behind ``engine``; ``on_new_run`` hears of each
     run a cycle stored (to wake scoring)."""
 
-    def __init__(self, engine: Engine, on_new_run: Callable[[int], None] | None = None, settle_seconds: float = 60):
+    def __init__(
+        self,
+        engine: Engine,
+        on_new_run: Callable[[int], None] | None = None,
+        settle_seconds: float = 60,
+        max_records: int = MAX_RECORDS_PER_CYCLE,
+    ):
         self._engine = engine
         self._on_new_run = on_new_run
         self._settle = timedelta(seconds=settle_seconds)
+        self._max_records = max_records
 
     def run_due(self, now: datetime | None = None) -> list[int]:
         """Run every active monitor's cycle that is due and not held; the cycles' IDs."""
@@ -117,7 +129,7 @@ class MonitorCycles:
                     window = Window(start, max(start, now - self._settle), "schedule")
                 else:
                     window = Window(now - timedelta(minutes=lookback_minutes), now, "manual")
-                result = _sample(session, monitor, window)
+                result = _sample(session, monitor, window, self._max_records)
                 _release(session, monitor, window, now)
                 session.commit()
                 session.refresh(result.cycle)
@@ -191,7 +203,7 @@ def _release(session: Session, monitor: Monitor, window: Window, now: datetime) 
     monitor.cycle_token = None
     monitor.cycle_lease_until = None
     if window.trigger == "schedule":
-        monitor.sampled_through = window.end
+        monitor.sampled_through = window.resume_at or window.end
         period = timedelta(minutes=monitor.frequency_minutes)
         monitor.next_cycle_at += period
         if monitor.next_cycle_at <= now:
@@ -201,13 +213,21 @@ def _release(session: Session, monitor: Monitor, window: Window, now: datetime) 
     session.add(monitor)
 
 
-def candidate_spans(session: Session, monitor: Monitor, window: Window) -> list[tuple[int, str, str]]:
-    """(row ID, trace ID, name) of the spans in the window that carry a model call, match the
-    service and text filters, and this monitor has not sampled before."""
+@dataclass(frozen=True)
+class Candidate:
+    row_id: int
+    trace_id: str
+    name: str
+    received: datetime
+
+
+def candidate_spans(session: Session, monitor: Monitor, window: Window) -> list[Candidate]:
+    """The spans in the window, in the order received, that carry a model call, match the
+    monitor's filters, and the monitor has not sampled before."""
     spans = table_of(Span)
     samples = table_of(MonitorSample)
     statement = (
-        select(spans.c.id, spans.c.trace_id, spans.c.name)
+        select(spans.c.id, spans.c.trace_id, spans.c.name, spans.c.created_at)
         .outerjoin(samples, and_(samples.c.monitor_id == monitor.id, samples.c.span_row_id == spans.c.id))
         .where(
             spans.c.project_id == monitor.project_id,
@@ -230,21 +250,28 @@ def candidate_spans(session: Session, monitor: Monitor, window: Window) -> list[
                 )
             )
         )
-    rows = [(int(r[0]), str(r[1]), str(r[2])) for r in session.execute(statement)]
+    rows = [Candidate(*row) for row in session.execute(statement)]
     if monitor.span_name:
         pattern = re.compile(monitor.span_name)
-        rows = [row for row in rows if pattern.search(row[2])]
+        rows = [row for row in rows if pattern.search(row.name)]
     return rows
 
 
 def _is_set(column: Any) -> Any:
-    # A JSON null and SQL NULL both mean "no messages" (the receiver stores SQL NULL).
+    # No messages: the receiver's JSON null, or SQL NULL (a row written by other means).
     return and_(column.isnot(None), cast(column, String) != "null")
 
 
-def _sample(session: Session, monitor: Monitor, window: Window) -> CycleResult:
+def _sample(session: Session, monitor: Monitor, window: Window, max_records: int) -> CycleResult:
     candidates = candidate_spans(session, monitor, window)
-    picked = [row_id for row_id, trace_id, _ in candidates if sampled(trace_id, monitor.sample_rate)]
+    picked = [c for c in candidates if sampled(c.trace_id, monitor.sample_rate)]
+    if len(picked) > max_records:
+        # The window ends at the last span taken; the next cycle goes on from there (the spans
+        # received in that same moment but not taken yet are in its window too).
+        picked = picked[:max_records]
+        window.end = picked[-1].received
+        candidates = [c for c in candidates if c.received <= window.end]
+        window.resume_at = window.end - timedelta(microseconds=1)
     cycle = MonitorCycle(
         monitor_id=id_of(monitor),
         trigger=window.trigger,
@@ -269,20 +296,44 @@ def _sample(session: Session, monitor: Monitor, window: Window) -> CycleResult:
     cycle.run_id = run.id
     session.add(cycle)
     sample_rows = []
+    spans = table_of(Span)
     for start in range(0, len(picked), SPANS_PER_READ):
-        chunk = picked[start : start + SPANS_PER_READ]
-        spans = session.exec(select(Span).where(col(Span.id).in_(chunk)).order_by(col(Span.id))).all()
-        records = add_records(session, id_of(run), [record_of(span) for span in spans])
+        chunk = [c.row_id for c in picked[start : start + SPANS_PER_READ]]
+        # Only what a record holds: `attributes` repeats the messages, and decoding it would
+        # cost as much again.
+        rows = session.execute(
+            select(*(spans.c[name] for name in RECORD_COLUMNS)).where(spans.c.id.in_(chunk)).order_by(spans.c.id)
+        ).all()
+        records = add_records(session, id_of(run), [record_of(row) for row in rows])
         sample_rows += [
-            {"monitor_id": monitor.id, "span_row_id": span.id, "cycle_id": cycle.id, "record_id": record.id}
-            for span, record in zip(spans, records)
+            {"monitor_id": monitor.id, "span_row_id": row.id, "cycle_id": cycle.id, "record_id": record.id}
+            for row, record in zip(rows, records)
         ]
     session.execute(insert(table_of(MonitorSample)), sample_rows)
     end_execution(session, session.get_one(Run, id_of(run), populate_existing=True))
     return CycleResult(cycle, run)
 
 
-def record_of(span: Span) -> RecordInput:
+# The span columns record_of reads.
+RECORD_COLUMNS = (
+    "id",
+    "trace_id",
+    "span_id",
+    "service_name",
+    "name",
+    "model",
+    "input_messages",
+    "output_messages",
+    "input_tokens",
+    "output_tokens",
+    "status_code",
+    "status_message",
+    "otel_link_id",
+    "duration_ms",
+)
+
+
+def record_of(span: Any) -> RecordInput:
     """A sampled span as a record: the model call's messages in, its answer out."""
     usage = {"inputTokens": span.input_tokens, "outputTokens": span.output_tokens}
     metadata = {

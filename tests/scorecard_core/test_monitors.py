@@ -246,3 +246,17 @@ def waiting_on_a_lock(engine) -> bool:
     with engine.connect() as connection:
         query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
         return bool(connection.execute(text(query)).scalar())
+
+
+def test_a_full_cycle_stops_at_its_last_span_and_the_next_goes_on_from_there(engine, project_id):
+    monitor_id = add_monitor(engine, project_id, sample_rate=100, frequency_minutes=5)
+    same_moment = NOW - timedelta(minutes=3)
+    store_rows(engine, [chat_row(project_id, n, same_moment) for n in range(1, 6)])  # five received at once
+    store_rows(engine, [chat_row(project_id, 6, NOW - timedelta(minutes=2))])
+    cycles = MonitorCycles(engine, max_records=4)
+    first = cycles.run_cycle(monitor_id, None, NOW)
+    assert (first.cycle.sampled, first.cycle.window_end) == (4, same_moment)
+    second = cycles.run_cycle(monitor_id, None, NOW + timedelta(minutes=5))
+    assert second.cycle.sampled == 2 and second.run is not None
+    taken = [r.call_metadata["traceId"] for run in (first.run, second.run) for r in records_of(engine, id_of(run))]
+    assert sorted(taken) == [trace_id_of(n) for n in range(1, 7)]
