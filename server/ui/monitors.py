@@ -9,6 +9,7 @@ cycle as ``POST /monitors/{id}/run`` (``server.monitoring``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -75,10 +76,22 @@ def run_figures(session: Session, run_id: int | None) -> RunFigures | None:
     )
 
 
+def window_words(start: datetime, end: datetime) -> str:
+    """A cycle's window, its end's date left out when it is the start's."""
+    start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    shown = "%H:%M:%S UTC" if start.date() == end.date() else "%Y-%m-%d %H:%M:%S UTC"
+    return f"{start:%Y-%m-%d %H:%M:%S} to {end.strftime(shown)}"
+
+
 def _page_words(project: Project) -> dict[str, Any]:
-    """What every monitors page shows: metric names by ID, and how a frequency reads."""
+    """What every monitors page shows: metric names by ID, how a frequency and a window read."""
     metrics = _project_metrics(database.session(), project)
-    return {"project": project, "metric_names": {m.id: m.name for m in metrics}, "frequency_words": frequency_words}
+    return {
+        "project": project,
+        "metric_names": {m.id: m.name for m in metrics},
+        "frequency_words": frequency_words,
+        "window_words": window_words,
+    }
 
 
 # ---- the list ----
