@@ -4,8 +4,6 @@ path it builds; settings, bad input naming its field, run now, the schedule acro
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,23 +27,8 @@ def project_id(client) -> str:
     return client.post("/projects", {"name": "traced"})["id"]
 
 
-def traced_chats(server, api_key: str, project_id: str, fake_openai, count: int) -> list[str]:
-    """The answers to ``count`` chats made through the official SDK's ``wrap_openai``."""
-    endpoint = f"{server.url}/otel/v1/traces"
-    called = subprocess.run(
-        [sys.executable, "-m", "tests.support.traced_chat", fake_openai.url, endpoint, api_key, project_id, str(count)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert called.returncode == 0, called.stderr
-    return called.stdout.splitlines()
-
-
 def test_wrap_openai_traces_become_a_scored_monitor_run(server, client, api_key, project_id, fake_openai):
-    answers = traced_chats(server, api_key, project_id, fake_openai, 4)
+    answers = traced_chat.chats_in_a_process(fake_openai.url, f"{server.url}/otel/v1/traces", api_key, project_id, 4)
     monitor = client.put(
         f"/projects/{project_id}/monitors",
         {

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -51,20 +49,12 @@ def stored(server) -> list[Span]:
 def test_the_python_sdks_wrap_openai_sends_spans_the_server_stores(
     server, api_key, project_id, fake_openai, traces_url
 ):
-    called = subprocess.run(
-        [sys.executable, "-m", "tests.support.traced_chat", fake_openai.url, traces_url, api_key, project_id],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert called.returncode == 0, called.stderr
+    [answer] = traced_chat.chats_in_a_process(fake_openai.url, traces_url, api_key, project_id)
     [chat] = stored(server)
     assert (chat.project_id, chat.service_name, chat.name) == (int(project_id), "capitals", "openai.request")
     assert chat.model == fake_openai.requests[0]["model"] == traced_chat.MODEL
     assert chat.input_messages == [{"role": "user", "content": traced_chat.QUESTION}]
-    assert chat.output_messages == [{"role": "assistant", "content": called.stdout.strip()}]
+    assert chat.output_messages == [{"role": "assistant", "content": answer}]
     assert chat.input_tokens and chat.output_tokens
     assert chat.duration_ms > 0 and chat.status_code == "unset"
 

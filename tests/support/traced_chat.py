@@ -9,7 +9,9 @@ completion's text once the SDK has exported the spans.
 
 from __future__ import annotations
 
+import subprocess
 import sys
+from pathlib import Path
 
 from openai import OpenAI
 from opentelemetry import trace
@@ -33,6 +35,20 @@ def main(openai_base_url: str, endpoint: str, api_key: str, project_id: str, cou
     if not trace.get_tracer_provider().force_flush(5000):  # type: ignore[attr-defined]
         sys.exit("the SDK's span exporter did not flush")
     print("\n".join(answers))
+
+
+def chats_in_a_process(openai_base_url: str, endpoint: str, api_key: str, project_id: str, count: int = 1) -> list[str]:
+    """Run ``count`` chats in a fresh process (see above); their answers."""
+    called = subprocess.run(
+        [sys.executable, "-m", __name__, openai_base_url, endpoint, api_key, project_id, str(count)],
+        cwd=Path(__file__).parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert called.returncode == 0, called.stderr
+    return called.stdout.splitlines()
 
 
 if __name__ == "__main__":
