@@ -13,6 +13,7 @@ import pytest
 from scorecard_core.models import utcnow
 from tests.support.browser import (
     chromium,  # noqa: F401  (the module's browser, behind page and phone_page)
+    console_errors,
     overflows_horizontally,
     page,  # noqa: F401
     phone_page,  # noqa: F401
@@ -55,7 +56,16 @@ def test_a_monitor_from_the_traces_page_run_now_shows_its_runs_pass_rate(
     tab.fill("textarea[name=new_metrics]", POLITE)
     tab.select_option("select[name=frequency_minutes]", "5")
     tab.fill("input[name=sample_rate]", "100")
-    tab.screenshot(path=tmp_path / "monitor-form-1280.png", full_page=True)
+    tab.fill("input[name=span_name]", "chat(")
+    tab.click("button:text('Create monitor')")
+    problem = tab.locator("#problem-span_name")
+    assert "Span name is not a valid regular expression" in problem.inner_text()
+    assert tab.input_value("textarea[name=new_metrics]") == POLITE, "what was typed is kept"
+    tab.screenshot(path=tmp_path / "monitor-form-refused-1280.png", full_page=True)
+    errors = console_errors(tab)
+    assert [e for e in errors if "status of 400" in e] == errors != []
+    errors.clear()  # the refused form's page is a 400, on purpose
+    tab.fill("input[name=span_name]", "^chat")
     tab.click("button:text('Create monitor')")
     tab.wait_for_url(re.compile(r".*/monitors/\d+$"))
     assert "Monitor created" in tab.inner_text(".flash.ok")
