@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlmodel import select
+from sqlmodel import Session, col, select
 
 from scorecard_core import report_queries
 from scorecard_core import runs as run_logic
 from scorecard_core.errors import BadRequest
 from scorecard_core.ids import parse_id
-from scorecard_core.models import Metric, Project, Run, System, SystemVersion, Testset
+from scorecard_core.models import Metric, Monitor, MonitorCycle, Project, Run, System, SystemVersion, Testset
 from scorecard_core.scoring.lifecycle import rescore
 
 from .. import database, scoring
@@ -84,6 +84,17 @@ def export_csv(project_id: str, run_id: str):
     return results.export_run(str(run.id))
 
 
+def _monitor_of(session: Session, run: Run) -> Monitor | None:
+    """The monitor whose cycle made ``run`` (a run with source ``monitor``), if it still exists."""
+    if run.source != "monitor":
+        return None
+    return session.exec(
+        select(Monitor)
+        .join(MonitorCycle, col(MonitorCycle.monitor_id) == Monitor.id)
+        .where(MonitorCycle.run_id == run.id)
+    ).first()
+
+
 def _run_page(
     project: Project,
     run: Run,
@@ -112,6 +123,7 @@ def _run_page(
         "testset": session.get(Testset, run.testset_id) if run.testset_id else None,
         "version": version,
         "system": session.get(System, version.system_id) if version else None,
+        "monitor": _monitor_of(session, run),
         # After a refused form, show what was typed or picked, with the form open.
         "notes": run.notes if notes_draft is None else notes_draft,
         "details_open": notes_draft is not None,

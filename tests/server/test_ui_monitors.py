@@ -195,6 +195,8 @@ def test_run_now_makes_a_cycle_row_with_its_runs_pass_rate(client, browser, serv
     assert re.search(r"· manual 3 of 3 sampled received [-\d]+ [:\d]+ to [:\d]+ UTC Run #\d+ 🟢 Completed", row), row
     assert re.search(rf"{re.escape(POLITE)} \d+\.\d% \(\d+\.\d-\d+\.\d%\)", row), row
     assert "data-follow" not in shown  # its run is scored: nothing left to follow
+    run_page = get(browser, server, f"/projects/{project.id}/runs/{run['id']}").text
+    assert f'<a href="{path}">' in run_page  # the run links back to its monitor
     listed = text_of(get(browser, server, project.path()).text)
     assert re.search(rf"Run #{run['id']} 🟢 Completed \d+\.\d% \(\d+\.\d-\d+\.\d%\)", listed)
 
