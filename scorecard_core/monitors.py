@@ -1,9 +1,10 @@
 """Monitors: a project's recent spans, sampled on a schedule, become runs with source ``monitor``.
 
 Each cycle looks at the spans received in its window that carry a model call's input or output,
-keeps those matching the monitor's filters, samples whole traces by a hash of the trace ID (the
-same trace is in or out every time, at every rate below the one that took it), and stores each
-sampled span as a record of a new run scored by the monitor's metrics.
+keeps those matching the monitor's filters, samples whole traces by a hash of the trace ID (a
+trace is in or out the same way every time, and one taken at some rate is taken at every higher
+rate), and stores each sampled span as a record of a new run scored by the monitor's metrics, up
+to ``max_records`` a cycle (the next cycle goes on from where a full one stopped).
 
 Two guarantees, both held by the database rather than by one process's memory:
 
