@@ -123,6 +123,7 @@ def world(client) -> dict[str, str]:
     )
     metric_config = run["metricVersionIds"][0]
     client.put(f"/records/{record['id']}/scores/{metric_config}", {"score": {"binaryScore": True, "reasoning": "s"}})
+    monitor = client.put(f"{in_project}/monitors", {"description": "Watch", "metrics": [metric["id"]]})
     return {
         "project": project["id"],
         "testset": testset["id"],
@@ -135,6 +136,7 @@ def world(client) -> dict[str, str]:
         "run": run["id"],
         "record": record["id"],
         "metric_config": metric_config,
+        "monitor": monitor["id"],
     }
 
 

@@ -41,6 +41,7 @@ WORLD_KEYS = {
     "runId": "run",
     "recordId": "record",
     "metricConfigId": "metric_config",
+    "monitorId": "monitor",
 }
 PARAMETER = re.compile(r"{(\w+)}")
 # Path parameters that are free text, not IDs: any value names something (or nothing, harmlessly),

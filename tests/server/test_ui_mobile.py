@@ -23,7 +23,7 @@ from .test_ui import HOSTILE, Seeded, data_dir, seeded  # noqa: F401  (fixtures)
 from .test_ui_review import seed_review
 
 DOWNLOADS = (".csv", ".jsonl", ".json")
-SECTIONS = ["Runs", "Records", "Metrics", "Testsets", "Playground", "Traces"]
+SECTIONS = ["Runs", "Records", "Metrics", "Testsets", "Playground", "Traces", "Monitors"]
 
 
 @pytest.fixture

@@ -17,13 +17,14 @@ from contextlib import contextmanager
 
 from server.settings import settings_of
 from tests.conftest import wait_for_run
+from tests.support.waiting import eventually
 from tests.webhook.conftest import PR_HEAD_REF, PR_HEAD_SHA, REPO
 from tests.webhook.kickoff_support import (
     connect,
     evaluation_fixture,  # noqa: F401  (the `evaluation` fixture)
     kick_off,
 )
-from tests.webhook.test_kickoff import run_workflow, wait_for
+from tests.webhook.test_kickoff import run_workflow
 
 FLOWS = 10  # per database: twenty flows in all (the old code published twice in several of them)
 
@@ -68,7 +69,7 @@ def test_kickoffs_under_cpu_load_publish_once_each(server, client, github, evalu
             run_urls.append(
                 f"{settings_of(server.app).public_url.rstrip('/')}/projects/{evaluation.project_id}/runs/{run['id']}"
             )
-        wait_for(lambda: len(github.statuses(REPO, PR_HEAD_SHA)) >= FLOWS, "status for every run", timeout=30)
+        eventually(lambda: len(github.statuses(REPO, PR_HEAD_SHA)) >= FLOWS, "status for every run", timeout=30)
         time.sleep(1.5)  # a second publication would come from the engine's next refresh (every 0.5 s)
     published = Counter(s.target_url for s in github.statuses(REPO, PR_HEAD_SHA))
     assert published == Counter(run_urls), "each finished run must get exactly one commit status"
