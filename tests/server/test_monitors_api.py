@@ -151,7 +151,10 @@ def test_run_now_while_a_cycle_runs_is_a_conflict_that_says_so(server, api_key, 
     assert client.get(f"/monitors/{monitor['id']}/cycles")["data"] == []
 
 
-def test_a_due_cycle_missed_while_the_server_was_down_runs_once_when_it_is_back(database_url, fake_openai):
+# SQLite only: the claim's semantics on both databases are the domain tests'; this one waits for
+# the embedded schedule's next check, a few seconds.
+def test_a_due_cycle_missed_while_the_server_was_down_runs_once_when_it_is_back(sqlite_url, fake_openai):
+    database_url = sqlite_url
     config = {"OPENAI_BASE_URL": fake_openai.url, "OPENAI_API_KEY": "test-key", "MONITOR_SETTLE_SECONDS": 0}
     first = start_server(database_url, **config)
     key = first.new_api_key()
