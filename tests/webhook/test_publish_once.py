@@ -26,7 +26,7 @@ from tests.webhook.kickoff_support import (
 )
 from tests.webhook.test_kickoff import run_workflow
 
-FLOWS = 10  # per database: twenty flows in all (the old code published twice in several of them)
+FLOWS = 6  # per database: twelve flows in all (the old code published twice in several of twenty)
 
 
 def _spin(stop) -> None:
