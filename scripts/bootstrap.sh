@@ -14,7 +14,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   # uv (from PyPI) installs the same requirements in seconds where pip takes half a minute;
   # pip does it alone where uv cannot be had.
   if .venv/bin/python -m pip install --quiet uv; then
-    .venv/bin/uv pip install --quiet --python .venv/bin/python -e ".[test]"
+    .venv/bin/uv pip install --quiet --compile-bytecode --python .venv/bin/python -e ".[test]"
   else
     .venv/bin/python -m pip install --quiet -e ".[test]"
   fi

@@ -68,8 +68,8 @@ def fuzzed_server(database_url, fake_openai) -> Iterator[LiveServer]:
 
 
 def stored_world(client: ScorecardClient) -> tuple[dict[str, str], dict[str, list[str]], dict[str, dict[str, str]]]:
-    """A project with two finished runs over heuristic, AI and human metrics, connected to GitHub, and
-    spare rows for the deleting operations: path IDs, bound IDs by kind, and each deletion's path IDs."""
+    """A project with two finished runs over heuristic, AI and human metrics and two monitors,
+    connected to GitHub, and spare rows for the deleting operations: path IDs, bound IDs by kind, and each deletion's path IDs."""
     # Spares first: generated small IDs ("1", "2") deleting testcases in bulk hit them, not the others.
     _, spare_testset, spare_testcases = make_project(client, cases=2)
     project, testset, testcases = make_project(client, cases=4)
@@ -98,6 +98,9 @@ def stored_world(client: ScorecardClient) -> tuple[dict[str, str], dict[str, lis
     records = [upload(client, run, testcases) for run in runs]
     attachments = [committed_attachment(client, SESSION, f"notes {i}".encode()) for i in range(2)]
     spare_project = client.post("/projects", {"name": "spare"})
+    monitors = [
+        client.put(f"{in_project}/monitors", {"description": f"m{i}", "metrics": [metric_ids[1]]}) for i in range(2)
+    ]
     for connected in (project, spare_project):
         client.put(f"/projects/{connected['id']}/github", {"repo": REPO, "workflow": WORKFLOW})
     paths = {
@@ -113,6 +116,7 @@ def stored_world(client: ScorecardClient) -> tuple[dict[str, str], dict[str, lis
         "metricConfigId": runs[0]["metricVersionIds"][0],
         "attachmentId": attachments[0],
         "sessionId": SESSION,
+        "monitorId": monitors[0]["id"],
     }
     bound = {
         "testsets": [testset["id"]],
@@ -129,6 +133,7 @@ def stored_world(client: ScorecardClient) -> tuple[dict[str, str], dict[str, lis
         "DELETE /systems/{systemId}": {"systemId": systems[1]["id"]},
         "DELETE /records/{recordId}": {"recordId": records[1][0]["id"]},
         "DELETE /attachments/{attachmentId}": {"attachmentId": attachments[1]},
+        "DELETE /monitors/{monitorId}": {"monitorId": monitors[1]["id"]},
         "PUT /projects/{projectId}/github": {"projectId": spare_project["id"]},
         "DELETE /projects/{projectId}/github": {"projectId": spare_project["id"]},
     }
