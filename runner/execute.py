@@ -112,16 +112,28 @@ async def execute(
             )
             progress.advance(call.error is None)
 
-    tasks = [asyncio.create_task(produce()), *(asyncio.create_task(worker()) for _ in range(workers))]
+    producer = asyncio.create_task(produce())
+    calls = [asyncio.create_task(worker()) for _ in range(workers)]
     try:
-        await asyncio.gather(*tasks)
-    except BaseException:
+        await asyncio.gather(producer, *calls)
+    except Exception:
         # A failure anywhere (a page fetch, say) stops the rest before the system is closed, and
-        # the calls already made are still uploaded, so a resumed run does not pay for them again.
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        # the calls already under way finish and are uploaded with the rest, so a resumed run
+        # does not pay for them again: no new call starts, and each worker stops after its own.
+        producer.cancel()
+        while not queue.empty():
+            queue.get_nowait()
+        for _ in calls:
+            queue.put_nowait(None)
+        await asyncio.gather(producer, *calls, return_exceptions=True)
         with contextlib.suppress(Exception):  # the first failure is the one to report
+            await uploader.close()
+        raise
+    except BaseException:  # cancelled or interrupted: stop at once
+        for task in (producer, *calls):
+            task.cancel()
+        await asyncio.gather(producer, *calls, return_exceptions=True)
+        with contextlib.suppress(Exception):
             await uploader.close()
         raise
     await uploader.close()

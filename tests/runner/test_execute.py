@@ -117,3 +117,27 @@ def test_the_uploader_keeps_each_records_call_facts_by_its_id_only_for_hosted_sc
         facts = uploader.call_facts[record["id"]]
         assert facts["metadata"]["usage"]["prompt_tokens"] == 20 and facts["durationMs"] > 0
         assert "durationMs" not in record and "metadata" not in record
+
+
+def test_when_the_work_stream_fails_the_calls_under_way_finish_and_are_handed_on():
+    """A page fetch failing mid-run: the call already made is paid for, so its record is kept
+    (a resumed run skips it); the testcase queued behind it is not called."""
+
+    async def work():
+        yield Work({"id": "1", "inputs": {"question": "slow call", "seconds": 0.5}}, 0)
+        yield Work({"id": "2", "inputs": {"question": "queued", "seconds": 0}}, 0)
+        await asyncio.sleep(0.1)  # the first call is under way
+        raise ConnectionError("the next page did not come")
+
+    async def scenario(sink: Collected) -> None:
+        system = python_system(METERED)
+        await system.start()
+        try:
+            await execute(system, work(), None, 1, 5.0, sink, Progress(None, "test", io.StringIO()), lambda *_: None)
+        finally:
+            await system.close()
+
+    sink = Collected()
+    with pytest.raises(ConnectionError):
+        asyncio.run(scenario(sink))
+    assert [(item.testcase_id, item.error, item.outputs["answer"]) for item in sink.items] == [("1", None, "SLOW CALL")]

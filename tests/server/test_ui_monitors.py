@@ -192,7 +192,9 @@ def test_run_now_makes_a_cycle_row_with_its_runs_pass_rate(client, browser, serv
     assert "3 matching spans, 3 sampled; run #{}".format(run["id"]) in text_of(shown)
     assert f'href="/projects/{project.id}/runs/{run["id"]}">Run #{run["id"]}</a>' in shown
     row = text_of(shown.split("<tbody>")[1].split("</tr>")[0])
-    assert re.search(r"· manual 3 of 3 sampled received [-\d]+ [:\d]+ to (?:[-\d]+ )?[:\d]+ UTC Run #\d+ 🟢 Completed", row), row
+    assert re.search(
+        r"· manual 3 of 3 sampled received [-\d]+ [:\d]+ to (?:[-\d]+ )?[:\d]+ UTC Run #\d+ 🟢 Completed", row
+    ), row
     assert re.search(rf"{re.escape(POLITE)} \d+\.\d% \(\d+\.\d-\d+\.\d%\)", row), row
     assert "data-follow" not in shown  # its run is scored: nothing left to follow
     run_page = get(browser, server, f"/projects/{project.id}/runs/{run['id']}").text
