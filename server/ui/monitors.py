@@ -113,7 +113,9 @@ def monitors(project_id: str):
     for monitor in listed:
         cycle = session.get(MonitorCycle, latest[monitor.id]) if monitor.id in latest else None
         rows.append(MonitorRow(monitor, CycleRow(cycle, run_figures(session, cycle.run_id)) if cycle else None))
-    return render_template("ui/monitors.html", rows=rows, **_page_words(project))
+    # The list follows the monitors' last runs while one is still being scored, as a monitor's page does.
+    following = any(r.last and r.last.figures and still_moving(r.last.figures.run.status) for r in rows)
+    return render_template("ui/monitors.html", rows=rows, following=following, **_page_words(project))
 
 
 # ---- the forms ----

@@ -229,9 +229,11 @@ def test_the_page_follows_a_run_while_the_judge_scores_it(client, browser, serve
     ran = post_form(browser, server, f"{path}/run", get(browser, server, path).text, lookback_minutes="5")
     following = get(browser, server, ran.headers["Location"]).text
     assert f'data-follow hx-get="{path}' in following and "🔵 Scoring" in following
+    assert f'data-follow hx-get="{project.path()}' in get(browser, server, project.path()).text  # the list too
     [cycle] = client.get(f"/monitors/{monitor_id}/cycles")["data"]
     wait_for_run(client, cycle["runId"])
     assert "data-follow" not in get(browser, server, path).text
+    assert "data-follow" not in get(browser, server, project.path()).text
 
 
 def test_pause_resume_and_delete(client, browser, server, project):
