@@ -59,6 +59,11 @@ def check_frequency(minutes: int, field: str = "frequencyMinutes") -> None:
         raise InvalidField(field, f"must be from {MIN_FREQUENCY_MINUTES} to {MAX_FREQUENCY_MINUTES} (one day)")
 
 
+def check_lookback(minutes: int, field: str = "lookbackMinutes") -> None:
+    if not 1 <= minutes <= MAX_LOOKBACK_MINUTES:
+        raise InvalidField(field, f"must be from 1 to {MAX_LOOKBACK_MINUTES} minutes (one week)")
+
+
 def check_sample_rate(percent: int, field: str = "sampleRate") -> None:
     if not 1 <= percent <= 100:
         raise InvalidField(field, "must be a percentage from 1 to 100")

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, cast, func, insert, or_, update
+from sqlalchemy import String, and_, cast, insert, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -39,6 +39,7 @@ from sqlmodel import Session, col, select
 from .errors import Conflict, NotFound
 from .models import Metric, Monitor, MonitorCycle, MonitorSample, Run, Span, id_of, table_of, utcnow
 from .runs import RecordInput, add_records, create_run, end_execution
+from .trace_queries import text_in
 
 log = logging.getLogger(__name__)
 
@@ -242,15 +243,7 @@ def candidate_spans(session: Session, monitor: Monitor, window: Window) -> list[
     if monitor.service_name:
         statement = statement.where(spans.c.service_name == monitor.service_name)
     if monitor.search:
-        needle = monitor.search.lower()
-        statement = statement.where(
-            or_(
-                *(
-                    func.lower(cast(column, String)).contains(needle, autoescape=True)
-                    for column in (spans.c.name, spans.c.input_messages, spans.c.output_messages)
-                )
-            )
-        )
+        statement = statement.where(text_in(Span, monitor.search))  # as the Traces page searches
     rows = [Candidate(*row) for row in session.execute(statement)]
     if monitor.span_name:
         pattern = re.compile(monitor.span_name)

@@ -172,7 +172,7 @@ def _matching(head: Any, wanted: TraceFilter) -> list[ColumnElement[bool]]:
     if wanted.span_name:
         span_conditions.append(lambda s: col(s.name).regexp_match(wanted.span_name))
     if wanted.text:
-        span_conditions.append(lambda s: _text_in(s, wanted.text))
+        span_conditions.append(lambda s: text_in(s, wanted.text))
     for condition in span_conditions:
         member = aliased(Span, name="member")
         conditions.append(
@@ -185,7 +185,7 @@ def _matching(head: Any, wanted: TraceFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _text_in(span: Any, text: str) -> ColumnElement[bool]:
+def text_in(span: Any, text: str) -> ColumnElement[bool]:
     """``text`` in the span's name or messages, ignoring case. Messages are matched in their JSON
     text, where SQLite keeps non-ASCII letters and quotes escaped: both spellings are tried."""
     spellings = {text.lower(), json.dumps(text.lower())[1:-1]}

@@ -7,13 +7,12 @@ from flask import Blueprint, current_app, request
 from sqlmodel import col, select
 
 from scorecard_core import wire
-from scorecard_core.errors import InvalidField
 from scorecard_core.models import Monitor, MonitorCycle, id_of
 from scorecard_core.monitor_settings import (
-    MAX_LOOKBACK_MINUTES,
     MonitorChanges,
     MonitorUpsert,
     change_monitor,
+    check_lookback,
     upsert_monitor,
 )
 
@@ -99,8 +98,7 @@ def run_monitor(monitor_id: str):
     # The body is optional: an empty one asks for the default lookback.
     body = parse(CycleRequest, None if request.get_data(cache=True).strip() else {})
     lookback = body.lookback_minutes if body.lookback_minutes is not None else monitor.frequency_minutes
-    if not 1 <= lookback <= MAX_LOOKBACK_MINUTES:
-        raise InvalidField("lookbackMinutes", f"must be from 1 to {MAX_LOOKBACK_MINUTES} (one week)")
+    check_lookback(lookback)
     database.session().rollback()  # the cycle runs in its own transaction
     result = monitoring.cycles_of(current_app).run_cycle(id_of(monitor), lookback)
     return {

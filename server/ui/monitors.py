@@ -19,7 +19,13 @@ from sqlmodel import Session, col, select
 from scorecard_core import report_queries, wording
 from scorecard_core.errors import InvalidField, ScorecardError
 from scorecard_core.models import Metric, Monitor, MonitorCycle, Project, Run, id_of
-from scorecard_core.monitor_settings import MAX_LOOKBACK_MINUTES, MonitorChanges, change_monitor, new_monitor
+from scorecard_core.monitor_settings import (
+    MAX_LOOKBACK_MINUTES,
+    MonitorChanges,
+    change_monitor,
+    check_lookback,
+    new_monitor,
+)
 from scorecard_core.monitors import CycleResult, CycleTaken
 from scorecard_core.trace_queries import service_names
 
@@ -83,9 +89,10 @@ def window_words(start: datetime, end: datetime) -> str:
     return f"{start:%Y-%m-%d %H:%M:%S} to {end.strftime(shown)}"
 
 
-def _page_words(project: Project) -> dict[str, Any]:
+def _page_words(project: Project, metrics: list[Metric] | None = None) -> dict[str, Any]:
     """What every monitors page shows: metric names by ID, how a frequency and a window read."""
-    metrics = _project_metrics(database.session(), project)
+    if metrics is None:
+        metrics = _project_metrics(database.session(), project)
     return {
         "project": project,
         "metric_names": {m.id: m.name for m in metrics},
@@ -123,11 +130,12 @@ def monitors(project_id: str):
 
 def _form_page(project: Project, monitor: Monitor | None, form: MonitorForm, status: int = 200, **refused: Any):
     session = database.session()
+    metrics = _project_metrics(session, project)
     context = {
-        **_page_words(project),
+        **_page_words(project, metrics),
         "monitor": monitor,
         "form": form,
-        "metrics": _project_metrics(session, project),
+        "metrics": metrics,
         "services": service_names(session, id_of(project)),
         "frequencies": FREQUENCIES,
         "labels": LABELS,
@@ -229,8 +237,7 @@ def run_now(project_id: str, monitor_id: str):
         lookback = whole_number(
             typed, "lookbackMinutes", f"must be a whole number of minutes from 1 to {MAX_LOOKBACK_MINUTES}"
         )
-        if not 1 <= lookback <= MAX_LOOKBACK_MINUTES:
-            raise InvalidField("lookbackMinutes", f"must be from 1 to {MAX_LOOKBACK_MINUTES} minutes (one week)")
+        check_lookback(lookback)
     except InvalidField as exc:
         field, message = refusal(exc)
         return _monitor_page(project, monitor, 400, problem=f"{message} No cycle ran.", invalid=field, lookback=typed)
